@@ -1,0 +1,90 @@
+"""Rotary position embeddings in the Hugging Face (rotate-half) layout.
+
+Inverse frequencies come from a registry keyed by rope type, each a float32 replica of the
+transformers function of the same name, so the angles match the reference to the bit where
+the arithmetic allows. Tables are computed for the positions in use only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import RopeSpec
+
+F32 = np.float32
+
+
+def _default_inv_freq(rope: "RopeSpec") -> np.ndarray:
+    dim = rope.rotary_dim
+    exponents = np.arange(0, dim, 2, dtype=np.int64).astype(F32) / F32(dim)  # [dim/2]
+    return (F32(1.0) / np.power(F32(rope.theta), exponents)).astype(F32)  # [dim/2]
+
+
+def _linear_inv_freq(rope: "RopeSpec") -> np.ndarray:
+    return (_default_inv_freq(rope) / F32(rope.param("factor"))).astype(F32)  # [dim/2]
+
+
+def _llama3_inv_freq(rope: "RopeSpec") -> np.ndarray:
+    """Llama 3.1 scaling: long wavelengths divided by `factor`, a smooth blend in between."""
+    inv_freq = _default_inv_freq(rope)  # [dim/2]
+    factor = F32(rope.param("factor"))
+    low_freq_factor = F32(rope.param("low_freq_factor"))
+    high_freq_factor = F32(rope.param("high_freq_factor"))
+    old_context_len = F32(rope.param("original_max_position_embeddings"))
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+
+    wavelen = F32(2 * math.pi) / inv_freq  # [dim/2]
+    scaled = np.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq).astype(F32)
+    smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    smoothed = (F32(1) - smooth) * scaled / factor + smooth * scaled
+    is_medium = ~(wavelen < high_freq_wavelen) & ~(wavelen > low_freq_wavelen)
+    return np.where(is_medium, smoothed, scaled).astype(F32)  # [dim/2]
+
+
+# rope type -> inverse frequencies; the attention scaling of these types is 1.
+ROPE_TYPES: dict[str, Callable[["RopeSpec"], np.ndarray]] = {
+    "default": _default_inv_freq,
+    "linear": _linear_inv_freq,
+    "llama3": _llama3_inv_freq,
+}
+
+
+def inv_freq(rope: "RopeSpec") -> np.ndarray:
+    return ROPE_TYPES[rope.rope_type](rope)  # [rotary_dim/2]
+
+
+def attention_scaling(rope: "RopeSpec") -> float:
+    """The factor transformers multiplies cos and sin by (1 for the types above)."""
+    return float(ROPE_SCALING.get(rope.rope_type, lambda r: 1.0)(rope))
+
+
+# rope type -> cos/sin multiplier, for the types whose multiplier is not 1.
+ROPE_SCALING: dict[str, Callable[["RopeSpec"], float]] = {}
+
+
+def cos_sin(positions: np.ndarray, inv_freq: np.ndarray, scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin tables for the given positions, duplicated over both halves."""
+    freqs = positions.astype(F32)[:, None] * inv_freq[None, :]  # [n, dim/2]
+    angles = np.concatenate([freqs, freqs], axis=-1)  # [n, dim]
+    cos, sin = np.cos(angles), np.sin(angles)  # [n, dim]
+    if scaling != 1.0:
+        cos, sin = cos * F32(scaling), sin * F32(scaling)
+    return cos.astype(F32), sin.astype(F32)
+
+
+def apply_rotary(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+    """Rotate the first `rotary_dim` dims of every head in place; x is [n, heads, head_dim]."""
+    rotary_dim = cos.shape[-1]
+    half = rotary_dim // 2
+    rot = x[..., :rotary_dim]  # [n, heads, rotary_dim] (a view)
+    x1 = rot[..., :half].copy()  # [n, heads, rotary_dim/2]
+    x2 = rot[..., half:].copy()  # [n, heads, rotary_dim/2]
+    c, s = cos[:, None, :], sin[:, None, :]  # [n, 1, rotary_dim]
+    rot[..., :half] = x1 * c[..., :half] - x2 * s[..., :half]
+    rot[..., half:] = x2 * c[..., half:] + x1 * s[..., half:]
+    return x

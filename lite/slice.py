@@ -1,0 +1,168 @@
+"""Make a slice: `python -m lite.slice SOURCE [--out FILE]`.
+
+SOURCE is a local Hugging Face-style folder or a hub repo id. From it we take config.json
+and tokenizer.json, find which shard holds each needed tensor, read each shard's header,
+and fetch only the needed tensors' bytes (adjacent tensors in one range), then write one
+safetensors file atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import LiteError, exit_on_error
+from .slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, RawTensor, write_slice
+from .sources import Progress, Source, open_source
+from .spec import AttentionSpec
+from .stformat import Header, TensorEntry, read_header
+
+SINGLE_FILE = "model.safetensors"
+INDEX_FILE = "model.safetensors.index.json"
+
+
+@dataclass(frozen=True)
+class SliceReport:
+    path: Path
+    size: int  # bytes of the slice file
+    tensor_bytes: int  # bytes of tensor data fetched
+    tensors: list[str]
+    spec: AttentionSpec
+
+
+def read_json(source: Source, filename: str) -> dict | None:
+    raw = source.read_file(filename)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise LiteError(f"{source.name}/{filename} is not valid JSON: {err}") from None
+
+
+def shard_of_each_tensor(source: Source) -> tuple[dict[str, str], dict[str, Header]]:
+    """Which shard file holds each tensor; headers already read on the way (single-file case)."""
+    index = read_json(source, INDEX_FILE)
+    if index is not None:
+        weight_map = index.get("weight_map")
+        if not isinstance(weight_map, dict):
+            raise LiteError(f"{source.name}/{INDEX_FILE} has no weight_map")
+        return dict(weight_map), {}
+    header = shard_header(source, SINGLE_FILE)
+    return {name: SINGLE_FILE for name in header.entries}, {SINGLE_FILE: header}
+
+
+def shard_header(source: Source, shard: str) -> Header:
+    def read(start: int, end: int) -> bytes:
+        return source.read_ranges(shard, [(start, end)])[0]
+
+    return read_header(read, f"{source.name}/{shard}")
+
+
+def coalesce(entries: list[TensorEntry], data_start: int) -> list[tuple[int, int, list[TensorEntry]]]:
+    """Absolute byte ranges covering the entries, adjacent tensors merged into one range."""
+    ranges: list[tuple[int, int, list[TensorEntry]]] = []
+    for entry in sorted(entries, key=lambda e: e.start):
+        start, end = data_start + entry.start, data_start + entry.end
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end, ranges[-1][2] + [entry])
+        else:
+            ranges.append((start, end, [entry]))
+    return ranges
+
+
+def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None = None) -> dict[str, RawTensor]:
+    """The bytes of every tensor the slice holds, and nothing more."""
+    shard_by_name, headers = shard_of_each_tensor(source)
+    wanted = sorted(name for name in shard_by_name if spec.wants_tensor(name))
+    missing = [name for name in spec.required_tensors() if name not in shard_by_name]
+    if missing:
+        raise LiteError(f"{source.name} has no tensor {missing[0]!r} (model_type {spec.family!r})")
+    tensors: dict[str, RawTensor] = {}
+    for shard in sorted({shard_by_name[name] for name in wanted}):
+        header = headers.get(shard) or shard_header(source, shard)
+        entries = []
+        for name in (n for n in wanted if shard_by_name[n] == shard):
+            if name not in header.entries:
+                raise LiteError(f"{source.name}/{shard} does not hold {name!r} as its index says")
+            entries.append(header.entries[name])
+        ranges = coalesce(entries, header.data_start)
+        chunks = source.read_ranges(shard, [(start, end) for start, end, _ in ranges], progress)
+        for (start, _, members), chunk in zip(ranges, chunks):
+            view = memoryview(chunk)
+            for entry in members:
+                offset = header.data_start + entry.start - start
+                tensors[entry.name] = RawTensor(entry.dtype, entry.shape, view[offset : offset + entry.nbytes])
+    return tensors
+
+
+def make_slice(source: Source, out: str | Path, progress: Progress | None = None) -> SliceReport:
+    """Fetch what the pruner needs from `source` and write it to `out` as one slice file."""
+    config = read_json(source, "config.json")
+    if config is None:
+        raise LiteError(f"{source.name} has no config.json")
+    spec = AttentionSpec.from_config(config)  # unsupported models fail here, before any tensor bytes
+    tokenizer = source.read_file("tokenizer.json")
+    if tokenizer is None:
+        raise LiteError(f"{source.name} has no tokenizer.json (lite reads fast tokenizers only)")
+    metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer.decode("utf-8"), **source.provenance()}
+    tokenizer_config = source.read_file("tokenizer_config.json")
+    if tokenizer_config is not None:
+        metadata[TOKENIZER_CONFIG_KEY] = tokenizer_config.decode("utf-8")
+    tensors = fetch_tensors(source, spec, progress)
+    size = write_slice(out, tensors, metadata)
+    tensor_bytes = sum(len(t.data) for t in tensors.values())
+    return SliceReport(Path(out), size, tensor_bytes, sorted(tensors), spec)
+
+
+@contextlib.contextmanager
+def byte_progress(enabled: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr for tensor bytes, or None when quiet."""
+    if not enabled:
+        yield None
+        return
+    from huggingface_hub.utils import tqdm
+
+    with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc="tensors", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def default_out(source: Source) -> Path:
+    return Path("weights") / f"{source.model_name()}.safetensors"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m lite.slice",
+        description="Fetch the embedding and layer-0 attention of a model into one small slice file.",
+    )
+    parser.add_argument("source", help="a hub repo id (meta-llama/Llama-3.2-1B) or a local model folder")
+    parser.add_argument("--out", type=Path, help="output file (default: weights/<model name>.safetensors)")
+    parser.add_argument("--revision", help="branch, tag or commit on the hub (default: main)")
+    parser.add_argument("--token", help="hub access token (default: HF_TOKEN or `hf auth login`)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    source = open_source(args.source, revision=args.revision, token=args.token)
+    out = args.out or default_out(source)
+    with byte_progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        report = make_slice(source, out, progress)
+    mib = 1024 * 1024
+    print(
+        f"wrote {report.path} ({report.size / mib:.1f} MiB: {len(report.tensors)} tensors, "
+        f"{report.tensor_bytes / mib:.1f} MiB of tensor data; {report.spec.family}, "
+        f"{report.spec.n_heads} heads, {report.spec.n_kv_heads} kv heads, head_dim {report.spec.head_dim})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    exit_on_error(main)

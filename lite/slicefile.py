@@ -1,0 +1,99 @@
+"""The slice file: one safetensors file holding what a pruner needs, and nothing else.
+
+Tensors keep their checkpoint names, dtypes and bytes (bf16 stays bf16). `__metadata__`
+carries the model's config.json and tokenizer.json, where they came from, and a format
+version. Reading memory-maps the file; only the embedding rows a prompt uses are widened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write
+from .errors import LiteError
+from .stformat import DTYPES, Header, encode_header, read_header, to_float32
+
+FORMAT_KEY = "lite.format"
+FORMAT_VERSION = "1"
+CONFIG_KEY = "config.json"
+TOKENIZER_KEY = "tokenizer.json"
+TOKENIZER_CONFIG_KEY = "tokenizer_config.json"
+SOURCE_KEY = "lite.source"
+REVISION_KEY = "lite.revision"
+
+
+@dataclass(frozen=True)
+class RawTensor:
+    """A tensor as stored in a checkpoint: dtype string, shape and the exact bytes."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    data: bytes | memoryview
+
+
+def write_slice(path: str | os.PathLike, tensors: dict[str, RawTensor], metadata: dict[str, str]) -> int:
+    """Write tensors and metadata as one safetensors file, atomically; returns its size in bytes."""
+    metadata = {FORMAT_KEY: FORMAT_VERSION, **metadata}
+    names = sorted(tensors)
+    header, _ = encode_header([(n, tensors[n].dtype, tensors[n].shape) for n in names], metadata)
+    with atomic_write(path) as out:
+        out.write(header)
+        for name in names:
+            out.write(tensors[name].data)
+        size = out.tell()
+    return size
+
+
+class SliceFile:
+    """A memory-mapped slice: metadata, config, tokenizer, and tensors on demand."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise LiteError(f"no slice file at {self.path}; make one with `python -m lite.slice MODEL`")
+        with open(self.path, "rb") as f:
+            def read(start: int, end: int) -> bytes:
+                f.seek(start)
+                return f.read(end - start)
+
+            self.header: Header = read_header(read, str(self.path))
+        meta = self.header.metadata
+        if FORMAT_KEY not in meta:
+            raise LiteError(f"{self.path} is a safetensors file but not a lite slice (no {FORMAT_KEY} metadata)")
+        if meta[FORMAT_KEY] != FORMAT_VERSION:
+            raise LiteError(
+                f"{self.path} has slice format {meta[FORMAT_KEY]}, this lite reads format {FORMAT_VERSION}; "
+                "make the slice again"
+            )
+        self.metadata: dict[str, str] = meta
+        self.config: dict = json.loads(meta[CONFIG_KEY])
+        self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
+
+    @property
+    def tokenizer_json(self) -> str:
+        return self.metadata[TOKENIZER_KEY]
+
+    def names(self) -> list[str]:
+        return list(self.header.entries)
+
+    def raw(self, name: str) -> np.ndarray:
+        """The stored tensor as a read-only memory-mapped array (bf16 viewed as uint16)."""
+        entry = self.header.entries.get(name)
+        if entry is None:
+            raise LiteError(f"{self.path} has no tensor {name!r}; was it sliced from a different model?")
+        start = self.header.data_start + entry.start
+        view = self._map[start : start + entry.nbytes].view(DTYPES[entry.dtype][1])
+        return view.reshape(entry.shape)
+
+    def float32(self, name: str) -> np.ndarray:
+        """The whole tensor widened to float32 (a copy)."""
+        return to_float32(self.raw(name), self.header.entries[name].dtype)
+
+    def float32_rows(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """Only the given rows of a 2-D tensor, widened to float32: the rest is never read."""
+        return to_float32(self.raw(name)[rows], self.header.entries[name].dtype)  # [len(rows), cols]
