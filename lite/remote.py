@@ -38,7 +38,6 @@ from .sources import LocalFolder, Progress, Source
 
 PARALLEL_REQUESTS = 4  # ranged requests in flight at once
 PART_BYTES = 16 * 1024 * 1024  # a longer range is fetched as several parts, in parallel
-CHUNK_BYTES = 64 * 1024  # read size while streaming a body
 TIMEOUT_SECONDS = 30.0  # connect and between-bytes timeout of one request
 RESUME_ATTEMPTS = 5  # how often one part may break mid-body before we give up
 RESUME_WAIT_SECONDS = 0.25  # wait before the first resume; doubles each time
@@ -108,7 +107,7 @@ class HubRepo:
         return {"lite.source": self.repo_id, "lite.revision": self.commit}
 
     def model_name(self) -> str:
-        return self.repo_id.rsplit("/", 1)[-1]
+        return repo_name(self.repo_id)
 
     # ---- one ranged part, resumed when the connection breaks -----------------------------
     def _fetch_part(self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event) -> None:
@@ -136,7 +135,7 @@ class HubRepo:
             hf_raise_for_status(response)
             check_partial_response(response, start, end, f"{self.repo_id}/{filename}")
             try:
-                for chunk in response.iter_raw(CHUNK_BYTES):
+                for chunk in response.iter_raw():  # as they arrive: a re-chunking buffer would be lost on a cut
                     if stop.is_set():
                         raise LiteError("interrupted")
                     if received + len(chunk) > len(into):
@@ -242,7 +241,12 @@ class CachedSnapshot(LocalFolder):
         return {"lite.source": self.repo_id, "lite.revision": self.root.name}  # snapshots/<commit>
 
     def model_name(self) -> str:
-        return self.repo_id.rsplit("/", 1)[-1]
+        return repo_name(self.repo_id)
+
+
+def repo_name(repo_id: str) -> str:
+    """The model's name: the part of the repo id after the owner."""
+    return repo_id.rsplit("/", 1)[-1]
 
 
 def cached_snapshot(repo_id: str, revision: str | None) -> CachedSnapshot | None:
