@@ -20,6 +20,7 @@ import hashlib
 import json
 import mmap
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 LARGE_SUFFIX = ".safetensors"  # served through storage, like LFS files on the hub
 SEND_BYTES = 64 * 1024
+SEND_BUFFER_BYTES = 256 * 1024
 SINGLE_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
@@ -275,6 +277,12 @@ class _HubHandler(_BaseHandler):
 
 class _StorageHandler(_BaseHandler):
     is_storage = True
+
+    def setup(self) -> None:
+        # A bounded send buffer, as across a real network: what a client that hangs up never
+        # read stays small, so the byte counts measure the client, not loopback buffering.
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        super().setup()
 
     def route(self, send_body: bool) -> None:
         path = unquote(urlsplit(self.path).path)
