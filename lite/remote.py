@@ -214,6 +214,8 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
         raise LiteError(f"{repo_id} has no file {filename} at revision {repo.revision!r}") from None
     except HfHubHTTPError as err:
         status = err.response.status_code if err.response is not None else "an error"
+        if status == 401:
+            raise LiteError(f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`") from None
         raise LiteError(f"the hub answered {status} for {repo_id}/{filename}") from None
     except (httpx2.ConnectError, httpx2.ConnectTimeout, OfflineModeIsEnabled) as err:
         raise HubUnreachable(
