@@ -121,6 +121,16 @@ def test_connection_cut_mid_range_resumes(hub, slicer_env, local_slices, tmp_pat
     assert (start + sent, end) in [(r[1], r[2]) for r in hub.traffic.ranges]  # resumed where it broke
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_busy_storage_is_retried(status, hub, slicer_env, local_slices, tmp_path):
+    hub.faults.fail_once = status
+    out = tmp_path / "retried.safetensors"
+    result = run_slice(slicer_env, SINGLE, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert tensors_and_metadata(out)[0] == tensors_and_metadata(local_slices[SINGLE])[0]
+    assert hub.faults.fail_once is None
+
+
 def test_server_ignoring_range_is_a_clean_error(hub, slicer_env, tiny_llamas, tmp_path):
     hub.faults.ignore_range = True
     out = tmp_path / "x.safetensors"

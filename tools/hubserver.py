@@ -10,7 +10,7 @@ Two loopback servers, as on the real hub: the hub itself and a storage host for 
 - storage `/storage/{repo}/{sha}/{file}`: honours a single `Range` with 206 + `Content-Range`.
 
 It counts the body bytes it sends (storage vs hub), logs every storage range, and has
-faults to switch on: cut one ranged body halfway, ignore `Range` (answer 200 with the whole
+faults to switch on: fail one storage request (503, 429), cut one ranged body halfway, ignore `Range` (answer 200 with the whole
 file), and a slow mode. Used by the tests (tests/conftest.py) and by tools/fake_hub.py.
 """
 
@@ -78,6 +78,7 @@ class Faults:
     cut_once: bool = False  # the next ranged body longer than SEND_BYTES stops halfway, connection closed
     ignore_range: bool = False  # storage answers 200 with the whole file to a Range request
     slow_seconds: float = 0.0  # pause after each SEND_BYTES chunk of a storage body
+    fail_once: int | None = None  # the next storage request gets this status (503, 429, ...)
 
 
 @dataclass
@@ -293,6 +294,10 @@ class _StorageHandler(_BaseHandler):
         filename = match[3]
         data = repo.view(filename)
         faults = self.hub.faults
+        with self.hub.lock:
+            failure, faults.fail_once = faults.fail_once, None
+        if failure:
+            return self.error(failure, None, "Slow Down", send_body)
         asked = SINGLE_RANGE.fullmatch(self.headers.get("Range", "").strip())
         if asked is None or faults.ignore_range:
             return self.reply(200, data, {"Accept-Ranges": "bytes"}, send_body)
