@@ -3,13 +3,14 @@
     python tools/fake_hub.py meta-llama/Llama-3.2-1B=/path/to/folder [REPO=FOLDER ...] [--port 8731]
     HF_ENDPOINT=http://127.0.0.1:8731 python -m lite.slice meta-llama/Llama-3.2-1B
 
-On Ctrl-C it prints the bytes it sent: storage (safetensors headers and tensor ranges) and hub
+On Ctrl-C (or SIGTERM) it prints the bytes it sent: storage (safetensors headers and tensor ranges) and hub
 (small files, API answers), beside the repos' full sizes. The server is tools/hubserver.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -39,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         repo = hub.add(repo_id, folder, token=args.token)
         size = sum(repo.size(name) for name in repo.files())
         print(f"{repo_id}: {folder} ({size:,} bytes, commit {repo.sha})")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # also when started in the background, where SIGINT is ignored
+        signal.signal(sig, lambda *_: stop.set())
     with hub:
         print(f"serving on {hub.endpoint}: HF_ENDPOINT={hub.endpoint} python -m lite.slice REPO", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
     traffic = hub.traffic
     print(f"sent {traffic.storage_bytes:,} storage bytes in {len(traffic.ranges)} ranges, {traffic.hub_bytes:,} hub bytes")
