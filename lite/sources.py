@@ -70,13 +70,13 @@ class LocalFolder:
 
 
 def open_source(name: str, revision: str | None = None, token: str | None = None) -> Source:
-    """A local folder if `name` is one, else a hub repo id."""
+    """A local folder if `name` is one, else a hub repo id (from the local cache when offline)."""
     if os.path.isdir(name):
         return LocalFolder(name)
     if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
         raise LiteError(f"{name} is neither a folder nor a hub repo id like meta-llama/Llama-3.2-1B")
     try:
-        from .remote import HubRepo
+        from .remote import open_hub_repo
     except ImportError:  # the hub source arrives with lite.remote
         raise LiteError(f"{name} is not a folder, and this lite cannot fetch from the hub") from None
-    return HubRepo(name, revision=revision, token=token)
+    return open_hub_repo(name, revision=revision, token=token)

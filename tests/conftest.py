@@ -1,7 +1,15 @@
-"""Shared fixtures: model folders built by tools/fixtures.py (cached outside git) and their slices."""
+"""Shared fixtures: model folders built by tools/fixtures.py (cached outside git), their slices, a fake hub.
+
+The hub slicer runs in a subprocess with HF_ENDPOINT pointing at the fake hub: huggingface_hub reads
+HF_ENDPOINT (and HF_HUB_OFFLINE, HF_HOME) once, at import, so a fresh interpreter per run is the
+one way to set them that cannot leak between tests; it also makes kill tests real.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,9 +18,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
 import fixtures  # noqa: E402
 import mgsm as mgsm_data  # noqa: E402
+from tools.hubserver import FakeHub  # noqa: E402
 
 
 def make_slice(folder: Path, out: Path) -> Path:
@@ -47,3 +57,61 @@ def mgsm():
     except FileNotFoundError as err:
         pytest.fail(str(err))
     return mgsm_data
+
+
+GATED_TOKEN = "hf_fake_gated_token"
+REPOS = {  # repo id -> (fixture folder, gated token, files served instead of the folder's)
+    "lite-test/tiny-llama": ("single", None, None),
+    "lite-test/tiny-llama-sharded": ("sharded", None, None),
+    "lite-test/gated-llama": ("single", GATED_TOKEN, None),
+    "lite-test/unsupported": ("single", None, "mamba"),
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_llamas(tmp_path_factory) -> Path:
+    """A folder holding single/ and sharded/: the tiny llama3 model as one file and as shards."""
+    root = tmp_path_factory.mktemp("tiny-llamas")
+    (root / "single").symlink_to(fixtures.tiny("llama3-gqa"))
+    (root / "sharded").symlink_to(fixtures.tiny("llama3-gqa", sharded=True))
+    return root
+
+
+@pytest.fixture(scope="session")
+def session_hub(tiny_llamas: Path):
+    with FakeHub() as hub:
+        for repo_id, (folder, token, model_type) in REPOS.items():
+            overrides = {}
+            if model_type:
+                config = json.loads((tiny_llamas / folder / "config.json").read_text())
+                overrides["config.json"] = json.dumps({**config, "model_type": model_type}).encode()
+            hub.add(repo_id, tiny_llamas / folder, token=token, overrides=overrides)
+        yield hub
+
+
+@pytest.fixture
+def hub(session_hub: FakeHub) -> FakeHub:
+    """The fake hub with its counters at zero and no fault switched on."""
+    session_hub.reset()
+    return session_hub
+
+
+@pytest.fixture
+def slicer_env(tmp_path: Path, session_hub: FakeHub) -> dict[str, str]:
+    """Environment for a slicer subprocess: the fake hub, an empty HF cache, no token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(
+        HF_ENDPOINT=session_hub.endpoint,
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def slice_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lite.slice", *args, "--quiet"]
+
+
+def run_slice(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(slice_command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
