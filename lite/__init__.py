@@ -12,4 +12,13 @@ from .spec import AttentionSpec
 
 __version__ = "0.1.0"
 
-__all__ = ["LiteError", "AttentionSpec", "__version__"]
+
+
+def load(path, threads: int | None = None):
+    """Load a slice file (memory-mapped) for scoring; `threads` defaults to $LITE_NUM_THREADS or all cores."""
+    from .scorer import Scorer
+
+    return Scorer(path, threads=threads)
+
+
+__all__ = ["LiteError", "AttentionSpec", "load", "__version__"]
