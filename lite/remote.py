@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
-import httpx2  # huggingface_hub's HTTP client: its transport errors are what a broken network raises
+from huggingface_hub.utils import httpx  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -144,7 +144,7 @@ class HubRepo:
                     received += len(chunk)
                     if progress:
                         progress(len(chunk))
-            except (httpx2.TransportError, httpx2.StreamError) as err:
+            except (httpx.TransportError, httpx.StreamError) as err:
                 # Raised inside the `with`, a transport error would re-enter huggingface_hub's
                 # request retry loop; we resume from the bytes received instead.
                 raise _BrokenBody(received, err) from None
@@ -162,7 +162,7 @@ class _BrokenBody(Exception):
         self.cause = cause
 
 
-def check_partial_response(response: httpx2.Response, start: int, end: int, where: str) -> None:
+def check_partial_response(response: httpx.Response, start: int, end: int, where: str) -> None:
     """A ranged answer must be a 206 for exactly bytes [start, end), unencoded; else fail before the body."""
     asked = f"bytes {start}-{end - 1}"
     if response.status_code != 206:
@@ -217,12 +217,12 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
         if status == 401:
             raise LiteError(f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`") from None
         raise LiteError(f"the hub answered {status} for {repo_id}/{filename}") from None
-    except (httpx2.ConnectError, httpx2.ConnectTimeout, OfflineModeIsEnabled) as err:
+    except (httpx.ConnectError, httpx.ConnectTimeout, OfflineModeIsEnabled) as err:
         raise HubUnreachable(
             f"could not reach the hub at {constants.ENDPOINT} ({_first_line(err)}); check the network, "
             "or set HF_HUB_OFFLINE=1 to use a repo already in the Hugging Face cache"
         ) from None
-    except httpx2.TransportError as err:
+    except httpx.TransportError as err:
         raise LiteError(f"lost the connection to the hub while fetching {repo_id}/{filename} ({_first_line(err)})") from None
 
 
