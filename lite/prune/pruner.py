@@ -176,7 +176,8 @@ class Pruner:
         n_tokens = len(own)
         if n_tokens == 0:
             return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
-        units = group_units(text, [encoding.offsets[i] for i in own])
+        offsets = encoding.offsets  # a fresh list on every access: read it once
+        units = group_units(text, [offsets[i] for i in own])
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
         if keep_whole:
