@@ -1,53 +1,63 @@
-"""Shared fixtures: the real SmolLM2-135M slice and the MGSM texts in 11 languages."""
+"""Shared fixtures: model folders built by tools/fixtures.py (cached outside git) and their slices."""
 
 from __future__ import annotations
 
-import json
-import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-MGSM_LANGUAGES = ("bn", "de", "en", "es", "fr", "ja", "ru", "sw", "te", "th", "zh")
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tests"))
+
+import fixtures  # noqa: E402
+import mgsm as mgsm_data  # noqa: E402
 
 
-def mgsm_dir() -> Path:
-    """../shared/data/mgsm beside the repository, or $LITE_SHARED_DATA/mgsm."""
-    candidates = [REPO.parent / "shared" / "data" / "mgsm"]
-    if os.environ.get("LITE_SHARED_DATA"):
-        shared = Path(os.environ["LITE_SHARED_DATA"])
-        candidates[:0] = [shared / "mgsm", shared / "data" / "mgsm"]
-    for candidate in candidates:
-        if (candidate / "exemplars.json").is_file():
-            return candidate
-    pytest.skip(f"MGSM data not found (looked in {', '.join(map(str, candidates))}; set LITE_SHARED_DATA)")
+def make_slice(folder: Path, out: Path) -> Path:
+    from lite.slice import make_slice as make
+    from lite.sources import LocalFolder
+
+    if not out.is_file():
+        make(LocalFolder(folder), out)
+    return out
 
 
 @pytest.fixture(scope="session")
-def mgsm() -> dict[str, list[str]]:
+def slices_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("slices")
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    return fixtures.smollm2_folder()
+
+
+@pytest.fixture(scope="session")
+def smollm2_slice(smollm2, slices_dir) -> Path:
+    return make_slice(smollm2, slices_dir / "smollm2.safetensors")
+
+
+@pytest.fixture(scope="session")
+def mgsm():
+    """tools/mgsm.py, once the MGSM data is known to be there."""
+    try:
+        mgsm_data.data_dir()
+    except FileNotFoundError as err:
+        pytest.fail(str(err))
+    return mgsm_data
+
+
+@pytest.fixture(scope="session")
+def mgsm_texts(mgsm) -> dict[str, list[str]]:
     """Per language: the first 12 questions and the 8 few-shot exemplars (question + worked answer)."""
-    folder = mgsm_dir()
-    exemplars = json.loads((folder / "exemplars.json").read_text(encoding="utf-8"))["exemplars"]
-    texts = {}
-    for lang in MGSM_LANGUAGES:
-        rows = (folder / f"mgsm_{lang}.tsv").read_text(encoding="utf-8").splitlines()
-        questions = [row.split("\t")[0] for row in rows[:12]]
-        shots = [f"{shot['q']}\n{shot['a']}" for _, shot in sorted(exemplars[lang].items(), key=lambda kv: int(kv[0]))]
-        texts[lang] = questions + shots
-    return texts
+    return {lang: [q for q, _ in mgsm.questions(lang)[:12]] + mgsm.exemplars(lang) for lang in mgsm.LANGUAGES}
 
 
 @pytest.fixture(scope="session")
-def smol_slice() -> Path:
-    path = Path("/tmp/smol/smol.safetensors")  # TEMPORARY until tools/fixtures.py lands on main
-    if not path.is_file():
-        pytest.skip("no SmolLM2 slice")
-    return path
-
-
-@pytest.fixture(scope="session")
-def pruner(smol_slice):
+def pruner(smollm2_slice):
+    """lite.prune.load on the real SmolLM2-135M slice."""
     from lite.prune import load
 
-    return load(smol_slice)
+    return load(smollm2_slice)

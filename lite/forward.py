@@ -1,0 +1,106 @@
+"""Token ids -> importance: the layer-0 attention score of LitePruner, in numpy.
+
+    x = embed(ids) * embed_scale                     # [n, dim]
+    h = RMSNorm(x)                                   # [n, dim]
+    q = h W_q (+ b_q), k = h W_k (+ b_k)             # [n, n_heads, head_dim], [n, n_kv_heads, head_dim]
+    q, k = head RMSNorm (if any), then RoPE          # rotate-half layout
+    p[h, i, j] = softmax_j(scale * q_i . k_j)        # no mask: every query sees every key
+    importance[j] = mean over heads h and queries i of p[h, i, j]
+
+Everything up to RoPE depends only on the token id, so it is computed once per distinct id.
+The scores are taken in blocks of query rows per kv group (the query heads of a group
+stacked into one matrix product), so memory grows as O(n), never as [heads, n, n].
+This module does no I/O: the scorer hands it arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .rope import apply_rotary, attention_scaling, cos_sin, inv_freq
+from .spec import AttentionSpec
+
+F32 = np.float32
+BLOCK_BYTES = 1 << 21  # logits per block: 2 MiB, about one L2 cache
+ColSum = Callable[[np.ndarray, float, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """Layer-0 weights the score reads, widened to float32."""
+
+    norm: np.ndarray  # [dim]
+    w_q: np.ndarray  # [n_heads * head_dim, dim]
+    w_k: np.ndarray  # [n_kv_heads * head_dim, dim]
+    b_q: np.ndarray | None = None  # [n_heads * head_dim]
+    b_k: np.ndarray | None = None  # [n_kv_heads * head_dim]
+    q_norm: np.ndarray | None = None  # [head_dim]
+    k_norm: np.ndarray | None = None  # [head_dim]
+
+
+def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float, offset: float) -> np.ndarray:
+    """x / rms(x) * (offset + weight), over the last axis, in float32 as transformers does."""
+    variance = np.mean(np.square(x), axis=-1, keepdims=True)  # [..., 1]
+    normed = x * (F32(1.0) / np.sqrt(variance + F32(eps)))  # [..., d]
+    return normed * (F32(offset) + weight) if offset else weight * normed  # [..., d]
+
+
+def project(h: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    out = h @ weight.T  # [u, out]
+    return out + bias if bias is not None else out
+
+
+def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Queries and keys before RoPE for the given embedding rows (one row per distinct id)."""
+    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [u, dim]
+    h = rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [u, dim]
+    q = project(h, weights.w_q, weights.b_q).reshape(len(rows), spec.n_heads, spec.head_dim)  # [u, H, D]
+    k = project(h, weights.w_k, weights.b_k).reshape(len(rows), spec.n_kv_heads, spec.head_dim)  # [u, KV, D]
+    if weights.q_norm is not None:
+        q = rms_norm(q, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [u, H, D]
+        k = rms_norm(k, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [u, KV, D]
+    return q, k
+
+
+def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
+    """Apply RoPE in place at positions 0..n-1."""
+    cos, sin = cos_sin(np.arange(len(q)), inv_freq(spec.rope), attention_scaling(spec.rope))  # [n, rotary_dim]
+    apply_rotary(q, cos, sin)
+    apply_rotary(k, cos, sin)
+
+
+def attention_colsums(
+    q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, chunks: int, block_bytes: int = BLOCK_BYTES
+) -> np.ndarray:
+    """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64."""
+    n = len(q)
+    grouped = q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, n, rep, D]
+    queries = np.empty((spec.n_kv_heads, n * spec.n_rep, spec.head_dim), dtype=F32)  # [KV, n * rep, D]
+    np.multiply(grouped, F32(spec.scale), out=queries.reshape(grouped.shape))  # the scale folded into q
+    keys = np.ascontiguousarray(k.transpose(1, 0, 2))  # [KV, n, D]
+    rows_total = n * spec.n_rep  # query rows per kv group: (query i, head r) pairs
+    block_rows = int(min(rows_total, max(chunks, block_bytes // (4 * n))))
+    logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every block
+    acc = np.zeros((chunks, n), dtype=np.float64)  # [chunks, n]
+    for group in range(spec.n_kv_heads):
+        keys_t = keys[group].T  # [D, n]
+        for start in range(0, rows_total, block_rows):
+            block = queries[group, start : start + block_rows]  # [b, D]
+            out = logits[: len(block)]  # [b, n]
+            np.matmul(block, keys_t, out=out)
+            colsum(out, spec.softcap, acc)
+    return acc.sum(axis=0)  # [n]
+
+
+def importance(
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
+) -> np.ndarray:
+    """Importance of each position, given the embedding rows of the distinct ids and the position -> row map."""
+    q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
+    q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
+    rotate(q, k, spec)
+    totals = attention_colsums(q, k, spec, colsum, chunks)  # [n]
+    return (totals / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1

@@ -1,0 +1,74 @@
+"""The numerical reference: transformers' own layer-0 attention, eager, fp32, no mask.
+
+Test-only (imports torch and transformers). Given a model folder and token ids it returns
+the mean over heads and queries of `model.layers[0].self_attn`'s attention weights, fed
+RMSNorm(embeddings) and the model's rotary embeddings, exactly as LitePruner defines it.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(folder: str):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager")
+    return model.eval()
+
+
+def decoder(model):
+    """The decoder stack (`model.model`, or the language model of a multimodal wrapper)."""
+    inner = model.model
+    return getattr(inner, "language_model", inner)
+
+
+def embed(model, input_ids):
+    """Embeddings as the model's forward computes them (Gemma multiplies by its normalizer)."""
+    stack = decoder(model)
+    x = stack.embed_tokens(input_ids)
+    normalizer = getattr(stack, "normalizer", None)
+    if normalizer is None and model.config.model_type.startswith("gemma"):
+        import torch
+
+        normalizer = torch.tensor(model.config.get_text_config().hidden_size**0.5, dtype=x.dtype)
+    return x * normalizer if normalizer is not None else x
+
+
+def position_embeddings(model, h, positions):
+    stack = decoder(model)
+    rotary = stack.rotary_emb
+    layer_types = getattr(model.config.get_text_config(), "layer_types", None)
+    if layer_types and isinstance(getattr(rotary, "rope_type", None), dict):
+        return rotary(h, positions, layer_types[0])
+    return rotary(h, positions)
+
+
+def reference_importance(folder: str | Path, ids) -> np.ndarray:
+    """float64 [n]: transformers' layer-0 attention probabilities, averaged over heads and queries."""
+    import torch
+
+    model = load_model(str(folder))
+    stack = decoder(model)
+    layer = stack.layers[0]
+    with torch.no_grad():
+        input_ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))[None]  # [1, n]
+        h = layer.input_layernorm(embed(model, input_ids))  # [1, n, dim]
+        positions = torch.arange(input_ids.shape[1])[None]  # [1, n]
+        _, weights = layer.self_attn(
+            hidden_states=h, position_embeddings=position_embeddings(model, h, positions), attention_mask=None
+        )  # weights [1, heads, n, n]
+        return weights[0].double().mean(dim=(0, 1)).numpy()  # [n]
+
+
+def kept_set(scores: np.ndarray, rate: float) -> set[int]:
+    """Positions of the top round(rate * n) scores, ties broken by position."""
+    n = len(scores)
+    k = max(1, round(rate * n))
+    order = np.lexsort((np.arange(n), -np.asarray(scores, dtype=np.float64)))
+    return set(order[:k].tolist())

@@ -1,0 +1,146 @@
+"""The layer-0 importance against transformers, on tiny random models and on real SmolLM2 weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import fixtures, make_slice
+from reference import kept_set, reference_importance
+
+from lite.errors import LiteError
+from lite.scorer import Scorer
+
+RTOL, ATOL = 1e-4, 1e-7
+RATES = (0.9, 0.8, 0.7)
+TINY = sorted(fixtures.TINY_MODELS)
+
+
+def assert_matches_reference(scores: np.ndarray, ref: np.ndarray) -> None:
+    assert scores.dtype == np.float32 and scores.shape == ref.shape
+    np.testing.assert_allclose(scores, ref, rtol=RTOL, atol=ATOL)
+    assert abs(float(scores.sum(dtype=np.float64)) - 1.0) < 1e-5
+    for rate in RATES:
+        ours, theirs = kept_set(scores, rate), kept_set(ref, rate)
+        differing = ours ^ theirs
+        if differing:  # allowed only where the reference itself has a near-tie at the boundary
+            boundary = np.sort(ref)[::-1][max(1, round(rate * len(ref))) - 1]
+            assert np.all(np.abs(ref[sorted(differing)] - boundary) <= 1e-7), (rate, sorted(differing))
+
+
+@pytest.fixture(scope="module", params=[(name, sharded) for name in TINY for sharded in (False, True)],
+                ids=lambda p: f"{p[0]}-{'sharded' if p[1] else 'single'}")
+def tiny_model(request, slices_dir):
+    name, sharded = request.param
+    folder = fixtures.tiny(name, sharded=sharded)
+    return folder, Scorer(make_slice(folder, slices_dir / f"{name}-{sharded}.safetensors"))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 64, 257, 1000, 2048])
+def test_tiny_models_match_transformers(tiny_model, n):
+    folder, scorer = tiny_model
+    ids = np.random.default_rng(n).integers(0, scorer.spec.vocab_size, n)
+    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
+
+
+def test_tiny_model_attention_is_far_from_uniform(tiny_model):
+    folder, scorer = tiny_model
+    scores = scorer.importance(np.random.default_rng(0).integers(0, scorer.spec.vocab_size, 256))
+    assert scores.max() / scores.min() > 10  # the fixtures exercise the softmax, not a flat average
+
+
+def test_repeated_ids_share_work_without_changing_the_result(tiny_model):
+    folder, scorer = tiny_model
+    ids = np.array([5, 9, 5, 5, 300, 9, 5, 7] * 40)
+    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
+
+
+def test_llama3_rope_scaling_changes_the_result(slices_dir):
+    """The llama3 fixture's original_max_position_embeddings is small enough for scaling to matter."""
+    import json
+
+    from lite import rope
+    from lite.spec import AttentionSpec
+
+    folder = fixtures.tiny("llama3-gqa")
+    spec = AttentionSpec.from_config(json.loads((folder / "config.json").read_text()))
+    assert spec.rope.rope_type == "llama3"
+    plain = rope.ROPE_TYPES["default"](spec.rope)
+    assert not np.allclose(rope.inv_freq(spec.rope), plain)
+
+
+@pytest.fixture(scope="module")
+def smollm2_scorer(smollm2_slice):
+    return Scorer(smollm2_slice)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "bn", "te", "th", "ja"])
+def test_smollm2_on_mgsm_matches_transformers(smollm2, smollm2_scorer, mgsm, lang):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(smollm2 / "tokenizer.json"))
+    ids = tokenizer.encode(mgsm.prompt(lang, 0)).ids
+    assert len(ids) > 500
+    assert_matches_reference(smollm2_scorer.importance(ids), reference_importance(smollm2, ids))
+
+
+def test_smollm2_at_2048_tokens(smollm2, smollm2_scorer, mgsm):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(smollm2 / "tokenizer.json"))
+    text = "\n\n".join(mgsm.prompt(lang, i) for lang in ("de", "ru", "sw") for i in range(2))
+    ids = tokenizer.encode(text).ids[:2048]
+    assert len(ids) == 2048
+    assert_matches_reference(smollm2_scorer.importance(ids), reference_importance(smollm2, ids))
+
+
+def test_numba_kernel_equals_numpy_reference(smollm2_scorer):
+    ids = np.random.default_rng(1).integers(0, 49152, 700)
+    fast, plain = smollm2_scorer.importance(ids), smollm2_scorer.importance(ids, kernel="numpy")
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_count_does_not_change_the_result(smollm2_slice, threads):
+    ids = np.random.default_rng(2).integers(0, 49152, 333)
+    base = Scorer(smollm2_slice, threads=1).importance(ids)
+    np.testing.assert_allclose(Scorer(smollm2_slice, threads=threads).importance(ids), base, rtol=1e-5, atol=1e-9)
+
+
+def test_threads_from_environment(smollm2_slice, monkeypatch):
+    monkeypatch.setenv("LITE_NUM_THREADS", "1")
+    assert Scorer(smollm2_slice).threads == 1
+    monkeypatch.setenv("LITE_NUM_THREADS", "many")
+    with pytest.raises(LiteError, match="LITE_NUM_THREADS"):
+        Scorer(smollm2_slice)
+
+
+@pytest.mark.parametrize("ids,message", [
+    ([0, 49152], "outside the vocabulary"),
+    ([-1], "outside the vocabulary"),
+    ([], "non-empty"),
+    ([[1, 2]], "1-D"),
+    ([0.5, 1.0], "integers"),
+])
+def test_bad_ids_give_clear_errors(smollm2_scorer, ids, message):
+    with pytest.raises(LiteError, match=message):
+        smollm2_scorer.importance(ids)
+
+
+def peak_bytes(scorer: Scorer, n: int) -> int:
+    import tracemalloc
+
+    ids = np.random.default_rng(n).integers(0, scorer.spec.vocab_size, n)
+    tracemalloc.start()
+    scores = scorer.importance(ids)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert abs(float(scores.sum(dtype=np.float64)) - 1) < 1e-5
+    return peak
+
+
+def test_memory_grows_linearly_not_quadratically(smollm2_scorer):
+    """Peak numpy allocation at n = 8192 is far below one head's n x n float32 matrix, and ~2x that at 4096."""
+    at_4096, at_8192 = peak_bytes(smollm2_scorer, 4096), peak_bytes(smollm2_scorer, 8192)
+    one_head = 8192 * 8192 * 4
+    assert at_8192 < one_head / 2, (at_8192, one_head)
+    assert at_8192 < 2.5 * at_4096, (at_4096, at_8192)

@@ -1,0 +1,51 @@
+"""MGSM (shared/data/mgsm): questions, the 8 few-shot exemplars, and 8-shot prompts, per language."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("en", "de", "es", "fr", "ru", "sw", "zh", "ja", "th", "bn", "te")
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """shared/data/mgsm beside the repo, or $LITE_SHARED_DATA/mgsm."""
+    candidates = [Path(os.environ["LITE_SHARED_DATA"]) / "mgsm"] if os.environ.get("LITE_SHARED_DATA") else []
+    candidates += [REPO.parent / "shared" / "data" / "mgsm", REPO / "shared" / "data" / "mgsm"]
+    for path in candidates:
+        if (path / "mgsm_en.tsv").is_file():
+            return path
+    raise FileNotFoundError(f"MGSM data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
+
+
+@lru_cache(maxsize=None)
+def questions(lang: str) -> list[tuple[str, str]]:
+    """(question, numeric answer) pairs, 250 per language."""
+    with open(data_dir() / f"mgsm_{lang}.tsv", encoding="utf-8", newline="") as f:
+        return [(row[0], row[1]) for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+@lru_cache(maxsize=1)
+def _exemplars() -> dict:
+    return json.loads((data_dir() / "exemplars.json").read_text(encoding="utf-8"))
+
+
+def exemplars(lang: str) -> list[str]:
+    """The 8 worked few-shot exemplars (question and answer) of a language, as text."""
+    shots = _exemplars()["exemplars"][lang]
+    return [f"{shots[k]['q']}\n{shots[k]['a']}" for k in sorted(shots, key=int)]
+
+
+def prompt_parts(lang: str, index: int) -> tuple[list[str], str]:
+    """(the 8 exemplars, the test question) for question `index` of a language."""
+    return exemplars(lang), questions(lang)[index][0]
+
+
+def prompt(lang: str, index: int) -> str:
+    """An 8-shot prompt: the exemplars, then the test question, separated by blank lines."""
+    shots, question = prompt_parts(lang, index)
+    return "\n\n".join([*shots, question])
