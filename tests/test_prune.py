@@ -21,8 +21,8 @@ def largest_unit(pruner, text: str) -> int:
     return int(group_units(text, encoding.offsets).sizes(len(encoding.ids)).max())
 
 
-def test_kept_counts_exact_and_order_preserved(pruner, mgsm):
-    for lang, texts in mgsm.items():
+def test_kept_counts_exact_and_order_preserved(pruner, mgsm_texts):
+    for lang, texts in mgsm_texts.items():
         for text in texts:
             for rate in RATES:
                 result = pruner.prune(text, rate=rate)
@@ -36,9 +36,9 @@ def test_kept_counts_exact_and_order_preserved(pruner, mgsm):
                 assert "".join(p for p, _ in result.pieces) == text
 
 
-def test_single_token_units_keep_exactly_the_top_tokens(pruner, mgsm):
+def test_single_token_units_keep_exactly_the_top_tokens(pruner, mgsm_texts):
     """English has no multi-token characters: the selection is plain top-k, ties by position."""
-    for text in mgsm["en"][:6]:
+    for text in mgsm_texts["en"][:6]:
         ids = pruner.tokenizer.encode(text).ids
         importance = pruner.importance(ids)
         assert importance.dtype == np.float32 and math.isclose(float(importance.sum()), 1.0, rel_tol=1e-4)
@@ -50,9 +50,9 @@ def test_single_token_units_keep_exactly_the_top_tokens(pruner, mgsm):
             assert list(result.kept) == sorted(top.tolist())
 
 
-def test_no_new_replacement_characters_in_any_language(pruner, mgsm):
+def test_no_new_replacement_characters_in_any_language(pruner, mgsm_texts):
     naive_broken = 0
-    for lang, texts in mgsm.items():
+    for lang, texts in mgsm_texts.items():
         for text in texts:
             assert "\ufffd" not in text
             for rate in RATES:
@@ -66,30 +66,30 @@ def test_no_new_replacement_characters_in_any_language(pruner, mgsm):
     assert naive_broken > 0
 
 
-def test_rate_one_returns_the_input_exactly(pruner, mgsm):
-    for texts in mgsm.values():
+def test_rate_one_returns_the_input_exactly(pruner, mgsm_texts):
+    for texts in mgsm_texts.values():
         for text in texts:
             result = pruner.prune(text, rate=1.0)
             assert result.text == text
             assert result.compressed_tokens == result.origin_tokens == len(pruner.tokenizer.encode(text).ids)
 
 
-def test_deterministic(pruner, mgsm):
-    text = mgsm["th"][0]
+def test_deterministic(pruner, mgsm_texts):
+    text = mgsm_texts["th"][0]
     first = pruner.prune(text, rate=0.5)
     assert all(pruner.prune(text, rate=0.5) == first for _ in range(3))
 
 
-def test_target_tokens(pruner, mgsm):
-    text = mgsm["en"][0]
+def test_target_tokens(pruner, mgsm_texts):
+    text = mgsm_texts["en"][0]
     assert pruner.prune(text, target_tokens=10).compressed_tokens == 10
     everything = pruner.prune(text, target_tokens=10_000)
     assert everything.text == text
 
 
-def test_forced_strings_digits_and_last_tokens(pruner, mgsm):
+def test_forced_strings_digits_and_last_tokens(pruner, mgsm_texts):
     for lang in ("en", "zh", "th", "bn"):
-        for text in mgsm[lang][12:16]:  # exemplars: several lines, digits, punctuation
+        for text in mgsm_texts[lang][12:16]:  # exemplars: several lines, digits, punctuation
             result = pruner.prune(text, rate=0.2, force=["\n", "?", ":"], force_digits=True, keep_last=5)
             for forced in ("\n", "?", ":"):
                 assert result.text.count(forced) == text.count(forced), (lang, forced)
@@ -109,8 +109,8 @@ def test_drop_consecutive_forced_strings(pruner):
     assert dropped.compressed_tokens < kept_all.compressed_tokens
 
 
-def test_segments_are_pruned_independently(pruner, mgsm):
-    shots, question = mgsm["de"][12:15], mgsm["de"][0]
+def test_segments_are_pruned_independently(pruner, mgsm_texts):
+    shots, question = mgsm_texts["de"][12:15], mgsm_texts["de"][0]
     segments = [Segment(shots[0], rate=0.5), Segment(shots[1], keep_last=3), shots[2], Segment(question, keep=True)]
     result = pruner.prune(segments, rate=0.7, separator="\n\n")
     parts = result.segments
@@ -131,9 +131,9 @@ def test_segments_are_pruned_independently(pruner, mgsm):
     assert shared.compressed_tokens == 60
 
 
-def test_compress_prompt_keys_and_counts(pruner, mgsm):
-    instruction, question = "Solve the problems step by step.", mgsm["en"][0]
-    context = mgsm["en"][12:16]
+def test_compress_prompt_keys_and_counts(pruner, mgsm_texts):
+    instruction, question = "Solve the problems step by step.", mgsm_texts["en"][0]
+    context = mgsm_texts["en"][12:16]
     out = pruner.compress_prompt(context, instruction=instruction, question=question, rate=0.5)
     assert {"compressed_prompt", "origin_tokens", "compressed_tokens", "ratio", "rate"} <= set(out)
     whole = pruner.count_tokens(instruction) + pruner.count_tokens(question)
@@ -151,7 +151,7 @@ def test_compress_prompt_keys_and_counts(pruner, mgsm):
     assert all(d in targeted["compressed_prompt"] for d in "0123456789" if any(d in c for c in context))
 
 
-def test_added_bos_is_scored_but_never_output(pruner, mgsm):
+def test_added_bos_is_scored_but_never_output(pruner, mgsm_texts):
     spec = json.loads(pruner.tokenizer.to_str())
     bos = "<|im_start|>"
     spec["post_processor"] = {
@@ -161,7 +161,7 @@ def test_added_bos_is_scored_but_never_output(pruner, mgsm):
         "special_tokens": {bos: {"id": bos, "ids": [1], "tokens": [bos]}},
     }
     with_bos = Pruner(pruner.scorer, Tokenizer.from_str(json.dumps(spec)))
-    text = mgsm["en"][1]
+    text = mgsm_texts["en"][1]
     ids = with_bos.tokenizer.encode(text).ids
     assert ids[0] == 1 and ids[1:] == pruner.tokenizer.encode(text).ids
     result = with_bos.prune(text, rate=0.5)

@@ -30,19 +30,19 @@ def out(proc: subprocess.CompletedProcess) -> str:
     return proc.stdout.decode("utf-8")
 
 
-def test_stdin_and_file_print_the_pruned_text(pruner, smol_slice, mgsm, tmp_path):
-    text = mgsm["zh"][12]
+def test_stdin_and_file_print_the_pruned_text(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["zh"][12]
     expected = pruner.prune(text, rate=0.5).text
-    assert out(run_cli(["--model", str(smol_slice), "--rate", "0.5"], tmp_path, stdin=text + "\n")) == expected + "\n"
+    assert out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5"], tmp_path, stdin=text + "\n")) == expected + "\n"
     source = tmp_path / "prompt.txt"
     source.write_text(text + "\n", encoding="utf-8")
-    assert out(run_cli(["--model", str(smol_slice), "--rate", "0.5", str(source)], tmp_path)) == expected + "\n"
-    assert out(run_cli(["--model", str(smol_slice), "--rate", "1", str(source)], tmp_path)) == text + "\n"
+    assert out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5", str(source)], tmp_path)) == expected + "\n"
+    assert out(run_cli(["--model", str(smollm2_slice), "--rate", "1", str(source)], tmp_path)) == text + "\n"
 
 
-def test_json_has_the_counts(pruner, smol_slice, mgsm, tmp_path):
-    text = mgsm["th"][0]
-    proc = run_cli(["--model", str(smol_slice), "--target-tokens", "20", "--json", "-"], tmp_path, stdin=text)
+def test_json_has_the_counts(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["th"][0]
+    proc = run_cli(["--model", str(smollm2_slice), "--target-tokens", "20", "--json", "-"], tmp_path, stdin=text)
     got = json.loads(out(proc))
     expected = pruner.prune(text, target_tokens=20)
     assert got["text"] == expected.text and got["kept"] == list(expected.kept)  # same in another process
@@ -50,47 +50,47 @@ def test_json_has_the_counts(pruner, smol_slice, mgsm, tmp_path):
     assert got["compressed_tokens"] <= 20
 
 
-def test_show_marks_dropped_text_in_brackets(smol_slice, tmp_path):
+def test_show_marks_dropped_text_in_brackets(smollm2_slice, tmp_path):
     text = "The quick brown fox jumps over the lazy dog near the river bank."
-    shown = out(run_cli(["--model", str(smol_slice), "--rate", "0.5", "--show"], tmp_path, stdin=text))
+    shown = out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--show"], tmp_path, stdin=text))
     assert "[" in shown and "\x1b[" not in shown  # not a terminal: plain brackets
     assert shown.replace("[", "").replace("]", "") == text
-    kept = out(run_cli(["--model", str(smol_slice), "--rate", "0.5"], tmp_path, stdin=text))
+    kept = out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5"], tmp_path, stdin=text))
     outside = "".join(part.split("]")[-1] for part in shown.split("["))
     assert outside == kept
 
 
-def test_default_model_is_the_only_slice_under_weights(smol_slice, tmp_path):
+def test_default_model_is_the_only_slice_under_weights(smollm2_slice, tmp_path):
     proc = run_cli(["--rate", "0.5"], tmp_path, stdin="hello there")
     assert proc.returncode == 2 and b"error: no slice under weights/" in proc.stderr
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "smol.safetensors").symlink_to(smol_slice)
+    (tmp_path / "weights" / "smol.safetensors").symlink_to(smollm2_slice)
     assert out(run_cli(["--rate", "1.0"], tmp_path, stdin="hello there")) == "hello there"
-    (tmp_path / "weights" / "other.safetensors").symlink_to(smol_slice)
+    (tmp_path / "weights" / "other.safetensors").symlink_to(smollm2_slice)
     proc = run_cli(["--rate", "0.5"], tmp_path, stdin="hello there")
     assert proc.returncode == 2 and b"2 slices under weights/" in proc.stderr
 
 
 @pytest.mark.parametrize("rate", ["0", "1.5", "-1", "nan"])
-def test_bad_rate_exits_with_a_one_line_error(smol_slice, tmp_path, rate):
-    proc = run_cli(["--model", str(smol_slice), "--rate", rate], tmp_path, stdin="hello")
+def test_bad_rate_exits_with_a_one_line_error(smollm2_slice, tmp_path, rate):
+    proc = run_cli(["--model", str(smollm2_slice), "--rate", rate], tmp_path, stdin="hello")
     assert proc.returncode == 2
     assert proc.stderr.decode().startswith("error: rate must be in (0, 1]") and proc.stderr.count(b"\n") == 1
 
 
-def test_empty_input_prints_nothing(smol_slice, tmp_path):
-    assert out(run_cli(["--model", str(smol_slice)], tmp_path, stdin="")) == ""
+def test_empty_input_prints_nothing(smollm2_slice, tmp_path):
+    assert out(run_cli(["--model", str(smollm2_slice)], tmp_path, stdin="")) == ""
 
 
-def test_jsonl_batch_with_a_malformed_line(pruner, smol_slice, mgsm, tmp_path):
-    texts = [mgsm[lang][0] for lang in ("en", "bn", "th", "zh", "te")]
+def test_jsonl_batch_with_a_malformed_line(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    texts = [mgsm_texts[lang][0] for lang in ("en", "bn", "th", "zh", "te")]
     lines = [json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
     lines.insert(2, '{"id": 99, "text": "unterminated')
     lines.insert(4, json.dumps({"id": 98, "body": "no text field"}))
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
     target = tmp_path / "out.jsonl"
-    args = ["--model", str(smol_slice), "--rate", "0.8", "--jsonl", str(source), "--out", str(target)]
+    args = ["--model", str(smollm2_slice), "--rate", "0.8", "--jsonl", str(source), "--out", str(target)]
     proc = run_cli([*args, "--workers", "2"], tmp_path)
     stderr = proc.stderr.decode()
     assert proc.returncode == 1, stderr

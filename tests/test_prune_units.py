@@ -14,13 +14,13 @@ from lite.slicefile import SliceFile
 
 
 @pytest.fixture(scope="module")
-def tokenizer(smol_slice) -> Tokenizer:
-    return Tokenizer.from_str(SliceFile(smol_slice).tokenizer_json)
+def tokenizer(smollm2_slice) -> Tokenizer:
+    return Tokenizer.from_str(SliceFile(smollm2_slice).tokenizer_json)
 
 
-def test_units_are_whole_characters_and_tile_every_mgsm_text(tokenizer, mgsm):
+def test_units_are_whole_characters_and_tile_every_mgsm_text(tokenizer, mgsm_texts):
     multi_token_chars = {}
-    for lang, texts in mgsm.items():
+    for lang, texts in mgsm_texts.items():
         for text in texts:
             encoding = tokenizer.encode(text)
             units = group_units(text, encoding.offsets)
