@@ -31,7 +31,7 @@ def out(proc: subprocess.CompletedProcess) -> str:
 
 
 def test_stdin_and_file_print_the_pruned_text(pruner, smollm2_slice, mgsm_texts, tmp_path):
-    text = mgsm_texts["zh"][12]
+    text = mgsm_texts["zh"][3]
     expected = pruner.prune(text, rate=0.5).text
     assert out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5"], tmp_path, stdin=text + "\n")) == expected + "\n"
     source = tmp_path / "prompt.txt"

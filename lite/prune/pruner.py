@@ -180,14 +180,14 @@ class Pruner:
         units = group_units(text, [offsets[i] for i in own])
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
-        if keep_whole:
+        budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
+        if budget >= n_tokens:  # everything stays: no need to score
             keep = np.ones(units.count, dtype=bool)  # [n_units]
         else:
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
             importance = self.scorer.importance(ids)[own]  # [n], specials scored but not selectable
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
             forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
-            budget = token_budget(n_tokens, rate, target_tokens)
             keep = select_units(scores, sizes, budget, forced)
             if forcing.drop_consecutive and forcing.strings:
                 texts = [text[start:end] for start, end in spans]
