@@ -2,23 +2,17 @@
 
     import lite
     pruner = lite.load("weights/Llama-3.2-1B.safetensors")
-    pruner.importance(ids)          # float32 [n], sums to 1
+    pruner.prune(text, rate=0.8).text    # the top 80% of tokens, in order
+    pruner.importance(ids)               # float32 [n], sums to 1
 
 torch and transformers are never imported here; numba compiles on first use and caches.
 """
 
 from .errors import LiteError
+from .prune import DEFAULT_RATE, PruneResult, Pruner, Segment, load
 from .spec import AttentionSpec
 
 __version__ = "0.1.0"
 
 
-
-def load(path, threads: int | None = None):
-    """Load a slice file (memory-mapped) for scoring; `threads` defaults to $LITE_NUM_THREADS or all cores."""
-    from .scorer import Scorer
-
-    return Scorer(path, threads=threads)
-
-
-__all__ = ["LiteError", "AttentionSpec", "load", "__version__"]
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneResult", "Segment", "DEFAULT_RATE", "__version__"]

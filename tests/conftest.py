@@ -115,3 +115,31 @@ def slice_command(*args: str) -> list[str]:
 
 def run_slice(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(slice_command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def mgsm_texts(mgsm) -> dict[str, list[str]]:
+    """Per language: the first 3 questions and the first 2 few-shot exemplars (question + worked answer)."""
+    return {lang: [q for q, _ in mgsm.questions(lang)[:3]] + mgsm.exemplars(lang)[:2] for lang in mgsm.LANGUAGES}
+
+
+class RememberingScorer:
+    """The real scorer, remembering each id sequence's importance so the tests score each text once."""
+
+    def __init__(self, scorer):
+        self.scorer, self.slice, self.seen = scorer, scorer.slice, {}
+
+    def importance(self, ids):
+        key = tuple(int(i) for i in ids)
+        if key not in self.seen:
+            self.seen[key] = self.scorer.importance(ids)
+        return self.seen[key]
+
+
+@pytest.fixture(scope="session")
+def pruner(smollm2_slice):
+    """lite.prune.load on the real SmolLM2-135M slice (its scores remembered across tests)."""
+    from lite.prune import Pruner, load
+
+    loaded = load(smollm2_slice)
+    return Pruner(RememberingScorer(loaded.scorer), loaded.tokenizer)

@@ -1,0 +1,156 @@
+"""Prune text: `python -m lite.prune --model FILE [--rate 0.9 | --target-tokens N] [FILE|-]`.
+
+Prints the pruned text; --json prints it with the counts; --show prints the input with the
+dropped parts marked. `--jsonl IN --out OUT` prunes a field of every line of a JSONL file on
+every core. --model defaults to the only slice under ./weights/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import LiteError, exit_on_error
+from .batch import PruneOptions, prune_jsonl
+from .pruner import DEFAULT_RATE, PruneResult, load
+from .select import token_budget
+
+WEIGHTS = Path("weights")
+STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
+
+
+def default_model() -> Path:
+    """The only slice under ./weights/, or a LiteError saying why there is none."""
+    found = sorted(WEIGHTS.glob("*.safetensors")) if WEIGHTS.is_dir() else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise LiteError("no slice under weights/; make one with `python -m lite.slice MODEL` or give --model FILE")
+    names = ", ".join(p.name for p in found)
+    raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
+
+
+def read_text(source: str) -> str:
+    """The text of a file or of stdin ("-"), as UTF-8."""
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as err:
+        raise LiteError(f"cannot read {source}: {err.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LiteError(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {err.start})") from None
+
+
+def marked(result: PruneResult, colour: bool) -> str:
+    """The input with the dropped parts struck through (colour) or in [brackets]."""
+    out: list[str] = []
+    dropped: list[str] = []
+    for piece, kept in (*result.pieces, ("", True)):
+        if not kept:
+            dropped.append(piece)
+            continue
+        if dropped:
+            text = "".join(dropped)
+            out.append(f"{STRIKE}{text}{RESET}" if colour else f"[{text}]")
+            dropped = []
+        out.append(piece)
+    return "".join(out)
+
+
+@contextlib.contextmanager
+def line_progress(enabled: bool) -> Iterator:
+    """Wraps an iterator of known length in a progress bar on stderr, or leaves it as it is."""
+    if not enabled:
+        yield None
+        return
+    from huggingface_hub.utils import tqdm
+
+    def wrap(items: Iterable, total: int) -> Iterable:
+        return tqdm(items, total=total, unit="line", desc="pruning", file=sys.stderr)
+
+    yield wrap
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m lite.prune",
+        description="Keep the most important tokens of a text, in their order, scored by a model slice.",
+    )
+    parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
+    parser.add_argument("--model", type=Path, help="slice file (default: the only *.safetensors under weights/)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
+    budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
+    parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
+    parser.add_argument("--force-digits", action="store_true", help="always keep digits")
+    parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
+    output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
+    batch = parser.add_argument_group("batch (JSONL)")
+    batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
+    batch.add_argument("--field", default="text", help="the field to prune (default: text)")
+    batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.jsonl is not None and args.out is None:
+        parser.error("--jsonl needs --out FILE")
+    if args.jsonl is not None and (args.json or args.show or args.input != "-"):
+        parser.error("--jsonl takes no input file and no --json or --show")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
+    token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
+    model = args.model or default_model()
+    if args.jsonl is not None:
+        return run_batch(args, model, rate)
+    text = read_text(args.input)
+    line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
+    text = text[: len(text) - len(line_end)]
+    result = load(model).prune(
+        text,
+        rate=rate,
+        target_tokens=args.target_tokens,
+        force=args.force,
+        force_digits=args.force_digits,
+        keep_last=args.keep_last,
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif args.show:
+        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        sys.stdout.write(marked(result, colour) + line_end)
+    else:
+        sys.stdout.write(result.text + line_end)
+    return 0
+
+
+def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
+    options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last)
+    with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
+        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress)
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if report.errors:
+        print(
+            f"error: {len(report.errors)} of {report.lines} lines failed (see above); "
+            f"{args.out} has an \"error\" field in their place",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"wrote {args.out} ({report.lines} lines)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    exit_on_error(main)

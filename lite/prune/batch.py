@@ -1,0 +1,131 @@
+"""JSONL batch pruning: one JSON object per line, the text field pruned, on every core.
+
+Each worker process loads the slice once; the slice is memory-mapped, so the operating system
+shares its pages among the workers. Lines come back in input order. A line that cannot be
+pruned (not JSON, not an object, no such string field) becomes `{"line": N, "error": "..."}` in
+the output and a message on stderr, and the other lines go on. The output file is written
+atomically: it appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..atomic import atomic_write
+from ..errors import LiteError
+from ..slicefile import SliceFile
+from .pruner import Pruner, load
+
+
+@dataclass(frozen=True)
+class PruneOptions:
+    """How each line's text is pruned (the keyword arguments of Pruner.prune)."""
+
+    field: str = "text"
+    rate: float | None = None
+    target_tokens: int | None = None
+    force: tuple[str, ...] = ()
+    force_digits: bool = False
+    keep_last: int = 0
+
+
+@dataclass
+class BatchReport:
+    lines: int = 0
+    errors: list[str] = field(default_factory=list)  # "line N: message", in line order
+
+
+def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) -> tuple[str, str | None]:
+    """One output line (JSON, no newline) for one input line, and the error message if it failed."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        if not isinstance(record, dict):
+            raise LiteError(f"expected a JSON object, got {type(record).__name__}")
+        text = record.get(options.field)
+        if not isinstance(text, str):
+            found = "no such field" if options.field not in record else f"a {type(text).__name__}"
+            raise LiteError(f"field {options.field!r} must be a string, found {found}")
+        result = pruner.prune(
+            text,
+            rate=options.rate,
+            target_tokens=options.target_tokens,
+            force=options.force,
+            force_digits=options.force_digits,
+            keep_last=options.keep_last,
+        )
+        record[options.field] = result.text
+        record["origin_tokens"] = result.origin_tokens
+        record["compressed_tokens"] = result.compressed_tokens
+        return json.dumps(record, ensure_ascii=False), None
+    except (ValueError, LiteError) as err:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        message = f"line {line_no}: {err}"
+        return json.dumps({"line": line_no, "error": str(err)}, ensure_ascii=False), message
+
+
+_worker_pruner: Pruner | None = None  # one per worker process, set by init_worker
+_worker_options: PruneOptions | None = None
+
+
+def init_worker(model: str, options: PruneOptions) -> None:
+    global _worker_pruner, _worker_options
+    _worker_pruner = load(model, threads=1)  # the processes use the cores, not threads inside each
+    _worker_options = options
+
+
+def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
+    assert _worker_pruner is not None and _worker_options is not None, "init_worker was not run"
+    return prune_line(_worker_pruner, item[0], item[1], _worker_options)
+
+
+def numbered_lines(path: Path) -> list[tuple[int, bytes]]:
+    """(line number from 1, raw bytes) of every non-blank line."""
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as err:
+        raise LiteError(f"cannot read {path}: {err.strerror}") from None
+    return [(i, line) for i, line in enumerate(data.splitlines(), start=1) if line.strip()]
+
+
+def prune_jsonl(
+    model: str | os.PathLike,
+    in_path: Path,
+    out_path: Path,
+    options: PruneOptions,
+    workers: int | None = None,
+    progress: Callable[[int], Iterable] | None = None,
+) -> BatchReport:
+    """Prune every line of `in_path` into `out_path`; returns the count and the per-line errors.
+
+    progress: wraps the result iterator (given its length), e.g. a progress bar.
+    """
+    lines = numbered_lines(in_path)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
+    report = BatchReport(lines=len(lines))
+    with atomic_write(out_path) as out, results_of(model, lines, options, workers) as results:
+        for out_line, error in progress(results, len(lines)) if progress else results:
+            out.write(out_line.encode("utf-8") + b"\n")
+            if error:
+                report.errors.append(error)
+    return report
+
+
+@contextlib.contextmanager
+def results_of(
+    model: str | os.PathLike, lines: list[tuple[int, bytes]], options: PruneOptions, workers: int
+) -> Iterator[Iterator[tuple[str, str | None]]]:
+    """(output line, error) per input line, in input order, from `workers` processes."""
+    SliceFile(model)  # a missing or broken slice fails here, not in every worker
+    if workers == 1:
+        pruner = load(model)
+        yield (prune_line(pruner, n, raw, options) for n, raw in lines)
+        return
+    # spawn, not fork: a forked numba thread pool is not safe; each worker maps the slice itself
+    with get_context("spawn").Pool(workers, init_worker, (str(model), options)) as pool:
+        yield pool.imap(prune_numbered_line, lines, chunksize=max(1, len(lines) // (workers * 16)))

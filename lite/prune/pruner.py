@@ -1,0 +1,296 @@
+"""The pruner: text -> tokens -> importance -> units -> selection -> the kept spans of the text.
+
+    pruner = lite.load("weights/SmolLM2-135M-Instruct.safetensors")
+    result = pruner.prune(text, rate=0.8)        # or target_tokens=120
+    result.text, result.kept, result.origin_tokens, result.compressed_tokens
+
+The output is cut from the original string along unit spans (see units.py), never decoded
+from ids: it holds no broken characters and no special token the input did not have, and
+rate=1.0 gives the input back exactly. Special tokens the tokenizer adds itself (a BOS) are
+scored with the text, as the model sees them, but are never counted, selected or output.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from ..errors import LiteError
+from .select import (
+    check_rate,
+    drop_consecutive_repeats,
+    select_units,
+    split_budget,
+    token_budget,
+    unit_importance,
+)
+from .units import digit_ranges, group_units, occurrences, units_covering
+
+if TYPE_CHECKING:
+    from ..scorer import Scorer
+
+DEFAULT_RATE = 0.9
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a prompt, pruned on its own: with its own rate or target, or kept whole."""
+
+    text: str
+    rate: float | None = None  # None: the rate (or share of target_tokens) of the prune call
+    target_tokens: int | None = None
+    keep: bool = False  # keep the whole segment (e.g. the question)
+    keep_last: int = 0  # always keep the last N tokens of this segment
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """The pruned text and what was kept.
+
+    `kept` holds the positions of the kept tokens, ascending, among the text's own tokens (no
+    BOS); for a list of segments, among the segments' tokens one after the other. `pieces` is the
+    input cut into unit spans (and separators), each with whether it was kept: joining all of
+    them gives the input, joining the kept ones gives `text`.
+    """
+
+    text: str
+    kept: tuple[int, ...]
+    origin_tokens: int
+    compressed_tokens: int
+    pieces: tuple[tuple[str, bool], ...]
+    segments: tuple["PruneResult", ...] = field(default=())
+
+    @property
+    def rate(self) -> float:
+        """Fraction of tokens kept (1.0 for an empty input)."""
+        return self.compressed_tokens / self.origin_tokens if self.origin_tokens else 1.0
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "origin_tokens": self.origin_tokens,
+            "compressed_tokens": self.compressed_tokens,
+            "rate": round(self.rate, 6),
+            "kept": list(self.kept),
+        }
+
+
+@dataclass(frozen=True)
+class Forcing:
+    """What every pruned segment must keep, besides its own keep_last."""
+
+    strings: tuple[str, ...] = ()
+    digits: bool = False
+    drop_consecutive: bool = False
+
+
+class Pruner:
+    """A scorer (the model slice) and the tokenizer stored in the same slice."""
+
+    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None):
+        self.scorer = scorer
+        self.tokenizer = tokenizer or Tokenizer.from_str(scorer.slice.tokenizer_json)
+
+    def importance(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added."""
+        return self.scorer.importance(ids)
+
+    def prune(
+        self,
+        text: str | Sequence[str | Segment],
+        rate: float | None = None,
+        target_tokens: int | None = None,
+        *,
+        force: Sequence[str] = (),
+        force_digits: bool = False,
+        keep_last: int = 0,
+        drop_consecutive: bool = False,
+        separator: str = "",
+    ) -> PruneResult:
+        """Keep the most important tokens of `text` in their original order.
+
+        text: a string, or a list of strings / Segments each pruned on its own and joined with
+        `separator`. rate: fraction of tokens to keep, in (0, 1] (default 0.9); target_tokens: how
+        many to keep instead (for segments: in total, shared in proportion to their lengths).
+        force: strings whose every occurrence is kept; force_digits: keep every digit;
+        keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
+        a forced string that repeats the kept unit just before it.
+        """
+        if rate is not None and target_tokens is not None:
+            raise LiteError("give either rate or target_tokens, not both")
+        if rate is None and target_tokens is None:
+            rate = DEFAULT_RATE
+        if rate is not None:
+            rate = check_rate(rate)
+        forcing = Forcing(tuple(force), force_digits, drop_consecutive)
+        if isinstance(text, str):
+            token_budget(1, rate, target_tokens)  # check the arguments even for an empty text
+            return self.prune_one(text, rate, target_tokens, forcing, keep_last)
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
+        return self.prune_segments(segments, rate, target_tokens, forcing, separator)
+
+    def prune_segments(
+        self,
+        segments: list[Segment],
+        rate: float | None,
+        target_tokens: int | None,
+        forcing: Forcing,
+        separator: str,
+    ) -> PruneResult:
+        """Prune each segment on its own and join the results."""
+        budgets: dict[int, int] = {}
+        if target_tokens is not None:
+            sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
+            lengths = [self.count_tokens(segments[i].text) for i in sharing]
+            budgets = dict(zip(sharing, split_budget(target_tokens, lengths)))
+        results = []
+        for i, segment in enumerate(segments):
+            own_rate, own_target = segment.rate, segment.target_tokens
+            if own_rate is None and own_target is None:
+                own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
+            if own_target == 0:  # an empty segment's share
+                own_rate, own_target = 1.0, None
+            results.append(self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep))
+        return join_results(results, separator)
+
+    def prune_one(
+        self,
+        text: str,
+        rate: float | None,
+        target_tokens: int | None,
+        forcing: Forcing,
+        keep_last: int = 0,
+        keep_whole: bool = False,
+    ) -> PruneResult:
+        """Prune one string (see `prune`)."""
+        if not isinstance(text, str):
+            raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
+        if keep_last < 0:
+            raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
+        encoding = self.tokenizer.encode(text)
+        own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
+        n_tokens = len(own)
+        if n_tokens == 0:
+            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
+        offsets = encoding.offsets  # a fresh list on every access: read it once
+        units = group_units(text, [offsets[i] for i in own])
+        sizes = units.sizes(n_tokens)  # [n_units]
+        spans = units.spans()
+        budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
+        if budget >= n_tokens:  # everything stays: no need to score
+            keep = np.ones(units.count, dtype=bool)  # [n_units]
+        else:
+            ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
+            importance = self.scorer.importance(ids)[own]  # [n], specials scored but not selectable
+            scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
+            forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
+            keep = select_units(scores, sizes, budget, forced)
+            if forcing.drop_consecutive and forcing.strings:
+                texts = [text[start:end] for start, end in spans]
+                keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
+        kept_tokens = np.flatnonzero(keep[units.token_unit(n_tokens)])  # [compressed_tokens]
+        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(spans, keep))
+        return PruneResult(
+            text="".join(piece for piece, k in pieces if k),
+            kept=tuple(kept_tokens.tolist()),
+            origin_tokens=n_tokens,
+            compressed_tokens=len(kept_tokens),
+            pieces=pieces,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """The text's own tokens (without the special tokens the tokenizer adds)."""
+        return sum(1 for s in self.tokenizer.encode(text).sequence_ids if s is not None)
+
+    def compress_prompt(
+        self,
+        context: list[str] | str,
+        instruction: str = "",
+        question: str = "",
+        rate: float = 0.5,
+        target_token: int = -1,
+        force_tokens: list[str] = [],  # noqa: B006 - the signature users know; never mutated
+        force_reserve_digit: bool = False,
+        drop_consecutive: bool = False,
+    ) -> dict:
+        """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
+
+        Each context item is pruned on its own at `rate` (or, with target_token > 0, to share
+        target_token minus the instruction's and question's tokens); instruction and question are
+        kept whole. Parts are joined instruction, context..., question with "\\n\\n", empty ones
+        left out. Token counts are of this model's tokenizer and add up over the parts (the
+        "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
+        compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them.
+        """
+        contexts = [context] if isinstance(context, str) else list(context)
+        parts = [Segment(instruction, keep=True)] if instruction else []
+        parts += [Segment(item) for item in contexts if item]
+        parts += [Segment(question, keep=True)] if question else []
+        target = None
+        if target_token is not None and target_token > 0:
+            whole = sum(self.count_tokens(p.text) for p in parts if p.keep)
+            target = max(1, target_token - whole)
+            rate = None
+        result = self.prune(
+            parts,
+            rate=rate,
+            target_tokens=target,
+            force=force_tokens,
+            force_digits=force_reserve_digit,
+            drop_consecutive=drop_consecutive,
+            separator="\n\n",
+        )
+        ratio = result.origin_tokens / result.compressed_tokens if result.compressed_tokens else 1.0
+        context_results = [r for r, p in zip(result.segments, parts) if not p.keep]
+        return {
+            "compressed_prompt": result.text,
+            "compressed_prompt_list": [r.text for r in context_results],
+            "origin_tokens": result.origin_tokens,
+            "compressed_tokens": result.compressed_tokens,
+            "ratio": f"{ratio:.1f}x",
+            "rate": f"{100 / ratio:.1f}%",
+        }
+
+
+def forced_units(text: str, units, n_tokens: int, forcing: Forcing, keep_last: int) -> np.ndarray:
+    """Mask of the units that must be kept: forced strings, digits, the last N tokens."""
+    ranges = [r for s in forcing.strings for r in occurrences(text, s)]
+    if forcing.digits:
+        ranges += digit_ranges(text)
+    forced = units_covering(units, ranges)  # [n_units]
+    if keep_last > 0:
+        forced[units.token_unit(n_tokens)[-keep_last:]] = True
+    return forced
+
+
+def join_results(results: list[PruneResult], separator: str) -> PruneResult:
+    """One result for segments pruned one by one: texts joined, token positions one after the other."""
+    kept: list[int] = []
+    pieces: list[tuple[str, bool]] = []
+    offset = 0
+    for i, result in enumerate(results):
+        if i and separator:
+            pieces.append((separator, True))
+        pieces.extend(result.pieces)
+        kept.extend(position + offset for position in result.kept)
+        offset += result.origin_tokens
+    return PruneResult(
+        text=separator.join(r.text for r in results),
+        kept=tuple(kept),
+        origin_tokens=offset,
+        compressed_tokens=len(kept),
+        pieces=tuple(pieces),
+        segments=tuple(results),
+    )
+
+
+def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
+    """A pruner for a slice file: its model for scoring and its tokenizer."""
+    from ..scorer import Scorer
+
+    return Pruner(Scorer(path, threads=threads))

@@ -1,0 +1,91 @@
+"""Units and selection on SmolLM2's real tokenizer: whole characters, spans that tile the text."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from lite.prune.select import rank_units, select_units, split_budget, token_budget, unit_importance
+from lite.prune.units import group_units, units_covering
+from lite.slicefile import SliceFile
+
+
+@pytest.fixture(scope="module")
+def tokenizer(smollm2_slice) -> Tokenizer:
+    return Tokenizer.from_str(SliceFile(smollm2_slice).tokenizer_json)
+
+
+def test_units_are_whole_characters_and_tile_every_mgsm_text(tokenizer, mgsm_texts):
+    multi_token_chars = {}
+    for lang, texts in mgsm_texts.items():
+        for text in texts:
+            encoding = tokenizer.encode(text)
+            units = group_units(text, encoding.offsets)
+            spans = units.spans()
+            assert "".join(text[s:e] for s, e in spans) == text
+            assert all(s < e for s, e in spans)
+            starts = {s for s, _ in spans}
+            for start, end in encoding.offsets:  # no token crosses a unit boundary
+                assert not any(start < b < end for b in starts)
+            for s, _ in spans[1:]:  # no unit starts with a combining mark
+                assert not unicodedata.category(text[s]).startswith("M")
+            multi_token_chars[lang] = multi_token_chars.get(lang, 0) + int((units.sizes(len(encoding.ids)) > 1).sum())
+    for lang in ("bn", "te", "th", "zh", "ja"):  # the scripts byte-level BPE splits: the test has teeth
+        assert multi_token_chars[lang] > 0, lang
+    assert multi_token_chars["en"] == 0
+
+
+def test_split_character_is_one_unit(tokenizer):
+    text = "ab 你好 ধারণা"
+    encoding = tokenizer.encode(text)
+    units = group_units(text, encoding.offsets)
+    pieces = [text[s:e] for s, e in units.spans()]
+    assert "你" in pieces and "好" in pieces
+    assert all("\ufffd" not in p for p in pieces)
+    assert units.sizes(len(encoding.ids)).max() >= 2
+
+
+def test_zero_width_token_joins_the_next_one():
+    units = group_units("hi there", [(0, 0), (0, 2), (2, 8)])
+    assert units.first_token.tolist() == [0, 2]
+    assert units.spans() == [(0, 2), (2, 8)]
+
+
+def test_units_covering_maps_character_ranges():
+    units = group_units("aa bb cc", [(0, 2), (2, 5), (5, 8)])
+    assert units_covering(units, [(3, 4)]).tolist() == [False, True, False]
+    assert units_covering(units, [(1, 6)]).tolist() == [True, True, True]
+    assert units_covering(units, [(4, 4)]).tolist() == [False, False, False]
+
+
+def test_token_budget_rounds_and_clamps():
+    assert token_budget(10, rate=0.84) == 8
+    assert token_budget(10, rate=0.01) == 1
+    assert token_budget(10, target_tokens=25) == 10
+    assert token_budget(0, rate=0.5) == 0
+
+
+def test_selection_takes_ranked_units_that_fit_and_ties_by_position():
+    scores = np.array([0.2, 0.5, 0.2, 0.1], dtype=np.float32)
+    sizes = np.array([1, 3, 1, 1])
+    assert rank_units(scores).tolist() == [1, 0, 2, 3]
+    none = np.zeros(4, dtype=bool)
+    assert select_units(scores, sizes, 4, none).tolist() == [True, True, False, False]
+    assert select_units(scores, sizes, 2, none).tolist() == [True, False, True, False]  # unit 1 does not fit
+    forced = np.array([False, False, False, True])
+    assert select_units(scores, sizes, 2, forced).tolist() == [True, False, False, True]
+
+
+def test_unit_importance_is_the_mean_of_its_tokens():
+    importance = np.array([0.1, 0.3, 0.5, 0.1], dtype=np.float32)
+    got = unit_importance(importance, np.array([0, 1, 3]), np.array([1, 2, 1]))
+    np.testing.assert_allclose(got, [0.1, 0.4, 0.1], rtol=1e-6)
+
+
+def test_split_budget_is_proportional_and_adds_up():
+    assert split_budget(10, [10, 30, 60]) == [1, 3, 6]
+    assert sum(split_budget(7, [5, 5, 5])) == 7
+    assert split_budget(1, [50, 50]) == [1, 1]  # every pruned part keeps at least one token
