@@ -6,10 +6,17 @@ hub config may leave out take the defaults of the family's transformers config c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
-from .spec import AttentionSpec, base_fields, get_key, require_key, rope_parameters, with_defaults
+from .spec import (
+    AttentionSpec,
+    base_fields,
+    get_key,
+    require_key,
+    rope_parameters,
+    with_defaults,
+)
 
 
 def _llama(config: dict) -> AttentionSpec:

@@ -13,8 +13,14 @@ from test_forward import assert_matches_reference
 
 from lite import forward, rope
 from lite.errors import LiteError
+from lite.families import (
+    FAMILIES,
+    GEMMA2_DEFAULTS,
+    GEMMA3_TEXT_DEFAULTS,
+    PHI3_DEFAULTS,
+    QWEN3_DEFAULTS,
+)
 from lite.kernels import softmax_colsum_numpy
-from lite.families import FAMILIES, GEMMA2_DEFAULTS, GEMMA3_TEXT_DEFAULTS, PHI3_DEFAULTS, QWEN3_DEFAULTS
 from lite.scorer import Scorer
 from lite.slicefile import SliceFile
 from lite.spec import AttentionSpec
