@@ -106,7 +106,9 @@ def _gemma3_text(config: dict) -> AttentionSpec:
     return AttentionSpec(**_gemma_fields(config, gemma3_layer0_rope(config)), qk_norm=True)
 
 
-GEMMA3_PREFIXES = ("language_model.model.", "model.language_model.")  # hub checkpoints; transformers 5 saves
+# where a multimodal checkpoint keeps the text model: hub checkpoints (transformers 5.23 saves these too), and
+# transformers 5's own module names, which other savers may write
+GEMMA3_PREFIXES = ("language_model.model.", "model.language_model.")
 
 
 def _gemma3(config: dict) -> AttentionSpec:
