@@ -67,7 +67,8 @@ def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -
 
 def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
     """Apply RoPE in place at positions 0..n-1."""
-    cos, sin = cos_sin(np.arange(len(q)), inv_freq(spec.rope), attention_scaling(spec.rope))  # [n, rotary_dim]
+    n = len(q)
+    cos, sin = cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))  # [n, rotary_dim]
     apply_rotary(q, cos, sin)
     apply_rotary(k, cos, sin)
 

@@ -2,7 +2,8 @@
 
 Inverse frequencies come from a registry keyed by rope type, each a float32 replica of the
 transformers function of the same name, so the angles match the reference to the bit where
-the arithmetic allows. Tables are computed for the positions in use only.
+the arithmetic allows. Each takes the sequence length n, because some types (longrope) pick
+their frequencies by it. Tables are computed for the positions in use only.
 """
 
 from __future__ import annotations
@@ -12,25 +13,32 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from .errors import LiteError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import RopeSpec
 
 F32 = np.float32
 
 
-def _default_inv_freq(rope: "RopeSpec") -> np.ndarray:
+def _base_powers(rope: "RopeSpec") -> np.ndarray:
+    """theta ** (2i / rotary_dim), the unscaled wavelengths over 2 pi."""
     dim = rope.rotary_dim
     exponents = np.arange(0, dim, 2, dtype=np.int64).astype(F32) / F32(dim)  # [dim/2]
-    return (F32(1.0) / np.power(F32(rope.theta), exponents)).astype(F32)  # [dim/2]
+    return np.power(F32(rope.theta), exponents)  # [dim/2]
 
 
-def _linear_inv_freq(rope: "RopeSpec") -> np.ndarray:
-    return (_default_inv_freq(rope) / F32(rope.param("factor"))).astype(F32)  # [dim/2]
+def _default_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+    return (F32(1.0) / _base_powers(rope)).astype(F32)  # [dim/2]
 
 
-def _llama3_inv_freq(rope: "RopeSpec") -> np.ndarray:
+def _linear_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+    return (_default_inv_freq(rope, n) / F32(rope.param("factor"))).astype(F32)  # [dim/2]
+
+
+def _llama3_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
     """Llama 3.1 scaling: long wavelengths divided by `factor`, a smooth blend in between."""
-    inv_freq = _default_inv_freq(rope)  # [dim/2]
+    inv_freq = _default_inv_freq(rope, n)  # [dim/2]
     factor = F32(rope.param("factor"))
     low_freq_factor = F32(rope.param("low_freq_factor"))
     high_freq_factor = F32(rope.param("high_freq_factor"))
@@ -46,25 +54,53 @@ def _llama3_inv_freq(rope: "RopeSpec") -> np.ndarray:
     return np.where(is_medium, smoothed, scaled).astype(F32)  # [dim/2]
 
 
-# rope type -> inverse frequencies; the attention scaling of these types is 1.
-ROPE_TYPES: dict[str, Callable[["RopeSpec"], np.ndarray]] = {
+def _longrope_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+    """LongRoPE (Phi-3, Phi-4-mini): per-frequency factors, the long set once n exceeds the pretraining length.
+
+    transformers switches on seq_len = max(position) + 1 = n > original_max_position_embeddings.
+    """
+    is_long = n > int(rope.param("original_max_position_embeddings"))
+    factors = np.asarray(rope.param("long_factor" if is_long else "short_factor"), dtype=F32)  # [dim/2]
+    if factors.shape != (rope.rotary_dim // 2,):
+        raise LiteError(f"longrope factors have {factors.size} entries; rotary_dim {rope.rotary_dim} needs "
+                        f"{rope.rotary_dim // 2}")
+    return (F32(1.0) / (factors * _base_powers(rope))).astype(F32)  # [dim/2]
+
+
+def _longrope_scaling(rope: "RopeSpec") -> float:
+    """attention_factor, else sqrt(1 + ln(factor) / ln(original length)), factor defaulting to max/original length."""
+    given = rope.param_or("attention_factor", None)
+    if given is not None:
+        return float(given)
+    original = float(rope.param("original_max_position_embeddings"))
+    factor = rope.param_or("factor", None)
+    factor = float(rope.param("max_position_embeddings")) / original if factor is None else float(factor)
+    return 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+
+
+# rope type -> inverse frequencies for a sequence of n tokens.
+ROPE_TYPES: dict[str, Callable[["RopeSpec", int], np.ndarray]] = {
     "default": _default_inv_freq,
     "linear": _linear_inv_freq,
     "llama3": _llama3_inv_freq,
+    "longrope": _longrope_inv_freq,
+}
+
+# rope type -> cos/sin multiplier, for the types whose multiplier is not 1.
+ROPE_SCALING: dict[str, Callable[["RopeSpec"], float]] = {
+    "longrope": _longrope_scaling,
 }
 
 
-def inv_freq(rope: "RopeSpec") -> np.ndarray:
-    return ROPE_TYPES[rope.rope_type](rope)  # [rotary_dim/2]
+def inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+    """Inverse frequencies for positions 0..n-1."""
+    return ROPE_TYPES[rope.rope_type](rope, n)  # [rotary_dim/2]
 
 
 def attention_scaling(rope: "RopeSpec") -> float:
-    """The factor transformers multiplies cos and sin by (1 for the types above)."""
-    return float(ROPE_SCALING.get(rope.rope_type, lambda r: 1.0)(rope))
-
-
-# rope type -> cos/sin multiplier, for the types whose multiplier is not 1.
-ROPE_SCALING: dict[str, Callable[["RopeSpec"], float]] = {}
+    """The factor transformers multiplies cos and sin by (1 unless the type is in ROPE_SCALING)."""
+    scaling = ROPE_SCALING.get(rope.rope_type)
+    return 1.0 if scaling is None else float(scaling(rope))
 
 
 def cos_sin(positions: np.ndarray, inv_freq: np.ndarray, scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

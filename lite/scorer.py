@@ -17,15 +17,29 @@ from .threads import apply_threads, resolve_threads
 KERNELS = {"numba": softmax_colsum, "numpy": softmax_colsum_numpy}
 
 
+def query_and_key(slice_file: SliceFile, spec: AttentionSpec, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The q and k projection's `kind` ("weight" or "bias"), split out of qkv_proj when it is fused.
+
+    A fused qkv_proj (Phi-3) stacks the rows of q (n_heads * head_dim), then k and v (n_kv_heads * head_dim each).
+    """
+    if not spec.fused_qkv:
+        return slice_file.float32(spec.attn_name(f"q_proj.{kind}")), slice_file.float32(spec.attn_name(f"k_proj.{kind}"))
+    fused = slice_file.float32(spec.attn_name(f"qkv_proj.{kind}"))  # [(H + 2 KV) * D, ...]
+    q_rows, k_rows = spec.n_heads * spec.head_dim, spec.n_kv_heads * spec.head_dim
+    return fused[:q_rows], fused[q_rows : q_rows + k_rows]  # [H * D, ...], [KV * D, ...]
+
+
 def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWeights:
     """Widen the layer-0 weights the score reads (the embedding stays mapped)."""
     attn = spec.attn_name
+    w_q, w_k = query_and_key(slice_file, spec, "weight")  # [H * D, dim], [KV * D, dim]
+    b_q, b_k = query_and_key(slice_file, spec, "bias") if spec.qkv_bias else (None, None)  # [H * D], [KV * D]
     return forward.LayerWeights(
         norm=slice_file.float32(spec.norm_name),
-        w_q=slice_file.float32(attn("q_proj.weight")),
-        w_k=slice_file.float32(attn("k_proj.weight")),
-        b_q=slice_file.float32(attn("q_proj.bias")) if spec.qkv_bias else None,
-        b_k=slice_file.float32(attn("k_proj.bias")) if spec.qkv_bias else None,
+        w_q=w_q,
+        w_k=w_k,
+        b_q=b_q,
+        b_k=b_k,
         q_norm=slice_file.float32(attn("q_norm.weight")) if spec.qk_norm else None,
         k_norm=slice_file.float32(attn("k_norm.weight")) if spec.qk_norm else None,
     )
@@ -36,7 +50,7 @@ class Scorer:
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
         self.slice = SliceFile(path)
-        self.spec = AttentionSpec.from_config(self.slice.config)
+        self.spec = AttentionSpec.from_config(self.slice.config).locate(self.slice.header.entries)
         missing = [name for name in self.spec.required_tensors() if name not in self.slice.header.entries]
         if missing:
             raise LiteError(f"{self.slice.path} lacks {missing[0]!r}; make the slice again")

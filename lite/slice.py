@@ -79,6 +79,7 @@ def coalesce(entries: list[TensorEntry], data_start: int) -> list[tuple[int, int
 def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None = None) -> dict[str, RawTensor]:
     """The bytes of every tensor the slice holds, and nothing more."""
     shard_by_name, headers = shard_of_each_tensor(source)
+    spec = spec.locate(shard_by_name)
     wanted = sorted(name for name in shard_by_name if spec.wants_tensor(name))
     missing = [name for name in spec.required_tensors() if name not in shard_by_name]
     if missing:

@@ -1,15 +1,17 @@
 """AttentionSpec: everything the layer-0 score needs to know about a model, read from config.json.
 
 Family differences (embedding scale, norm offset, logit scale, soft-capping, biases, q/k norms,
-fused qkv, partial rotary) are fields here, so the forward has no `if family == ...` branches.
+fused qkv, partial rotary) are fields here, so the forward has no `if family == ...` branches;
+lite/families.py fills them in for each supported model_type.
 Configs are read in both spellings the hub uses: the classic keys (`rope_theta`,
 `rope_scaling` with `rope_type` or `type`, `torch_dtype`) and the newer `rope_parameters`.
+Keys a hub config may leave out take the defaults of the transformers config class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Collection
 
 from .errors import LiteError
 from .rope import ROPE_TYPES
@@ -17,6 +19,7 @@ from .rope import ROPE_TYPES
 EMBED_NAME = "embed_tokens.weight"
 NORM_NAME = "layers.0.input_layernorm.weight"
 ATTN_PREFIX = "layers.0.self_attn."
+SCALED_ROPE_TYPES = ("llama3", "yarn", "longrope")  # the types that read original_max_position_embeddings
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,12 @@ class RopeSpec:
             if name == key:
                 return value
         raise LiteError(f"rope type {self.rope_type!r} needs {key!r} in the config's rope scaling")
+
+    def param_or(self, key: str, default: Any) -> Any:
+        for name, value in self.params:
+            if name == key:
+                return default if value is None else value
+        return default
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class AttentionSpec:
     qk_norm: bool = False  # q and k are RMS-normed per head before RoPE (Qwen3, Gemma 3)
     fused_qkv: bool = False  # one qkv_proj instead of q_proj/k_proj/v_proj (Phi-3)
     prefix: str = "model."  # where the decoder's tensors live in the checkpoint
+    other_prefixes: tuple[str, ...] = ()  # where else they may live (checkpoints saved by other versions)
     dtype: str = "float32"  # the checkpoint's dtype, as the config states it
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -75,6 +85,13 @@ class AttentionSpec:
         """Is this checkpoint tensor part of a slice? (the embedding, the layer-0 norm, all of self_attn)"""
         return name in (self.embed_name, self.norm_name) or name.startswith(self.prefix + ATTN_PREFIX)
 
+    def locate(self, names: Collection[str]) -> "AttentionSpec":
+        """This spec with the prefix under which `names` (a checkpoint's tensor names) hold the embedding."""
+        for prefix in (self.prefix, *self.other_prefixes):
+            if prefix + EMBED_NAME in names:
+                return replace(self, prefix=prefix, other_prefixes=())
+        return self  # the missing embedding is then reported under the usual prefix
+
     def required_tensors(self) -> list[str]:
         """The tensors the score reads; a slice without one of them cannot be scored."""
         names = [self.embed_name, self.norm_name]
@@ -92,6 +109,8 @@ class AttentionSpec:
         model_type = config.get("model_type")
         if not model_type:
             raise LiteError("config.json has no model_type; is this a Hugging Face transformers model?")
+        from .families import FAMILIES  # the builders import this module
+
         family = FAMILIES.get(model_type)
         if family is None:
             raise LiteError(
@@ -101,15 +120,20 @@ class AttentionSpec:
 
 
 # ---- reading config keys --------------------------------------------------------------------
-def _get(config: dict, key: str, default: Any = None) -> Any:
+def get_key(config: dict, key: str, default: Any = None) -> Any:
     value = config.get(key, default)
     return default if value is None else value
 
 
-def _require(config: dict, key: str) -> Any:
+def require_key(config: dict, key: str) -> Any:
     if config.get(key) is None:
         raise LiteError(f"config.json of model_type {config.get('model_type')!r} has no {key!r}")
     return config[key]
+
+
+def with_defaults(config: dict, defaults: dict) -> dict:
+    """The config with the keys it leaves out taken from `defaults` (its transformers config class's)."""
+    return {**defaults, **config}
 
 
 def rope_parameters(config: dict) -> dict:
@@ -123,7 +147,7 @@ def rope_parameters(config: dict) -> dict:
         params["rope_type"] = params.pop("type", "default")
     params.pop("type", None)
     if params.get("rope_theta") is None:
-        params["rope_theta"] = _get(config, "rope_theta", 10000.0)
+        params["rope_theta"] = get_key(config, "rope_theta", 10000.0)
     return params
 
 
@@ -135,18 +159,26 @@ def make_rope(config: dict, head_dim: int, params: dict | None = None) -> RopeSp
             f"rope type {rope_type!r} is not supported; supported: {', '.join(sorted(ROPE_TYPES))}"
         )
     theta = float(params.pop("rope_theta"))
-    factor = params.pop("partial_rotary_factor", None) or _get(config, "partial_rotary_factor", 1.0)
+    factor = params.pop("partial_rotary_factor", None) or get_key(config, "partial_rotary_factor", 1.0)
     rotary_dim = int(head_dim * factor)
-    scaling = tuple(sorted((k, v) for k, v in params.items() if not isinstance(v, (dict, list))))
+    if rope_type in SCALED_ROPE_TYPES:  # as transformers standardizes them: a top-level key wins
+        top_level = config.get("original_max_position_embeddings")
+        if top_level is not None:
+            params["original_max_position_embeddings"] = top_level
+        params.setdefault("original_max_position_embeddings", config.get("max_position_embeddings"))
+        params.setdefault("max_position_embeddings", config.get("max_position_embeddings"))
+    scaling = tuple(sorted(
+        (k, tuple(v) if isinstance(v, list) else v) for k, v in params.items() if not isinstance(v, dict)
+    ))
     return RopeSpec(rope_type=rope_type, theta=theta, rotary_dim=rotary_dim, params=scaling)
 
 
-def base_fields(config: dict) -> dict:
-    """The fields every supported family reads the same way."""
-    hidden = int(_require(config, "hidden_size"))
-    n_heads = int(_require(config, "num_attention_heads"))
-    n_kv_heads = int(_get(config, "num_key_value_heads", n_heads))
-    head_dim = int(_get(config, "head_dim", hidden // n_heads))
+def base_fields(config: dict, rope_params: dict | None = None) -> dict:
+    """The fields every supported family reads the same way (the rope from `rope_params` if given)."""
+    hidden = int(require_key(config, "hidden_size"))
+    n_heads = int(require_key(config, "num_attention_heads"))
+    n_kv_heads = int(get_key(config, "num_key_value_heads", n_heads))
+    head_dim = int(get_key(config, "head_dim", hidden // n_heads))
     if n_heads % n_kv_heads:
         raise LiteError(f"num_attention_heads={n_heads} is not a multiple of num_key_value_heads={n_kv_heads}")
     return dict(
@@ -155,23 +187,12 @@ def base_fields(config: dict) -> dict:
         n_heads=n_heads,
         n_kv_heads=n_kv_heads,
         head_dim=head_dim,
-        vocab_size=int(_require(config, "vocab_size")),
-        norm_eps=float(_get(config, "rms_norm_eps", 1e-6)),
-        rope=make_rope(config, head_dim),
+        vocab_size=int(require_key(config, "vocab_size")),
+        norm_eps=float(get_key(config, "rms_norm_eps", 1e-6)),
+        rope=make_rope(config, head_dim, rope_params),
         scale=head_dim**-0.5,
-        dtype=str(_get(config, "torch_dtype", _get(config, "dtype", "float32"))),
+        dtype=str(get_key(config, "torch_dtype", get_key(config, "dtype", "float32"))),
     )
 
 
-# ---- families ---------------------------------------------------------------------------------
-def _llama(config: dict) -> AttentionSpec:
-    """Llama 2/3/3.1/3.2, SmolLM2, Mistral: plain RMSNorm, GQA, rotate-half RoPE."""
-    return AttentionSpec(**base_fields(config), qkv_bias=bool(_get(config, "attention_bias", False)))
-
-
-FAMILIES: dict[str, Callable[[dict], AttentionSpec]] = {
-    "llama": _llama,
-    "mistral": _llama,
-}
-
-__all__ = ["AttentionSpec", "RopeSpec", "FAMILIES", "rope_parameters", "make_rope", "base_fields"]
+__all__ = ["AttentionSpec", "RopeSpec", "rope_parameters", "make_rope", "base_fields", "with_defaults"]

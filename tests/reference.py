@@ -29,15 +29,19 @@ def decoder(model):
 
 
 def embed(model, input_ids):
-    """Embeddings as the model's forward computes them (Gemma multiplies by its normalizer)."""
+    """Embeddings as the model's forward computes them, Gemma's multiplied by its normalizer.
+
+    In transformers 5 Gemma's embed_tokens is a scaled embedding that multiplies by
+    `embed_scale` (sqrt(hidden_size) in the weights' dtype: float32 here) itself; older
+    versions multiplied in the model's forward by the same number, which is done here then.
+    """
     stack = decoder(model)
     x = stack.embed_tokens(input_ids)
-    normalizer = getattr(stack, "normalizer", None)
-    if normalizer is None and model.config.model_type.startswith("gemma"):
-        import torch
+    if hasattr(stack.embed_tokens, "embed_scale") or not model.config.model_type.startswith("gemma"):
+        return x
+    import torch
 
-        normalizer = torch.tensor(model.config.get_text_config().hidden_size**0.5, dtype=x.dtype)
-    return x * normalizer if normalizer is not None else x
+    return x * torch.tensor(model.config.get_text_config().hidden_size**0.5, dtype=x.dtype)
 
 
 def position_embeddings(model, h, positions):

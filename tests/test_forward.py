@@ -64,8 +64,8 @@ def test_llama3_rope_scaling_changes_the_result(slices_dir):
     folder = fixtures.tiny("llama3-gqa")
     spec = AttentionSpec.from_config(json.loads((folder / "config.json").read_text()))
     assert spec.rope.rope_type == "llama3"
-    plain = rope.ROPE_TYPES["default"](spec.rope)
-    assert not np.allclose(rope.inv_freq(spec.rope), plain)
+    plain = rope.ROPE_TYPES["default"](spec.rope, 100)
+    assert not np.allclose(rope.inv_freq(spec.rope, 100), plain)
 
 
 @pytest.fixture(scope="module")
