@@ -17,6 +17,30 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from .errors import LiteError
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()  # read once, at import: os.umask can only be read by setting it
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail early, in one line, if `path` cannot be written as a file (before any costly work)."""
+    target = Path(path)
+    if target.is_dir():
+        raise LiteError(f"cannot write {target}: it is a folder; give a file name")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise LiteError(f"cannot write {target}: {parent} is not a writable folder")
+    return target
+
 
 def _raise_on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
     sys.exit(128 + signum)
@@ -25,9 +49,12 @@ def _raise_on_sigterm(signum, frame):  # pragma: no cover - exercised through a 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open a temporary file for writing; on success it replaces `path`, on error it vanishes."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    target = check_writable(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as err:
+        raise LiteError(f"cannot write {target}: {err.strerror}") from None
     previous_handler = None
     if threading.current_thread() is threading.main_thread():
         previous_handler = signal.signal(signal.SIGTERM, _raise_on_sigterm)
@@ -36,9 +63,13 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
             yield out
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.chmod(tmp_name, 0o666 & ~UMASK)
         os.replace(tmp_name, target)
         _fsync_dir(target.parent)
+    except OSError as err:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise LiteError(f"cannot write {target}: {err.strerror or err}") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
@@ -46,12 +77,6 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -18,12 +18,16 @@ def exit_on_error(main: Callable[[], int | None]) -> NoReturn:
     """Run a CLI `main`; turn a LiteError or Ctrl-C into a one-line message and an exit code."""
     try:
         code = main() or 0
+    except BrokenPipeError:  # `... | head`: the reader left; not an error
+        code = 0
     except LiteError as err:
         print(f"error: {err}", file=sys.stderr)
+        code = 2
+    except OSError as err:  # a file the user named that cannot be read or written
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: cannot access{where}: {err.strerror or err}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
-    except BrokenPipeError:
-        code = 0
     sys.exit(code)

@@ -27,13 +27,21 @@ from huggingface_hub.errors import (
     EntryNotFoundError,
     GatedRepoError,
     HfHubHTTPError,
+    HFValidationError,
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff, http_stream_backoff
+from huggingface_hub.utils import (
+    build_hf_headers,
+    hf_raise_for_status,
+    http_backoff,
+    http_stream_backoff,
+    validate_repo_id,
+)
 
 from .errors import LiteError
+from .slicefile import REVISION_KEY, SOURCE_KEY
 from .sources import LocalFolder, Progress, Source
 
 PARALLEL_REQUESTS = 4  # ranged requests in flight at once
@@ -104,7 +112,7 @@ class HubRepo:
         return buffers
 
     def provenance(self) -> dict[str, str]:
-        return {"lite.source": self.repo_id, "lite.revision": self.commit}
+        return {SOURCE_KEY: self.repo_id, REVISION_KEY: self.commit}
 
     def model_name(self) -> str:
         return repo_name(self.repo_id)
@@ -240,7 +248,7 @@ class CachedSnapshot(LocalFolder):
         self.repo_id = repo_id
 
     def provenance(self) -> dict[str, str]:
-        return {"lite.source": self.repo_id, "lite.revision": self.root.name}  # snapshots/<commit>
+        return {SOURCE_KEY: self.repo_id, REVISION_KEY: self.root.name}  # snapshots/<commit>
 
     def model_name(self) -> str:
         return repo_name(self.repo_id)
@@ -262,6 +270,10 @@ def cached_snapshot(repo_id: str, revision: str | None) -> CachedSnapshot | None
 
 def open_hub_repo(repo_id: str, revision: str | None = None, token: str | None = None) -> Source:
     """The repo on the hub; from the local cache when offline (HF_HUB_OFFLINE=1 or no network)."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise LiteError(f"{repo_id!r} is not a valid hub repo id (like meta-llama/Llama-3.2-1B)") from None
     if constants.is_offline_mode():
         cached = cached_snapshot(repo_id, revision)
         if cached is None:

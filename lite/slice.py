@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .atomic import check_writable
 from .errors import LiteError, exit_on_error
 from .slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, RawTensor, write_slice
 from .sources import Progress, Source, open_source
@@ -153,7 +154,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     source = open_source(args.source, revision=args.revision, token=args.token)
-    out = args.out or default_out(source)
+    out = check_writable(args.out or default_out(source))  # before any byte is fetched
     with byte_progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         report = make_slice(source, out, progress)
     mib = 1024 * 1024

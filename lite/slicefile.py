@@ -56,12 +56,16 @@ class SliceFile:
         self.path = Path(path)
         if not self.path.is_file():
             raise LiteError(f"no slice file at {self.path}; make one with `python -m lite.slice MODEL`")
-        with open(self.path, "rb") as f:
-            def read(start: int, end: int) -> bytes:
-                f.seek(start)
-                return f.read(end - start)
+        try:
+            with open(self.path, "rb") as f:
+                def read(start: int, end: int) -> bytes:
+                    f.seek(start)
+                    return f.read(end - start)
 
-            self.header: Header = read_header(read, str(self.path))
+                self.header: Header = read_header(read, str(self.path))
+            size = os.path.getsize(self.path)
+        except OSError as err:
+            raise LiteError(f"cannot read {self.path}: {err.strerror}") from None
         meta = self.header.metadata
         if FORMAT_KEY not in meta:
             raise LiteError(f"{self.path} is a safetensors file but not a lite slice (no {FORMAT_KEY} metadata)")
@@ -70,8 +74,20 @@ class SliceFile:
                 f"{self.path} has slice format {meta[FORMAT_KEY]}, this lite reads format {FORMAT_VERSION}; "
                 "make the slice again"
             )
+        for key in (CONFIG_KEY, TOKENIZER_KEY):
+            if key not in meta:
+                raise LiteError(f"{self.path} is a broken slice: its metadata has no {key}; make the slice again")
+        last = max((entry.end for entry in self.header.entries.values()), default=0)
+        if self.header.data_start + last > size:
+            raise LiteError(f"{self.path} is truncated ({size} bytes, its header needs "
+                            f"{self.header.data_start + last}); make the slice again")
         self.metadata: dict[str, str] = meta
-        self.config: dict = json.loads(meta[CONFIG_KEY])
+        try:
+            self.config: dict = json.loads(meta[CONFIG_KEY])
+        except json.JSONDecodeError:
+            raise LiteError(f"{self.path} is a broken slice: its config.json is not valid JSON") from None
+        if not isinstance(self.config, dict):
+            raise LiteError(f"{self.path} is a broken slice: its config.json is not a JSON object")
         self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
 
     @property

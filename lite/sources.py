@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 from .errors import LiteError
+from .slicefile import REVISION_KEY, SOURCE_KEY
 
 # Progress callback: called with the number of tensor bytes just received.
 Progress = Callable[[int], None]
@@ -63,7 +64,7 @@ class LocalFolder:
         return chunks
 
     def provenance(self) -> dict[str, str]:
-        return {"lite.source": str(self.root.resolve()), "lite.revision": "local"}
+        return {SOURCE_KEY: str(self.root.resolve()), REVISION_KEY: "local"}
 
     def model_name(self) -> str:
         return self.root.resolve().name

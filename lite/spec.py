@@ -10,7 +10,7 @@ Keys a hub config may leave out take the defaults of the transformers config cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Collection
 
 from .errors import LiteError
@@ -62,7 +62,6 @@ class AttentionSpec:
     prefix: str = "model."  # where the decoder's tensors live in the checkpoint
     other_prefixes: tuple[str, ...] = ()  # where else they may live (checkpoints saved by other versions)
     dtype: str = "float32"  # the checkpoint's dtype, as the config states it
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def n_rep(self) -> int:
@@ -106,6 +105,9 @@ class AttentionSpec:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_config(cls, config: dict) -> "AttentionSpec":
+        """The spec of a config.json; any config it cannot score fails here, in one line."""
+        if not isinstance(config, dict):
+            raise LiteError("config.json is not a JSON object")
         model_type = config.get("model_type")
         if not model_type:
             raise LiteError("config.json has no model_type; is this a Hugging Face transformers model?")
@@ -116,7 +118,25 @@ class AttentionSpec:
             raise LiteError(
                 f"model_type {model_type!r} is not supported; supported: {', '.join(sorted(FAMILIES))}"
             )
-        return family(config)
+        try:
+            spec = family(config)
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as err:
+            raise LiteError(f"config.json of model_type {model_type!r} has a value lite cannot read ({err})") from None
+        spec.check()
+        return spec
+
+    def check(self) -> None:
+        """Sizes positive and consistent, rope parameters complete: before any tensor byte is fetched."""
+        from .rope import attention_scaling, inv_freq
+
+        for name in ("hidden_size", "n_heads", "n_kv_heads", "head_dim", "vocab_size"):
+            if getattr(self, name) < 1:
+                raise LiteError(f"config.json of model_type {self.family!r} has {name} = {getattr(self, name)}")
+        if self.n_heads % self.n_kv_heads:
+            raise LiteError(
+                f"num_attention_heads={self.n_heads} is not a multiple of num_key_value_heads={self.n_kv_heads}"
+            )
+        inv_freq(self.rope, 1), attention_scaling(self.rope)  # a missing rope parameter fails here
 
 
 # ---- reading config keys --------------------------------------------------------------------
@@ -178,9 +198,7 @@ def base_fields(config: dict, rope_params: dict | None = None) -> dict:
     hidden = int(require_key(config, "hidden_size"))
     n_heads = int(require_key(config, "num_attention_heads"))
     n_kv_heads = int(get_key(config, "num_key_value_heads", n_heads))
-    head_dim = int(get_key(config, "head_dim", hidden // n_heads))
-    if n_heads % n_kv_heads:
-        raise LiteError(f"num_attention_heads={n_heads} is not a multiple of num_key_value_heads={n_kv_heads}")
+    head_dim = int(get_key(config, "head_dim", hidden // max(n_heads, 1)))
     return dict(
         family=config["model_type"],
         hidden_size=hidden,

@@ -74,12 +74,18 @@ def parse_header(raw: bytes, where: str, data_start: int) -> Header:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise LiteError(f"{where}: the safetensors header is not valid JSON ({err.__class__.__name__})") from None
+    if not isinstance(doc, dict):
+        raise LiteError(f"{where}: the safetensors header is not a JSON object")
     metadata = doc.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise LiteError(f"{where}: the safetensors metadata is not a string-to-string map")
     entries = {}
     for name, info in doc.items():
         try:
             start, end = (int(x) for x in info["data_offsets"])
             entry = TensorEntry(name, str(info["dtype"]), tuple(int(s) for s in info["shape"]), start, end)
+            if not 0 <= entry.start <= entry.end:
+                raise ValueError
         except (KeyError, TypeError, ValueError):
             raise LiteError(f"{where}: malformed header entry for tensor {name!r}") from None
         if entry.dtype not in DTYPES:

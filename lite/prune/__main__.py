@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..atomic import check_writable
 from ..errors import LiteError, exit_on_error
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_RATE, PruneResult, load
@@ -104,6 +105,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--jsonl needs --out FILE")
     if args.jsonl is not None and (args.json or args.show or args.input != "-"):
         parser.error("--jsonl takes no input file and no --json or --show")
+    if args.out is not None and args.jsonl is None:
+        parser.error("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be at least 1, not {args.workers}")
+    if args.keep_last < 0:
+        parser.error(f"--keep-last must be 0 or more, not {args.keep_last}")
     return args
 
 
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
     model = args.model or default_model()
     if args.jsonl is not None:
+        check_writable(args.out)  # before any work
         return run_batch(args, model, rate)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned

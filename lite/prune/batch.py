@@ -20,7 +20,6 @@ from typing import Callable, Iterable, Iterator
 
 from ..atomic import atomic_write
 from ..errors import LiteError
-from ..slicefile import SliceFile
 from .pruner import Pruner, load
 
 
@@ -64,9 +63,10 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) 
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
         return json.dumps(record, ensure_ascii=False), None
-    except (ValueError, LiteError) as err:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
-        message = f"line {line_no}: {err}"
-        return json.dumps({"line": line_no, "error": str(err)}, ensure_ascii=False), message
+    except Exception as err:  # noqa: BLE001 - one bad line (bad JSON, too deep, bad text) must not lose the rest
+        text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
+        message = f"line {line_no}: {text}"
+        return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), message
 
 
 _worker_pruner: Pruner | None = None  # one per worker process, set by init_worker
@@ -121,9 +121,8 @@ def results_of(
     model: str | os.PathLike, lines: list[tuple[int, bytes]], options: PruneOptions, workers: int
 ) -> Iterator[Iterator[tuple[str, str | None]]]:
     """(output line, error) per input line, in input order, from `workers` processes."""
-    SliceFile(model)  # a missing or broken slice fails here, not in every worker
+    pruner = load(model, threads=1 if workers > 1 else None)  # a slice that cannot load fails here, not in every worker
     if workers == 1:
-        pruner = load(model)
         yield (prune_line(pruner, n, raw, options) for n, raw in lines)
         return
     # spawn, not fork: a forked numba thread pool is not safe; each worker maps the slice itself

@@ -93,7 +93,7 @@ class Pruner:
 
     def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None):
         self.scorer = scorer
-        self.tokenizer = tokenizer or Tokenizer.from_str(scorer.slice.tokenizer_json)
+        self.tokenizer = tokenizer or tokenizer_of(scorer)
 
     def importance(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added."""
@@ -127,8 +127,8 @@ class Pruner:
         if rate is not None:
             rate = check_rate(rate)
         forcing = Forcing(tuple(force), force_digits, drop_consecutive)
+        token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
         if isinstance(text, str):
-            token_budget(1, rate, target_tokens)  # check the arguments even for an empty text
             return self.prune_one(text, rate, target_tokens, forcing, keep_last)
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
         return self.prune_segments(segments, rate, target_tokens, forcing, separator)
@@ -171,7 +171,10 @@ class Pruner:
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         if keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
-        encoding = self.tokenizer.encode(text)
+        try:
+            encoding = self.tokenizer.encode(text)
+        except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
+            raise LiteError("text is not valid Unicode (it holds a lone surrogate)") from None
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         n_tokens = len(own)
         if n_tokens == 0:
@@ -287,6 +290,17 @@ def join_results(results: list[PruneResult], separator: str) -> PruneResult:
         pieces=tuple(pieces),
         segments=tuple(results),
     )
+
+
+def tokenizer_of(scorer: "Scorer") -> Tokenizer:
+    """The slice's tokenizer, encoding whole texts: no truncation, no padding."""
+    try:
+        tokenizer = Tokenizer.from_str(scorer.slice.tokenizer_json)
+    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+        raise LiteError(f"{scorer.slice.path} holds a tokenizer.json that cannot be loaded ({err})") from None
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
 
 
 def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
