@@ -11,9 +11,7 @@ from conftest import fixtures, make_slice
 from safetensors import safe_open
 
 from lite.errors import LiteError
-from lite.slice import make_slice as make
 from lite.slicefile import SliceFile
-from lite.sources import LocalFolder
 from lite.stformat import to_float32
 
 
@@ -59,36 +57,6 @@ def test_rows_are_read_on_demand_from_the_memory_map(smollm2_slice):
     rows = sliced.float32_rows("model.embed_tokens.weight", np.array([3, 1, 3]))
     full = sliced.float32("model.embed_tokens.weight")
     assert rows.dtype == np.float32 and np.array_equal(rows, full[[3, 1, 3]])
-
-
-def test_interrupted_write_leaves_no_file_and_keeps_the_previous_one(tmp_path, monkeypatch):
-    folder = fixtures.tiny("llama-mha")
-    out = tmp_path / "model.safetensors"
-    make(LocalFolder(folder), out)
-    good = out.read_bytes()
-
-    from lite import slicefile
-
-    class Boom(Exception):
-        pass
-
-    def failing_write(path, tensors, metadata):
-        from lite.atomic import atomic_write
-
-        with atomic_write(path) as f:
-            f.write(b"half a file")
-            raise Boom
-
-    monkeypatch.setattr("lite.slice.write_slice", failing_write)
-    with pytest.raises(Boom):
-        make(LocalFolder(folder), out)
-    assert out.read_bytes() == good
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]  # no temp file left
-    fresh = tmp_path / "fresh.safetensors"
-    with pytest.raises(Boom):
-        make(LocalFolder(folder), fresh)
-    assert not fresh.exists()
-    assert slicefile.FORMAT_VERSION == "1"
 
 
 def test_not_a_slice_is_a_clear_error(tmp_path, smollm2):
