@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import forward
+from . import forward, methods
 from .errors import LiteError
 from .kernels import softmax_colsum, softmax_colsum_numpy
 from .slicefile import SliceFile
@@ -20,6 +20,7 @@ KERNELS = {"numba": softmax_colsum, "numpy": softmax_colsum_numpy}
 def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWeights:
     """Widen the layer-0 weights the score reads (the embedding stays mapped)."""
     attn = spec.attn_name
+    has_values = attn("v_proj.weight") in slice_file.header.entries  # read only by methods that weigh values
     return forward.LayerWeights(
         norm=slice_file.float32(spec.norm_name),
         w_q=slice_file.float32(attn("q_proj.weight")),
@@ -28,6 +29,8 @@ def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWei
         b_k=slice_file.float32(attn("k_proj.bias")) if spec.qkv_bias else None,
         q_norm=slice_file.float32(attn("q_norm.weight")) if spec.qk_norm else None,
         k_norm=slice_file.float32(attn("k_norm.weight")) if spec.qk_norm else None,
+        w_v=slice_file.float32(attn("v_proj.weight")) if has_values else None,
+        b_v=slice_file.float32(attn("v_proj.bias")) if has_values and spec.qkv_bias else None,
     )
 
 
@@ -58,13 +61,18 @@ class Scorer:
             )
         return ids.astype(np.int64)
 
-    def importance(self, ids: Sequence[int] | np.ndarray, kernel: str = "numba") -> np.ndarray:
-        """float32 [n]: the mean over heads and queries of layer-0 attention each token receives."""
+    def importance(
+        self, ids: Sequence[int] | np.ndarray, kernel: str = "numba", method: str = methods.DEFAULT_METHOD
+    ) -> np.ndarray:
+        """float32 [n], sums to 1: by default (method="attention", the paper's score) the mean over
+        heads and queries of the layer-0 attention each token receives; see lite.methods for the others."""
         ids = self.check_ids(ids)
         if kernel not in KERNELS:
             raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+        methods.check_method(method)
         apply_threads(self.threads)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
         rows = self.slice.float32_rows(self.spec.embed_name, distinct)  # [u, dim]
         chunks = self.threads if kernel == "numba" else 1
-        return forward.importance(rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks)
+        parts = methods.ForwardParts(ids, rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks, kernel)
+        return methods.score(method, parts)

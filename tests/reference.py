@@ -49,8 +49,8 @@ def position_embeddings(model, h, positions):
     return rotary(h, positions)
 
 
-def reference_importance(folder: str | Path, ids) -> np.ndarray:
-    """float64 [n]: transformers' layer-0 attention probabilities, averaged over heads and queries."""
+def layer0_attention(folder: str | Path, ids) -> tuple[np.ndarray, np.ndarray]:
+    """transformers' layer-0 attention probabilities [heads, n, n] and value states [n, kv_heads, head_dim], float64."""
     import torch
 
     model = load_model(str(folder))
@@ -63,7 +63,14 @@ def reference_importance(folder: str | Path, ids) -> np.ndarray:
         _, weights = layer.self_attn(
             hidden_states=h, position_embeddings=position_embeddings(model, h, positions), attention_mask=None
         )  # weights [1, heads, n, n]
-        return weights[0].double().mean(dim=(0, 1)).numpy()  # [n]
+        values = layer.self_attn.v_proj(h)[0].reshape(input_ids.shape[1], -1, layer.self_attn.head_dim)  # [n, KV, D]
+        return weights[0].double().numpy(), values.double().numpy()
+
+
+def reference_importance(folder: str | Path, ids) -> np.ndarray:
+    """float64 [n]: transformers' layer-0 attention probabilities, averaged over heads and queries."""
+    weights, _ = layer0_attention(folder, ids)  # [heads, n, n]
+    return weights.mean(axis=(0, 1))  # [n]
 
 
 def kept_set(scores: np.ndarray, rate: float) -> set[int]:
