@@ -39,6 +39,8 @@ class LayerWeights:
     b_k: np.ndarray | None = None  # [n_kv_heads * head_dim]
     q_norm: np.ndarray | None = None  # [head_dim]
     k_norm: np.ndarray | None = None  # [head_dim]
+    w_v: np.ndarray | None = None  # [n_kv_heads * head_dim, dim], read only by scoring methods that use values
+    b_v: np.ndarray | None = None  # [n_kv_heads * head_dim]
 
 
 def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float, offset: float) -> np.ndarray:
@@ -53,10 +55,15 @@ def project(h: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nd
     return out + bias if bias is not None else out
 
 
+def normed_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> np.ndarray:
+    """The layer's input: RMSNorm of the (scaled) embedding rows, [u, dim]."""
+    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [u, dim]
+    return rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [u, dim]
+
+
 def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
     """Queries and keys before RoPE for the given embedding rows (one row per distinct id)."""
-    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [u, dim]
-    h = rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [u, dim]
+    h = normed_states(rows, weights, spec)  # [u, dim]
     q = project(h, weights.w_q, weights.b_q).reshape(len(rows), spec.n_heads, spec.head_dim)  # [u, H, D]
     k = project(h, weights.w_k, weights.b_k).reshape(len(rows), spec.n_kv_heads, spec.head_dim)  # [u, KV, D]
     if weights.q_norm is not None:
@@ -76,7 +83,7 @@ def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
 def attention_colsums(
     q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, chunks: int, block_bytes: int = BLOCK_BYTES
 ) -> np.ndarray:
-    """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64."""
+    """Sum over the heads of each kv group and over queries of the softmax probabilities, per key: [KV, n] float64."""
     n = len(q)
     grouped = q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, n, rep, D]
     queries = np.empty((spec.n_kv_heads, n * spec.n_rep, spec.head_dim), dtype=F32)  # [KV, n * rep, D]
@@ -85,23 +92,30 @@ def attention_colsums(
     rows_total = n * spec.n_rep  # query rows per kv group: (query i, head r) pairs
     block_rows = int(min(rows_total, max(chunks, block_bytes // (4 * n))))
     logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every block
-    acc = np.zeros((chunks, n), dtype=np.float64)  # [chunks, n]
+    acc = np.zeros((spec.n_kv_heads, chunks, n), dtype=np.float64)  # [KV, chunks, n]
     for group in range(spec.n_kv_heads):
         keys_t = keys[group].T  # [D, n]
         for start in range(0, rows_total, block_rows):
             block = queries[group, start : start + block_rows]  # [b, D]
             out = logits[: len(block)]  # [b, n]
             np.matmul(block, keys_t, out=out)
-            colsum(out, spec.softcap, acc)
-    return acc.sum(axis=0)  # [n]
+            colsum(out, spec.softcap, acc[group])
+    return acc.sum(axis=1)  # [KV, n]
+
+
+def attention_parts(
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rotated queries and keys and the per-kv-group column sums, given the distinct ids' rows and the position -> row map."""
+    q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
+    q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
+    rotate(q, k, spec)
+    return q, k, attention_colsums(q, k, spec, colsum, chunks)  # ..., [KV, n]
 
 
 def importance(
     rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
 ) -> np.ndarray:
-    """Importance of each position, given the embedding rows of the distinct ids and the position -> row map."""
-    q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
-    q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
-    rotate(q, k, spec)
-    totals = attention_colsums(q, k, spec, colsum, chunks)  # [n]
-    return (totals / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1
+    """Importance of each position (the paper's score), given the distinct ids' rows and the position -> row map."""
+    _, _, group_sums = attention_parts(rows, inverse, weights, spec, colsum, chunks)  # [KV, n]
+    return (group_sums.sum(axis=0) / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import forward
+from . import forward, methods
 from .errors import LiteError
 from .kernels import softmax_colsum, softmax_colsum_numpy
 from .slicefile import SliceFile
@@ -17,23 +17,37 @@ from .threads import apply_threads, resolve_threads
 KERNELS = {"numba": softmax_colsum, "numpy": softmax_colsum_numpy}
 
 
-def query_and_key(slice_file: SliceFile, spec: AttentionSpec, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """The q and k projection's `kind` ("weight" or "bias"), split out of qkv_proj when it is fused.
+def projections(slice_file: SliceFile, spec: AttentionSpec, kind: str) -> tuple[np.ndarray, ...]:
+    """The q, k and v projections' `kind` ("weight" or "bias"), split out of qkv_proj when it is fused.
 
-    A fused qkv_proj (Phi-3) stacks the rows of q (n_heads * head_dim), then k and v (n_kv_heads * head_dim each).
+    A fused qkv_proj (Phi-3) stacks the rows of q (n_heads * head_dim), then k and v (n_kv_heads * head_dim
+    each). v is None when the slice has no v_proj (v is read only by methods that weigh values).
     """
-    if not spec.fused_qkv:
-        return slice_file.float32(spec.attn_name(f"q_proj.{kind}")), slice_file.float32(spec.attn_name(f"k_proj.{kind}"))
-    fused = slice_file.float32(spec.attn_name(f"qkv_proj.{kind}"))  # [(H + 2 KV) * D, ...]
-    q_rows, k_rows = spec.n_heads * spec.head_dim, spec.n_kv_heads * spec.head_dim
-    return fused[:q_rows], fused[q_rows : q_rows + k_rows]  # [H * D, ...], [KV * D, ...]
+    if spec.fused_qkv:
+        fused = slice_file.float32(spec.attn_name(f"qkv_proj.{kind}"))  # [(H + 2 KV) * D, ...]
+        q_rows, k_rows = spec.n_heads * spec.head_dim, spec.n_kv_heads * spec.head_dim
+        return fused[:q_rows], fused[q_rows : q_rows + k_rows], fused[q_rows + k_rows :]  # [H*D, ...], [KV*D, ...] x2
+    v_name = spec.attn_name(f"v_proj.{kind}")
+    return (
+        slice_file.float32(spec.attn_name(f"q_proj.{kind}")),  # [H * D, ...]
+        slice_file.float32(spec.attn_name(f"k_proj.{kind}")),  # [KV * D, ...]
+        slice_file.float32(v_name) if v_name in slice_file.header.entries else None,  # [KV * D, ...]
+    )
 
 
 def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWeights:
     """Widen the layer-0 weights the score reads (the embedding stays mapped)."""
     attn = spec.attn_name
-    w_q, w_k = query_and_key(slice_file, spec, "weight")  # [H * D, dim], [KV * D, dim]
-    b_q, b_k = query_and_key(slice_file, spec, "bias") if spec.qkv_bias else (None, None)  # [H * D], [KV * D]
+    w_q, w_k, w_v = projections(slice_file, spec, "weight")  # [H * D, dim], [KV * D, dim], [KV * D, dim]
+    b_q, b_k, b_v = projections(slice_file, spec, "bias") if spec.qkv_bias else (None, None, None)
+    expected = {"w_q": (spec.n_heads * spec.head_dim, spec.hidden_size),
+                "w_k": (spec.n_kv_heads * spec.head_dim, spec.hidden_size)}
+    for name, weight in (("w_q", w_q), ("w_k", w_k)):
+        if weight.shape != expected[name]:
+            raise LiteError(
+                f"{slice_file.path}: layer-0 {name[2]} projection is {weight.shape}, its config says {expected[name]}; "
+                "the slice's config and weights disagree"
+            )
     return forward.LayerWeights(
         norm=slice_file.float32(spec.norm_name),
         w_q=w_q,
@@ -42,6 +56,8 @@ def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWei
         b_k=b_k,
         q_norm=slice_file.float32(attn("q_norm.weight")) if spec.qk_norm else None,
         k_norm=slice_file.float32(attn("k_norm.weight")) if spec.qk_norm else None,
+        w_v=w_v,
+        b_v=b_v,
     )
 
 
@@ -72,13 +88,18 @@ class Scorer:
             )
         return ids.astype(np.int64)
 
-    def importance(self, ids: Sequence[int] | np.ndarray, kernel: str = "numba") -> np.ndarray:
-        """float32 [n]: the mean over heads and queries of layer-0 attention each token receives."""
+    def importance(
+        self, ids: Sequence[int] | np.ndarray, kernel: str = "numba", method: str = methods.DEFAULT_METHOD
+    ) -> np.ndarray:
+        """float32 [n], sums to 1: by default (method="attention", the paper's score) the mean over
+        heads and queries of the layer-0 attention each token receives; see lite.methods for the others."""
         ids = self.check_ids(ids)
         if kernel not in KERNELS:
             raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+        methods.check_method(method)
         apply_threads(self.threads)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
         rows = self.slice.float32_rows(self.spec.embed_name, distinct)  # [u, dim]
         chunks = self.threads if kernel == "numba" else 1
-        return forward.importance(rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks)
+        parts = methods.ForwardParts(ids, rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks, kernel)
+        return methods.score(method, parts)

@@ -53,8 +53,8 @@ def position_embeddings(model, h, positions):
     return rotary(h, positions)
 
 
-def reference_importance(folder: str | Path, ids) -> np.ndarray:
-    """float64 [n]: transformers' layer-0 attention probabilities, averaged over heads and queries."""
+def layer0_attention(folder: str | Path, ids) -> tuple[np.ndarray, np.ndarray]:
+    """transformers' layer-0 attention probabilities [heads, n, n] and value states [n, kv_heads, head_dim], float64."""
     import torch
 
     model = load_model(str(folder))
@@ -67,7 +67,23 @@ def reference_importance(folder: str | Path, ids) -> np.ndarray:
         _, weights = layer.self_attn(
             hidden_states=h, position_embeddings=position_embeddings(model, h, positions), attention_mask=None
         )  # weights [1, heads, n, n]
-        return weights[0].double().mean(dim=(0, 1)).numpy()  # [n]
+        values = value_states(layer.self_attn, h)[0].reshape(input_ids.shape[1], -1, layer.self_attn.head_dim)
+        return weights[0].double().numpy(), values.double().numpy()  # [H, n, n], [n, KV, D]
+
+
+def value_states(attention, h):
+    """The layer's value projection of h: v_proj, or the v rows of a fused qkv_proj (Phi-3), [1, n, KV * D]."""
+    if hasattr(attention, "v_proj"):
+        return attention.v_proj(h)
+    config = attention.config
+    kv_width = config.num_key_value_heads * attention.head_dim
+    return attention.qkv_proj(h)[..., -kv_width:]
+
+
+def reference_importance(folder: str | Path, ids) -> np.ndarray:
+    """float64 [n]: transformers' layer-0 attention probabilities, averaged over heads and queries."""
+    weights, _ = layer0_attention(folder, ids)  # [heads, n, n]
+    return weights.mean(axis=(0, 1))  # [n]
 
 
 def kept_set(scores: np.ndarray, rate: float) -> set[int]:

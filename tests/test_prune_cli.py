@@ -109,3 +109,12 @@ def test_jsonl_batch_with_a_malformed_line(pruner, smollm2_slice, mgsm_texts, tm
     single = tmp_path / "single.jsonl"
     run_cli([*args[:-1], str(single), "--workers", "1"], tmp_path)
     assert single.read_bytes() == target.read_bytes()  # one process or several: the same output
+
+
+def test_method_option_picks_the_score(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["en"][3]
+    expected = pruner.prune(text, rate=0.5, method="value_norm").text
+    args = ["--model", str(smollm2_slice), "--rate", "0.5", "--method", "value_norm"]
+    assert out(run_cli(args, tmp_path, stdin=text)) == expected
+    bad = run_cli(["--model", str(smollm2_slice), "--method", "bogus"], tmp_path, stdin=text)
+    assert bad.returncode == 2 and b"invalid choice" in bad.stderr

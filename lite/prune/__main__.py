@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 from ..atomic import check_writable
 from ..errors import LiteError, exit_on_error
+from ..methods import DEFAULT_METHOD, METHODS
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_RATE, PruneResult, load
 from .select import token_budget
@@ -91,6 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
@@ -132,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         force=args.force,
         force_digits=args.force_digits,
         keep_last=args.keep_last,
+        method=args.method,
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -144,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
-    options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last)
+    options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
+                           args.method)
     with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
         report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress)
     for error in report.errors:

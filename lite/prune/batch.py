@@ -33,6 +33,7 @@ class PruneOptions:
     force: tuple[str, ...] = ()
     force_digits: bool = False
     keep_last: int = 0
+    method: str = "attention"  # one of lite.METHODS
 
 
 @dataclass
@@ -58,6 +59,7 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) 
             force=options.force,
             force_digits=options.force_digits,
             keep_last=options.keep_last,
+            method=options.method,
         )
         record[options.field] = result.text
         record["origin_tokens"] = result.origin_tokens

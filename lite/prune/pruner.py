@@ -20,6 +20,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import LiteError
+from ..methods import DEFAULT_METHOD, check_method
 from .select import (
     check_rate,
     drop_consecutive_repeats,
@@ -95,9 +96,12 @@ class Pruner:
         self.scorer = scorer
         self.tokenizer = tokenizer or tokenizer_of(scorer)
 
-    def importance(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added."""
-        return self.scorer.importance(ids)
+    def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
+        """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
+
+        method: one of lite.METHODS; the default "attention" is the paper's score.
+        """
+        return self.scorer.importance(ids, method=check_method(method))
 
     def prune(
         self,
@@ -110,6 +114,7 @@ class Pruner:
         keep_last: int = 0,
         drop_consecutive: bool = False,
         separator: str = "",
+        method: str = DEFAULT_METHOD,
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -118,8 +123,10 @@ class Pruner:
         many to keep instead (for segments: in total, shared in proportion to their lengths).
         force: strings whose every occurrence is kept; force_digits: keep every digit;
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
-        a forced string that repeats the kept unit just before it.
+        a forced string that repeats the kept unit just before it. method: the score that ranks
+        the tokens, one of lite.METHODS (default "attention", the paper's score).
         """
+        check_method(method)
         if rate is not None and target_tokens is not None:
             raise LiteError("give either rate or target_tokens, not both")
         if rate is None and target_tokens is None:
@@ -129,9 +136,9 @@ class Pruner:
         forcing = Forcing(tuple(force), force_digits, drop_consecutive)
         token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
         if isinstance(text, str):
-            return self.prune_one(text, rate, target_tokens, forcing, keep_last)
+            return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        return self.prune_segments(segments, rate, target_tokens, forcing, separator)
+        return self.prune_segments(segments, rate, target_tokens, forcing, separator, method)
 
     def prune_segments(
         self,
@@ -140,6 +147,7 @@ class Pruner:
         target_tokens: int | None,
         forcing: Forcing,
         separator: str,
+        method: str = DEFAULT_METHOD,
     ) -> PruneResult:
         """Prune each segment on its own and join the results."""
         budgets: dict[int, int] = {}
@@ -154,7 +162,9 @@ class Pruner:
                 own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
             if own_target == 0:  # an empty segment's share
                 own_rate, own_target = 1.0, None
-            results.append(self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep))
+            results.append(
+                self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method)
+            )
         return join_results(results, separator)
 
     def prune_one(
@@ -165,6 +175,7 @@ class Pruner:
         forcing: Forcing,
         keep_last: int = 0,
         keep_whole: bool = False,
+        method: str = DEFAULT_METHOD,
     ) -> PruneResult:
         """Prune one string (see `prune`)."""
         if not isinstance(text, str):
@@ -188,7 +199,7 @@ class Pruner:
             keep = np.ones(units.count, dtype=bool)  # [n_units]
         else:
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
-            importance = self.scorer.importance(ids)[own]  # [n], specials scored but not selectable
+            importance = self.scorer.importance(ids, method=method)[own]  # [n], specials scored but not selectable
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
             forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
             keep = select_units(scores, sizes, budget, forced)
@@ -219,6 +230,7 @@ class Pruner:
         force_tokens: list[str] = [],  # noqa: B006 - the signature users know; never mutated
         force_reserve_digit: bool = False,
         drop_consecutive: bool = False,
+        method: str = DEFAULT_METHOD,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
 
@@ -228,7 +240,8 @@ class Pruner:
         left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
-        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them.
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
+        score, one of lite.METHODS (default "attention", the paper's score).
         """
         contexts = [context] if isinstance(context, str) else list(context)
         parts = [Segment(instruction, keep=True)] if instruction else []
@@ -247,6 +260,7 @@ class Pruner:
             force_digits=force_reserve_digit,
             drop_consecutive=drop_consecutive,
             separator="\n\n",
+            method=method,
         )
         ratio = result.origin_tokens / result.compressed_tokens if result.compressed_tokens else 1.0
         context_results = [r for r, p in zip(result.segments, parts) if not p.keep]

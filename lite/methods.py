@@ -1,0 +1,130 @@
+"""Scoring methods: what the layer-0 forward yields, turned into one importance per token.
+
+Every method reads the same O(n)-memory forward (forward.attention_parts: rotated q and k and
+the column sums of the softmax per kv group, [KV, n]) and post-processes it; none holds an
+[n, n] matrix. Each returns float32 [n] summing to 1. Let p[h, i, j] be head h's attention of
+query i on key j, g(h) the kv group of head h and v[j, g] token j's value vector in group g.
+
+| name        | score of token j (then normalised to sum 1)                                  |
+|-------------|------------------------------------------------------------------------------|
+| attention   | sum_h,i p[h, i, j] / (n H): **the paper's score (LitePruner), the default**   |
+| value_norm  | sum_h,i p[h, i, j] * ||v[j, g(h)]||: attention weighted by what it carries    |
+| no_self     | sum_h sum_{i != j} p[h, i, j]: attention from the other tokens only           |
+| group_norm  | mean over kv groups of (group's column sums / their max): no group dominates  |
+| rarity_mix  | (attention + rarity) / 2, rarity[j] = log(n / count of j's id among the ids), |
+|             | normalised to sum 1: tokens frequent in this text (spaces, "the") rank lower  |
+
+no_self needs each query's attention to itself, exp(s_ii - lse_i): one more blockwise pass for
+the row log-sum-exp (row_kernels.py), so it costs about twice the default; the others cost the
+default plus O(n) work (value_norm: one [u, dim] x [dim, KV*D] projection over distinct ids).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from . import forward
+from .errors import LiteError
+from .spec import AttentionSpec
+
+F32 = np.float32
+DEFAULT_METHOD = "attention"
+
+
+class ForwardParts:
+    """The forward's products for one id sequence; the costlier ones computed on first use."""
+
+    def __init__(self, ids, rows, inverse, weights: forward.LayerWeights, spec: AttentionSpec,
+                 colsum: forward.ColSum, chunks: int, kernel: str):
+        self.ids, self.rows, self.inverse = ids, rows, inverse  # [n], [u, dim], [n]
+        self.weights, self.spec, self.kernel = weights, spec, kernel
+        self.q, self.k, self.group_sums = forward.attention_parts(rows, inverse, weights, spec, colsum, chunks)
+        # q [n, H, D], k [n, KV, D] (rotated), group_sums [KV, n] float64
+
+    @property
+    def n(self) -> int:
+        return len(self.inverse)
+
+    @cached_property
+    def value_norms(self) -> np.ndarray:
+        """||v[j, g]|| for every position and kv group: [n, KV] float32."""
+        if self.weights.w_v is None:
+            raise LiteError("this slice has no v_proj weights; make the slice again to use value_norm")
+        h = forward.normed_states(self.rows, self.weights, self.spec)  # [u, dim]
+        v = forward.project(h, self.weights.w_v, self.weights.b_v)  # [u, KV * D]
+        norms = np.linalg.norm(v.reshape(len(h), self.spec.n_kv_heads, self.spec.head_dim), axis=-1)  # [u, KV]
+        return norms[self.inverse]  # [n, KV]
+
+    @cached_property
+    def self_attention(self) -> np.ndarray:
+        """sum over each group's heads of p[h, j, j]: [KV, n] float64."""
+        from .row_kernels import row_logsumexp, row_logsumexp_numpy  # numba: imported on first use
+
+        spec, n = self.spec, self.n
+        kernel = row_logsumexp if self.kernel == "numba" else row_logsumexp_numpy
+        scaled_q = self.q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim) * F32(spec.scale)  # [n, KV, rep, D]
+        own = np.einsum("ngrd,ngd->gnr", scaled_q, self.k)  # [KV, n, rep]: s_ii, query i's logit on itself
+        if spec.softcap > 0:
+            own = np.tanh(own / F32(spec.softcap)) * F32(spec.softcap)
+        block = max(1, forward.BLOCK_BYTES // (4 * n))  # queries per block
+        lse = np.empty((spec.n_kv_heads, n, spec.n_rep), dtype=np.float64)  # [KV, n, rep]
+        for group in range(spec.n_kv_heads):
+            keys_t = np.ascontiguousarray(self.k[:, group].T)  # [D, n]
+            for start in range(0, n, block):
+                queries = scaled_q[start : start + block, group].reshape(-1, spec.head_dim)  # [b * rep, D]
+                out = lse[group, start : start + block].reshape(-1)  # [b * rep]
+                kernel(np.ascontiguousarray(queries @ keys_t), spec.softcap, out)
+        return np.exp(own - lse).sum(axis=-1)  # [KV, n]
+
+
+def attention(parts: ForwardParts) -> np.ndarray:
+    return parts.group_sums.sum(axis=0) / (parts.n * parts.spec.n_heads)  # [n]
+
+
+def value_norm(parts: ForwardParts) -> np.ndarray:
+    return np.einsum("gn,ng->n", parts.group_sums, parts.value_norms.astype(np.float64))  # [n]
+
+
+def no_self(parts: ForwardParts) -> np.ndarray:
+    return (parts.group_sums - parts.self_attention).sum(axis=0)  # [n]
+
+
+def group_norm(parts: ForwardParts) -> np.ndarray:
+    return (parts.group_sums / parts.group_sums.max(axis=1, keepdims=True)).mean(axis=0)  # [n]
+
+
+def rarity(ids: np.ndarray) -> np.ndarray:
+    """log(n / count of each position's id among the ids), normalised to sum 1 (uniform if every id repeats equally)."""
+    _, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    prior = np.log(len(ids) / counts[inverse])  # [n]
+    return prior / prior.sum() if prior.sum() > 0 else np.full(len(ids), 1.0 / len(ids))
+
+
+def rarity_mix(parts: ForwardParts) -> np.ndarray:
+    return 0.5 * attention(parts) + 0.5 * rarity(parts.ids)  # [n]
+
+
+METHODS: dict[str, Callable[[ForwardParts], np.ndarray]] = {
+    "attention": attention,
+    "value_norm": value_norm,
+    "no_self": no_self,
+    "group_norm": group_norm,
+    "rarity_mix": rarity_mix,
+}
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise LiteError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    return method
+
+
+def score(method: str, parts: ForwardParts) -> np.ndarray:
+    """float32 [n], summing to 1: the named method's importance of each position."""
+    raw = METHODS[check_method(method)](parts)  # [n]
+    if parts.n == 1:  # one token gets all of it (no_self would otherwise divide 0 by 0)
+        return np.ones(1, dtype=F32)
+    return (raw / raw.sum()).astype(F32)

@@ -1,0 +1,120 @@
+"""The scoring options (lite.METHODS) against the same formulas applied to transformers' attention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import fixtures, make_slice
+from reference import layer0_attention
+from test_forward import assert_matches_reference
+
+import lite
+from lite.errors import LiteError
+from lite.scorer import Scorer
+
+
+def normalised(scores: np.ndarray) -> np.ndarray:
+    return scores / scores.sum() if len(scores) > 1 else np.ones(1)
+
+
+def reference_method(method: str, weights: np.ndarray, values: np.ndarray, ids) -> np.ndarray:
+    """float64 [n]: the method computed from full probabilities [H, n, n] and value states [n, KV, D]."""
+    n_heads, n_kv = weights.shape[0], values.shape[1]
+    group_of_head = np.arange(n_heads) // (n_heads // n_kv)  # [H]
+    received = weights.sum(axis=1)  # [H, n]: sum over queries i of p[h, i, j]
+    if method == "attention":
+        return normalised(received.sum(axis=0))
+    if method == "value_norm":
+        norms = np.linalg.norm(values, axis=-1)  # [n, KV]
+        return normalised((received * norms[:, group_of_head].T).sum(axis=0))
+    if method == "no_self":
+        return normalised((received - np.einsum("hjj->hj", weights)).sum(axis=0))
+    if method == "group_norm":
+        groups = np.stack([received[group_of_head == g].sum(axis=0) for g in range(n_kv)])  # [KV, n]
+        return normalised((groups / groups.max(axis=1, keepdims=True)).mean(axis=0))
+    if method == "rarity_mix":
+        ids = list(ids)
+        prior = np.array([np.log(len(ids) / ids.count(i)) for i in ids])  # [n]
+        return 0.5 * normalised(received.sum(axis=0)) + 0.5 * normalised(prior)
+    raise AssertionError(f"no reference for {method}")
+
+
+def test_every_method_has_a_reference():
+    assert lite.METHODS[0] == lite.DEFAULT_METHOD == "attention"
+    for method in lite.METHODS:
+        reference_method(method, np.full((2, 3, 3), 1 / 3), np.ones((3, 1, 2)), [1, 2, 1])
+
+
+@pytest.fixture(scope="module")
+def tiny(slices_dir):
+    folder = fixtures.tiny("llama3-gqa")
+    return folder, Scorer(make_slice(folder, slices_dir / "methods-llama3-gqa.safetensors"))
+
+
+@pytest.mark.parametrize("method", lite.METHODS)
+@pytest.mark.parametrize("n", [1, 2, 37, 300])
+def test_tiny_model_methods_match_transformers(tiny, method, n):
+    folder, scorer = tiny
+    ids = np.random.default_rng(n).integers(0, 40, n)  # a small id range: repeats, for rarity_mix
+    weights, values = layer0_attention(folder, ids)
+    assert_matches_reference(scorer.importance(ids, method=method), reference_method(method, weights, values, ids))
+
+
+@pytest.fixture(scope="module")
+def smollm2_mgsm(smollm2, smollm2_slice, mgsm):
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(smollm2 / "tokenizer.json"))
+    texts = {lang: "\n\n".join([mgsm.exemplars(lang)[0], mgsm.questions(lang)[0][0]]) for lang in ("en", "zh")}
+    ids = {lang: tokenizer.encode(text).ids for lang, text in texts.items()}
+    return {lang: (i, *layer0_attention(smollm2, i)) for lang, i in ids.items()}
+
+
+@pytest.mark.parametrize("method", lite.METHODS)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_smollm2_methods_match_transformers(smollm2_slice, smollm2_mgsm, method, lang):
+    ids, weights, values = smollm2_mgsm[lang]
+    scorer = Scorer(smollm2_slice)
+    assert_matches_reference(scorer.importance(ids, method=method), reference_method(method, weights, values, ids))
+
+
+def test_methods_rank_differently(smollm2_slice, smollm2_mgsm):
+    ids = smollm2_mgsm["en"][0]
+    scorer = Scorer(smollm2_slice)
+    top = {m: tuple(np.argsort(-scorer.importance(ids, method=m), kind="stable")[: len(ids) // 2]) for m in lite.METHODS}
+    assert len(set(top.values())) == len(lite.METHODS)
+
+
+def test_row_logsumexp_kernel_equals_numpy_reference():
+    from lite.row_kernels import row_logsumexp, row_logsumexp_numpy
+
+    logits = (np.random.default_rng(3).standard_normal((57, 301)) * 8).astype(np.float32)  # [rows, n]
+    for softcap in (0.0, 20.0):
+        fast, plain = np.empty(57), np.empty(57)
+        row_logsumexp(logits, softcap, fast)
+        row_logsumexp_numpy(logits, softcap, plain)
+        np.testing.assert_allclose(fast, plain, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["no_self", "value_norm"])
+def test_numba_and_numpy_paths_agree(smollm2_slice, method):
+    scorer = Scorer(smollm2_slice)
+    ids = np.random.default_rng(4).integers(0, 49152, 500)
+    np.testing.assert_allclose(scorer.importance(ids, method=method),
+                               scorer.importance(ids, kernel="numpy", method=method), rtol=1e-5, atol=1e-9)
+
+
+def test_pruner_takes_a_method(pruner, mgsm):
+    text = mgsm.exemplars("en")[1]
+    by_method = {m: pruner.prune(text, rate=0.6, method=m) for m in lite.METHODS}
+    assert by_method["attention"].text == pruner.prune(text, rate=0.6).text
+    assert len({r.text for r in by_method.values()}) > 1
+    out = pruner.compress_prompt([text], question="Why?", rate=0.6, method="value_norm")
+    assert out["compressed_prompt"].startswith(by_method["value_norm"].text)
+
+
+def test_unknown_method_is_a_clear_error(pruner):
+    with pytest.raises(LiteError, match="not one of attention"):
+        pruner.prune("some text to prune here", rate=0.5, method="bogus")
+    with pytest.raises(LiteError, match="not one of"):
+        pruner.importance([1, 2, 3], method="bogus")
