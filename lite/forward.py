@@ -15,6 +15,7 @@ This module does no I/O: the scorer hands it arrays.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from .rope import apply_rotary, attention_scaling, cos_sin, inv_freq
 from .spec import AttentionSpec
+from .threads import single_threaded_blas
 
 F32 = np.float32
 BLOCK_BYTES = 1 << 21  # logits per block: 2 MiB, about one L2 cache
@@ -73,34 +75,57 @@ def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
 
 
 def attention_colsums(
-    q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, chunks: int, block_bytes: int = BLOCK_BYTES
+    q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, workers: int, block_bytes: int = BLOCK_BYTES
 ) -> np.ndarray:
-    """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64."""
+    """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64.
+
+    The work is a list of (kv group, block of query rows) tasks shared by `workers` threads. Each
+    worker owns a logits buffer and an accumulator and runs a single-threaded matrix product, then
+    the kernel, on each task it takes: while one core exponentiates, the other multiplies, and no
+    two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
+    """
     n = len(q)
     grouped = q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, n, rep, D]
     queries = np.empty((spec.n_kv_heads, n * spec.n_rep, spec.head_dim), dtype=F32)  # [KV, n * rep, D]
     np.multiply(grouped, F32(spec.scale), out=queries.reshape(grouped.shape))  # the scale folded into q
-    keys = np.ascontiguousarray(k.transpose(1, 0, 2))  # [KV, n, D]
+    keys_t = np.ascontiguousarray(k.transpose(1, 2, 0))  # [KV, D, n]
     rows_total = n * spec.n_rep  # query rows per kv group: (query i, head r) pairs
-    block_rows = int(min(rows_total, max(chunks, block_bytes // (4 * n))))
-    logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every block
-    acc = np.zeros((chunks, n), dtype=np.float64)  # [chunks, n]
-    for group in range(spec.n_kv_heads):
-        keys_t = keys[group].T  # [D, n]
-        for start in range(0, rows_total, block_rows):
+    block_rows = int(min(rows_total, max(1, block_bytes // (4 * n))))
+    tasks = iter([(group, start) for group in range(spec.n_kv_heads) for start in range(0, rows_total, block_rows)])
+    take = threading.Lock()
+    acc = np.zeros((workers, n), dtype=np.float64)  # [workers, n]
+
+    def work(worker: int) -> None:
+        logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
+        while True:
+            with take:
+                task = next(tasks, None)
+            if task is None:
+                return
+            group, start = task
             block = queries[group, start : start + block_rows]  # [b, D]
             out = logits[: len(block)]  # [b, n]
-            np.matmul(block, keys_t, out=out)
-            colsum(out, spec.softcap, acc)
+            np.matmul(block, keys_t[group], out=out)
+            colsum(out, spec.softcap, acc[worker])
+
+    if workers == 1:
+        work(0)
+    else:
+        with single_threaded_blas():
+            threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
     return acc.sum(axis=0)  # [n]
 
 
 def importance(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
 ) -> np.ndarray:
     """Importance of each position, given the embedding rows of the distinct ids and the position -> row map."""
     q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
     q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
     rotate(q, k, spec)
-    totals = attention_colsums(q, k, spec, colsum, chunks)  # [n]
+    totals = attention_colsums(q, k, spec, colsum, workers)  # [n]
     return (totals / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1

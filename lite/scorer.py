@@ -66,5 +66,4 @@ class Scorer:
         apply_threads(self.threads)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
         rows = self.slice.float32_rows(self.spec.embed_name, distinct)  # [u, dim]
-        chunks = self.threads if kernel == "numba" else 1
-        return forward.importance(rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks)
+        return forward.importance(rows, inverse, self.weights, self.spec, KERNELS[kernel], self.threads)
