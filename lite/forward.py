@@ -67,31 +67,38 @@ def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -
     return q, k
 
 
-def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
-    """Apply RoPE in place at positions 0..n-1."""
-    cos, sin = cos_sin(np.arange(len(q)), inv_freq(spec.rope), attention_scaling(spec.rope))  # [n, rotary_dim]
-    apply_rotary(q, cos, sin)
-    apply_rotary(k, cos, sin)
+def grouped_queries(q_unique: np.ndarray, inverse: np.ndarray, spec: AttentionSpec) -> np.ndarray:
+    """Queries per position, the heads of each kv group side by side: one gather, no other copy."""
+    u = len(q_unique)
+    by_group = q_unique.reshape(u, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, u, rep, D]
+    return np.take(by_group, inverse, axis=1)  # [KV, n, rep, D]
+
+
+def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec) -> None:
+    """Apply RoPE in place at positions 0..n-1, one kv group of queries at a time (small temporaries)."""
+    n = keys.shape[0]
+    cos, sin = cos_sin(np.arange(n), inv_freq(spec.rope), attention_scaling(spec.rope))  # [n, rotary_dim]
+    for group in queries:  # [n, rep, D]
+        apply_rotary(group, cos, sin)
+    apply_rotary(keys, cos, sin)
 
 
 def attention_colsums(
-    q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, workers: int, block_bytes: int = BLOCK_BYTES
+    queries: np.ndarray, keys_t: np.ndarray, softcap: float, colsum: ColSum, workers: int, block_bytes: int = BLOCK_BYTES
 ) -> np.ndarray:
     """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64.
+
+    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated.
 
     The work is a list of (kv group, block of query rows) tasks shared by `workers` threads. Each
     worker owns a logits buffer and an accumulator and runs a single-threaded matrix product, then
     the kernel, on each task it takes: while one core exponentiates, the other multiplies, and no
     two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
     """
-    n = len(q)
-    grouped = q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, n, rep, D]
-    queries = np.empty((spec.n_kv_heads, n * spec.n_rep, spec.head_dim), dtype=F32)  # [KV, n * rep, D]
-    np.multiply(grouped, F32(spec.scale), out=queries.reshape(grouped.shape))  # the scale folded into q
-    keys_t = np.ascontiguousarray(k.transpose(1, 2, 0))  # [KV, D, n]
-    rows_total = n * spec.n_rep  # query rows per kv group: (query i, head r) pairs
+    n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
+    n = keys_t.shape[2]
     block_rows = int(min(rows_total, max(1, block_bytes // (4 * n))))
-    tasks = iter([(group, start) for group in range(spec.n_kv_heads) for start in range(0, rows_total, block_rows)])
+    tasks = iter([(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)])
     take = threading.Lock()
     acc = np.zeros((workers, n), dtype=np.float64)  # [workers, n]
 
@@ -106,7 +113,7 @@ def attention_colsums(
             block = queries[group, start : start + block_rows]  # [b, D]
             out = logits[: len(block)]  # [b, n]
             np.matmul(block, keys_t[group], out=out)
-            colsum(out, spec.softcap, acc[worker])
+            colsum(out, softcap, acc[worker])
 
     if workers == 1:
         work(0)
@@ -123,9 +130,20 @@ def attention_colsums(
 def importance(
     rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
 ) -> np.ndarray:
-    """Importance of each position, given the embedding rows of the distinct ids and the position -> row map."""
+    """Importance of each position, given the embedding rows of the distinct ids and the position -> row map.
+
+    Pass `rows` without keeping a reference to it: it is released once the projections are done.
+    """
     q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
-    q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
-    rotate(q, k, spec)
-    totals = attention_colsums(q, k, spec, colsum, workers)  # [n]
-    return (totals / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1
+    del rows
+    q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
+    queries = grouped_queries(q_unique, inverse, spec)  # [KV, n, rep, D]
+    keys = k_unique[inverse]  # [n, KV, D]
+    del q_unique, k_unique
+    rotate(queries, keys, spec)
+    keys_t = np.ascontiguousarray(keys.transpose(1, 2, 0))  # [KV, D, n]
+    del keys
+    n = len(inverse)
+    totals = attention_colsums(queries.reshape(spec.n_kv_heads, n * spec.n_rep, spec.head_dim), keys_t, spec.softcap,
+                               colsum, workers)  # [n]
+    return (totals / (n * spec.n_heads)).astype(F32)  # [n], sums to 1

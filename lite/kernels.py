@@ -1,7 +1,7 @@
 """The hot loop: softmax of each score row, summed down the columns.
 
-`softmax_colsum_numpy` is the plain reference; `softmax_colsum` is the numba kernel that
-tests check against it. Both take a block of logits [rows, n] and add, for every key j,
+`softmax_colsum_numpy` (lite/colsum.py, which imports no numba) is the plain reference;
+`softmax_colsum` is the numba kernel that tests check against it. Both take a block of logits [rows, n] and add, for every key j,
 the sum over rows of softmax(row)[j] into `acc` ([n] float64). Soft-capping (Gemma 2) is
 applied to the logits first when `softcap > 0`.
 
@@ -28,19 +28,11 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from .colsum import softmax_colsum_numpy  # noqa: F401  (the reference, beside the kernel)
+
 EXP_FLOOR = -87.0  # exp(-87) = 1.6e-38: still a normal float32, with 2^k never below 2^-126
 # fastmath without reassociation for the exponential: the Cody-Waite split of ln 2 must stay as written
 EXP_FLAGS = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
-
-
-def softmax_colsum_numpy(logits: np.ndarray, softcap: float, acc: np.ndarray) -> None:
-    """Reference: acc += sum over rows of softmax(cap(logits)); logits is [rows, n] float32, acc [n] float64."""
-    if softcap > 0:
-        logits = np.tanh(logits / np.float32(softcap)) * np.float32(softcap)  # [rows, n]
-    shifted = logits - logits.max(axis=1, keepdims=True)  # [rows, n]
-    probs = np.exp(shifted)  # [rows, n]
-    probs /= probs.sum(axis=1, keepdims=True)
-    acc += probs.sum(axis=0, dtype=np.float64)  # [n]
 
 
 @intrinsic

@@ -9,12 +9,26 @@ import numpy as np
 
 from . import forward
 from .errors import LiteError
-from .kernels import softmax_colsum, softmax_colsum_numpy
+from .colsum import softmax_colsum_numpy
 from .slicefile import SliceFile
 from .spec import AttentionSpec
 from .threads import apply_threads, resolve_threads
 
-KERNELS = {"numba": softmax_colsum, "numpy": softmax_colsum_numpy}
+KERNELS = ("auto", "numba", "numpy")
+# "auto" takes numpy up to this many score elements (n² · heads; 512 tokens of Llama-3.2-1B), numba above:
+# numba's one-off start-up in a fresh process (import, cached machine code, ~1 s) outweighs its speed there,
+# while numpy's kernel costs a few tens of ms more. The choice depends on the size alone, never on timing.
+NUMPY_UP_TO = 1 << 23
+
+
+def colsum_kernel(kernel: str, n: int, n_heads: int) -> forward.ColSum:
+    if kernel not in KERNELS:
+        raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+    if kernel == "numpy" or (kernel == "auto" and n * n * n_heads <= NUMPY_UP_TO):
+        return softmax_colsum_numpy
+    from .kernels import softmax_colsum  # imports numba
+
+    return softmax_colsum
 
 
 def load_weights(slice_file: SliceFile, spec: AttentionSpec) -> forward.LayerWeights:
@@ -58,12 +72,14 @@ class Scorer:
             )
         return ids.astype(np.int64)
 
-    def importance(self, ids: Sequence[int] | np.ndarray, kernel: str = "numba") -> np.ndarray:
-        """float32 [n]: the mean over heads and queries of layer-0 attention each token receives."""
+    def importance(self, ids: Sequence[int] | np.ndarray, kernel: str = "auto") -> np.ndarray:
+        """float32 [n]: the mean over heads and queries of layer-0 attention each token receives.
+
+        kernel: "numba", "numpy", or "auto" (numpy for small inputs, numba above NUMPY_UP_TO).
+        """
         ids = self.check_ids(ids)
-        if kernel not in KERNELS:
-            raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+        colsum = colsum_kernel(kernel, len(ids), self.spec.n_heads)
         apply_threads(self.threads)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
-        rows = self.slice.float32_rows(self.spec.embed_name, distinct)  # [u, dim]
-        return forward.importance(rows, inverse, self.weights, self.spec, KERNELS[kernel], self.threads)
+        return forward.importance(self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim], not kept
+                                  inverse, self.weights, self.spec, colsum, self.threads)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lite.kernels import EXP_FLOOR, exp_negative_array, softmax_colsum, softmax_colsum_numpy
+from lite.colsum import softmax_colsum_numpy
+from lite.kernels import EXP_FLOOR, exp_negative_array, softmax_colsum
 
 EXP_RTOL = 2e-7  # exp_negative against float64 exp on [EXP_FLOOR, 0]
 COLSUM_RTOL, COLSUM_ATOL = 2e-5, 1e-9  # column sums: float32 accumulation over a block's rows
