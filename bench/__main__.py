@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     blas_env = json.loads(os.environ.get(BLAS_ENV_RECORD, "{}"))
     machine = report.machine_facts(args.threads, blas_env)
     sizes = QUICK_SIZES if args.quick else SIZES
-    lite_repeats = {n: 3 if args.quick else 5 for n in sizes} | {n: 1 for n in LITE_ONLY_SIZES}
+    lite_repeats = {n: 3 if args.quick or n >= 8192 else 5 for n in sizes} | {n: 1 for n in LITE_ONLY_SIZES}
     reference_repeats = {n: 2 if args.quick or n >= 8192 else 3 for n in sizes}
     with tempfile.TemporaryDirectory(prefix="lite-bench-") as work:
         work = Path(work)

@@ -26,7 +26,7 @@ from .spec import AttentionSpec
 from .threads import single_threaded_blas
 
 F32 = np.float32
-BLOCK_BYTES = 1 << 21  # logits per block: 2 MiB, about one L2 cache
+BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 ColSum = Callable[[np.ndarray, float, np.ndarray], None]
 
 
@@ -84,7 +84,7 @@ def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec) -> None:
 
 
 def attention_colsums(
-    queries: np.ndarray, keys_t: np.ndarray, softcap: float, colsum: ColSum, workers: int, block_bytes: int = BLOCK_BYTES
+    queries: np.ndarray, keys_t: np.ndarray, softcap: float, colsum: ColSum, workers: int, block_rows: int = BLOCK_ROWS
 ) -> np.ndarray:
     """Sum over heads and queries of the softmax attention probabilities, per key: [n] float64.
 
@@ -97,7 +97,7 @@ def attention_colsums(
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
-    block_rows = int(min(rows_total, max(1, block_bytes // (4 * n))))
+    block_rows = min(rows_total, block_rows)
     tasks = iter([(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)])
     take = threading.Lock()
     acc = np.zeros((workers, n), dtype=np.float64)  # [workers, n]
