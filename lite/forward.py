@@ -26,6 +26,7 @@ from .spec import AttentionSpec
 from .threads import single_threaded_blas
 
 F32 = np.float32
+STATE_ROWS = 1024  # distinct ids normed and projected at a time
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 ColSum = Callable[[np.ndarray, float, np.ndarray], None]
 
@@ -56,14 +57,23 @@ def project(h: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nd
 
 
 def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Queries and keys before RoPE for the given embedding rows (one row per distinct id)."""
-    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [u, dim]
-    h = rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [u, dim]
-    q = project(h, weights.w_q, weights.b_q).reshape(len(rows), spec.n_heads, spec.head_dim)  # [u, H, D]
-    k = project(h, weights.w_k, weights.b_k).reshape(len(rows), spec.n_kv_heads, spec.head_dim)  # [u, KV, D]
-    if weights.q_norm is not None:
-        q = rms_norm(q, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [u, H, D]
-        k = rms_norm(k, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [u, KV, D]
+    """Queries and keys before RoPE for the given embedding rows (one row per distinct id).
+
+    Taken STATE_ROWS rows at a time, so the norm's temporaries stay small whatever the input's length.
+    """
+    u = len(rows)
+    q = np.empty((u, spec.n_heads, spec.head_dim), dtype=F32)  # [u, H, D]
+    k = np.empty((u, spec.n_kv_heads, spec.head_dim), dtype=F32)  # [u, KV, D]
+    for start in range(0, u, STATE_ROWS):
+        x = rows[start : start + STATE_ROWS]  # [c, dim]
+        x = x * F32(spec.embed_scale) if spec.embed_scale != 1.0 else x  # [c, dim]
+        h = rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [c, dim]
+        q_chunk = project(h, weights.w_q, weights.b_q).reshape(len(h), spec.n_heads, spec.head_dim)  # [c, H, D]
+        k_chunk = project(h, weights.w_k, weights.b_k).reshape(len(h), spec.n_kv_heads, spec.head_dim)  # [c, KV, D]
+        if weights.q_norm is not None:
+            q_chunk = rms_norm(q_chunk, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [c, H, D]
+            k_chunk = rms_norm(k_chunk, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [c, KV, D]
+        q[start : start + len(h)], k[start : start + len(h)] = q_chunk, k_chunk
     return q, k
 
 
