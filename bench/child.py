@@ -3,7 +3,7 @@
     python -m bench.child lite SLICE N REPEATS THREADS [cold]
     python -m bench.child reference FOLDER N REPEATS THREADS [cold]
 
-Prints one JSON line: load_s (import and load), times_s, peak_rss_bytes (ru_maxrss of this process)
+Prints one JSON line: load_s (import and load), times_s, peak_rss_bytes (VmHWM of this process)
 and, for the reference, `trimmed` when layers 1.. were dropped after the load to make room for
 the [heads, n, n] attention weights. A first call at min(n, 128) tokens warms each side up,
 except with `cold`, where the first timed call is the process's first score.
@@ -29,7 +29,16 @@ def ids_for(n: int) -> np.ndarray:
 
 
 def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    """This process's peak resident memory: VmHWM, the high-water mark of its own address space.
+
+    Not ru_maxrss: Linux carries the parent's peak into a child's ru_maxrss when it forks and execs,
+    so every child of the benchmark would report at least the benchmark's own size.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux: KiB, an upper bound
 
 
 def lite_scorer(path: str, threads: int):
