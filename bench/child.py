@@ -1,12 +1,13 @@
 """One measurement in a fresh process: load a scorer, time `repeats` importance calls at n tokens.
 
-    python -m bench.child lite SLICE N REPEATS THREADS [cold]
+    python -m bench.child lite SLICE N REPEATS THREADS [cold] [numba]
     python -m bench.child reference FOLDER N REPEATS THREADS [cold]
 
 Prints one JSON line: load_s (import and load), times_s, peak_rss_bytes (VmHWM of this process)
 and, for the reference, `trimmed` when layers 1.. were dropped after the load to make room for
 the [heads, n, n] attention weights. A first call at min(n, 128) tokens warms each side up,
-except with `cold`, where the first timed call is the process's first score.
+except with `cold`, where the first timed call is the process's first score. `numba` makes lite use
+its numba kernel whatever n (by default `kernel="auto"` picks numpy for small inputs).
 Ids are random (seed n) over the first 49152 ids, the SmolLM2 tokenizer's range.
 """
 
@@ -41,11 +42,11 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux: KiB, an upper bound
 
 
-def lite_scorer(path: str, threads: int):
+def lite_scorer(path: str, threads: int, kernel: str):
     from lite.scorer import Scorer
 
     scorer = Scorer(path, threads=threads)
-    return scorer.importance, {}
+    return (lambda ids: scorer.importance(ids, kernel=kernel)), {}
 
 
 def reference_scorer(folder: str, threads: int, n: int):
@@ -74,9 +75,9 @@ def reference_scorer(folder: str, threads: int, n: int):
 
 def main(argv: list[str]) -> int:
     side, path, n, repeats, threads = argv[0], argv[1], int(argv[2]), int(argv[3]), int(argv[4])
-    cold = argv[5:] == ["cold"]
+    cold, kernel = "cold" in argv[5:], "numba" if "numba" in argv[5:] else "auto"
     start = time.perf_counter()
-    score, info = lite_scorer(path, threads) if side == "lite" else reference_scorer(path, threads, n)
+    score, info = lite_scorer(path, threads, kernel) if side == "lite" else reference_scorer(path, threads, n)
     load_s = time.perf_counter() - start
     result = {"side": side, "n": n, "threads": threads, "load_s": load_s, **info}
     if "skipped" not in info:

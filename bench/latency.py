@@ -32,9 +32,10 @@ class Run:
         return statistics.median(self.times_s)
 
 
-def run_child(side: str, path: Path, n: int, repeats: int, threads: int, cold: bool = False,
+def run_child(side: str, path: Path, n: int, repeats: int, threads: int, cold: bool = False, numba: bool = False,
               extra_env: dict[str, str] | None = None) -> Run:
-    command = python_module("bench.child", side, path, n, repeats, threads, *(["cold"] if cold else []))
+    flags = (["cold"] if cold else []) + (["numba"] if numba else [])
+    command = python_module("bench.child", side, path, n, repeats, threads, *flags)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=child_env(**(extra_env or {})), capture_output=True, text=True)
     wall = time.perf_counter() - start
