@@ -1,1 +1,7 @@
-"""Benchmarks of lite (not part of the library): `python -m bench.quality` measures pruning quality."""
+"""Benchmarks of lite (developer tooling, not part of the library; lite/ never imports it).
+
+- `python -m bench [--quick]`: CPU speed, memory, cold start and the machine's floor against the
+  transformers reference; results land in bench/RESULTS.md and bench/latency.png.
+- `python -m bench.quality [--quick]`: what pruning does to a target model's answers;
+  bench/QUALITY.md and bench/quality.png.
+"""

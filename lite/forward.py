@@ -15,6 +15,7 @@ This module does no I/O: the scorer hands it arrays.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,9 +23,11 @@ import numpy as np
 
 from .rope import apply_rotary, attention_scaling, cos_sin, inv_freq
 from .spec import AttentionSpec
+from .threads import single_threaded_blas
 
 F32 = np.float32
-BLOCK_BYTES = 1 << 21  # logits per block: 2 MiB, about one L2 cache
+STATE_ROWS = 1024  # distinct ids normed and projected at a time
+BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 ColSum = Callable[[np.ndarray, float, np.ndarray], None]
 
 
@@ -56,66 +59,116 @@ def project(h: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nd
 
 
 def normed_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> np.ndarray:
-    """The layer's input: RMSNorm of the (scaled) embedding rows, [u, dim]."""
-    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [u, dim]
-    return rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [u, dim]
+    """The layer's input: RMSNorm of the (scaled) embedding rows, [c, dim]."""
+    x = rows * F32(spec.embed_scale) if spec.embed_scale != 1.0 else rows  # [c, dim]
+    return rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [c, dim]
 
 
 def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Queries and keys before RoPE for the given embedding rows (one row per distinct id)."""
-    h = normed_states(rows, weights, spec)  # [u, dim]
-    q = project(h, weights.w_q, weights.b_q).reshape(len(rows), spec.n_heads, spec.head_dim)  # [u, H, D]
-    k = project(h, weights.w_k, weights.b_k).reshape(len(rows), spec.n_kv_heads, spec.head_dim)  # [u, KV, D]
-    if weights.q_norm is not None:
-        q = rms_norm(q, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [u, H, D]
-        k = rms_norm(k, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [u, KV, D]
+    """Queries and keys before RoPE for the given embedding rows (one row per distinct id).
+
+    Taken STATE_ROWS rows at a time, so the norm's temporaries stay small whatever the input's length.
+    """
+    u = len(rows)
+    q = np.empty((u, spec.n_heads, spec.head_dim), dtype=F32)  # [u, H, D]
+    k = np.empty((u, spec.n_kv_heads, spec.head_dim), dtype=F32)  # [u, KV, D]
+    for start in range(0, u, STATE_ROWS):
+        h = normed_states(rows[start : start + STATE_ROWS], weights, spec)  # [c, dim]
+        q_chunk = project(h, weights.w_q, weights.b_q).reshape(len(h), spec.n_heads, spec.head_dim)  # [c, H, D]
+        k_chunk = project(h, weights.w_k, weights.b_k).reshape(len(h), spec.n_kv_heads, spec.head_dim)  # [c, KV, D]
+        if weights.q_norm is not None:
+            q_chunk = rms_norm(q_chunk, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [c, H, D]
+            k_chunk = rms_norm(k_chunk, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [c, KV, D]
+        q[start : start + len(h)], k[start : start + len(h)] = q_chunk, k_chunk
     return q, k
 
 
-def rotate(q: np.ndarray, k: np.ndarray, spec: AttentionSpec) -> None:
-    """Apply RoPE in place at positions 0..n-1."""
-    n = len(q)
+def grouped_queries(q_unique: np.ndarray, inverse: np.ndarray, spec: AttentionSpec) -> np.ndarray:
+    """Queries per position, the heads of each kv group side by side: one gather, no other copy."""
+    u = len(q_unique)
+    by_group = q_unique.reshape(u, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, u, rep, D]
+    return np.take(by_group, inverse, axis=1)  # [KV, n, rep, D]
+
+
+def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec) -> None:
+    """Apply RoPE in place at positions 0..n-1, one kv group of queries at a time (small temporaries)."""
+    n = keys.shape[0]
     cos, sin = cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))  # [n, rotary_dim]
-    apply_rotary(q, cos, sin)
-    apply_rotary(k, cos, sin)
+    for group in queries:  # [n, rep, D]
+        apply_rotary(group, cos, sin)
+    apply_rotary(keys, cos, sin)
 
 
 def attention_colsums(
-    q: np.ndarray, k: np.ndarray, spec: AttentionSpec, colsum: ColSum, chunks: int, block_bytes: int = BLOCK_BYTES
+    queries: np.ndarray, keys_t: np.ndarray, softcap: float, colsum: ColSum, workers: int, block_rows: int = BLOCK_ROWS
 ) -> np.ndarray:
-    """Sum over the heads of each kv group and over queries of the softmax probabilities, per key: [KV, n] float64."""
-    n = len(q)
-    grouped = q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim).transpose(1, 0, 2, 3)  # [KV, n, rep, D]
-    queries = np.empty((spec.n_kv_heads, n * spec.n_rep, spec.head_dim), dtype=F32)  # [KV, n * rep, D]
-    np.multiply(grouped, F32(spec.scale), out=queries.reshape(grouped.shape))  # the scale folded into q
-    keys = np.ascontiguousarray(k.transpose(1, 0, 2))  # [KV, n, D]
-    rows_total = n * spec.n_rep  # query rows per kv group: (query i, head r) pairs
-    block_rows = int(min(rows_total, max(chunks, block_bytes // (4 * n))))
-    logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every block
-    acc = np.zeros((spec.n_kv_heads, chunks, n), dtype=np.float64)  # [KV, chunks, n]
-    for group in range(spec.n_kv_heads):
-        keys_t = keys[group].T  # [D, n]
-        for start in range(0, rows_total, block_rows):
+    """Sum over the heads of each kv group and over queries of the softmax probabilities, per key: [KV, n] float64.
+
+    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated.
+
+    The work is a list of (kv group, block of query rows) tasks shared by `workers` threads. Each
+    worker owns a logits buffer and an accumulator and runs a single-threaded matrix product, then
+    the kernel, on each task it takes: while one core exponentiates, the other multiplies, and no
+    two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
+    """
+    n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
+    n = keys_t.shape[2]
+    block_rows = min(rows_total, block_rows)
+    tasks = iter([(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)])
+    take = threading.Lock()
+    acc = np.zeros((workers, n_groups, n), dtype=np.float64)  # [workers, KV, n]
+
+    def work(worker: int) -> None:
+        logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
+        while True:
+            with take:
+                task = next(tasks, None)
+            if task is None:
+                return
+            group, start = task
             block = queries[group, start : start + block_rows]  # [b, D]
             out = logits[: len(block)]  # [b, n]
-            np.matmul(block, keys_t, out=out)
-            colsum(out, spec.softcap, acc[group])
-    return acc.sum(axis=1)  # [KV, n]
+            np.matmul(block, keys_t[group], out=out)
+            colsum(out, softcap, acc[worker, group])
+
+    if workers == 1:
+        work(0)
+    else:
+        with single_threaded_blas():
+            threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    return acc.sum(axis=0)  # [KV, n]
 
 
 def attention_parts(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rotated queries and keys and the per-kv-group column sums, given the distinct ids' rows and the position -> row map."""
+    """Scaled rotated queries [KV, n, rep, D], rotated keys transposed [KV, D, n], and the column sums of
+    the softmax per kv group [KV, n], given the distinct ids' embedding rows and the position -> row map.
+
+    Pass `rows` without keeping a reference to it: it is released once the projections are done.
+    """
     q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
-    q, k = q_unique[inverse], k_unique[inverse]  # [n, H, D], [n, KV, D]
-    rotate(q, k, spec)
-    return q, k, attention_colsums(q, k, spec, colsum, chunks)  # ..., [KV, n]
+    del rows
+    q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
+    queries = grouped_queries(q_unique, inverse, spec)  # [KV, n, rep, D]
+    keys = k_unique[inverse]  # [n, KV, D]
+    del q_unique, k_unique
+    rotate(queries, keys, spec)
+    keys_t = np.ascontiguousarray(keys.transpose(1, 2, 0))  # [KV, D, n]
+    del keys
+    n = len(inverse)
+    rows_per_group = queries.reshape(spec.n_kv_heads, n * spec.n_rep, spec.head_dim)  # [KV, n * rep, D]
+    group_sums = attention_colsums(rows_per_group, keys_t, spec.softcap, colsum, workers)  # [KV, n]
+    return queries, keys_t, group_sums
 
 
 def importance(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, chunks: int
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
 ) -> np.ndarray:
     """Importance of each position (the paper's score), given the distinct ids' rows and the position -> row map."""
-    _, _, group_sums = attention_parts(rows, inverse, weights, spec, colsum, chunks)  # [KV, n]
+    _, _, group_sums = attention_parts(rows, inverse, weights, spec, colsum, workers)  # [KV, n]
     return (group_sums.sum(axis=0) / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1

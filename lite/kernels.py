@@ -1,9 +1,20 @@
 """The hot loop: softmax of each score row, summed down the columns.
 
-`softmax_colsum_numpy` is the plain reference; `softmax_colsum` is the numba kernel that
-tests check against it. Both take a block of logits [rows, n] and add, for every key j,
-the sum over rows of softmax(row)[j] into `acc` ([chunks, n] float64; the reference uses
-row 0 only). Soft-capping (Gemma 2) is applied to the logits first when `softcap > 0`.
+`softmax_colsum_numpy` (lite/colsum.py, which imports no numba) is the plain reference;
+`softmax_colsum` is the numba kernel that tests check against it. Both take a block of logits [rows, n] and add, for every key j,
+the sum over rows of softmax(row)[j] into `acc` ([n] float64). Soft-capping (Gemma 2) is
+applied to the logits first when `softcap > 0`.
+
+The kernel is serial and releases the GIL: the forward runs one copy per worker thread,
+each beside its own single-threaded matrix product, so BLAS and the kernel overlap on the
+cores instead of two thread pools fighting over them.
+
+Its exponential is `exp_negative`, a polynomial (Cephes' expf: Cody-Waite reduction by ln 2,
+a degree-5 minimax polynomial, 2^k put in the exponent bits) that LLVM vectorizes, where
+numba's np.exp is a scalar libm call. Relative error below 2e-7 for arguments in
+[EXP_FLOOR, 0], the only ones a softmax with the row max subtracted produces; below
+EXP_FLOOR it returns exp(EXP_FLOOR) (~2e-38) instead of a denormal or zero, an absolute
+difference no row sum (>= 1) can see. tests/test_kernels.py holds it to these bounds.
 
 numba compiles on first call and caches the machine code (`cache=True`), so the cost is
 paid once per machine. Every input is an argument: cached kernels freeze globals.
@@ -13,42 +24,71 @@ This module imports numba; `import lite` does not import it.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from .colsum import softmax_colsum_numpy  # noqa: F401  (the reference, beside the kernel)
+
+EXP_FLOOR = -87.0  # exp(-87) = 1.6e-38: still a normal float32, with 2^k never below 2^-126
+# fastmath without reassociation for the exponential: the Cody-Waite split of ln 2 must stay as written
+EXP_FLAGS = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
 
 
-def softmax_colsum_numpy(logits: np.ndarray, softcap: float, acc: np.ndarray) -> None:
-    """Reference: acc[0] += sum over rows of softmax(cap(logits)); logits is [rows, n] float32."""
-    if softcap > 0:
-        logits = np.tanh(logits / np.float32(softcap)) * np.float32(softcap)  # [rows, n]
-    shifted = logits - logits.max(axis=1, keepdims=True)  # [rows, n]
-    probs = np.exp(shifted)  # [rows, n]
-    probs /= probs.sum(axis=1, keepdims=True)
-    acc[0] += probs.sum(axis=0, dtype=np.float64)  # [n]
+@intrinsic
+def _bits_to_float32(typingctx, bits):
+    """Reinterpret an int32's bits as a float32 (a no-op bitcast that LLVM vectorizes)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
 
 
-@njit(parallel=True, fastmath=True, cache=True, nogil=True)
+@njit(fastmath=EXP_FLAGS, cache=True, nogil=True)
+def exp_negative(x):
+    """exp(x) in float32 for x <= 0 (a softmax argument), vectorizable; see the module docstring."""
+    x = max(np.float32(x), np.float32(EXP_FLOOR))
+    k = np.floor(x * np.float32(1.44269504088896341) + np.float32(0.5))  # round(x / ln 2)
+    r = x - k * np.float32(0.693359375)  # x - k ln 2, in two steps (Cody-Waite)
+    r = r - k * np.float32(-2.12194440e-4)
+    p = np.float32(1.9875691500e-4)
+    p = p * r + np.float32(1.3981999507e-3)
+    p = p * r + np.float32(8.3334519073e-3)
+    p = p * r + np.float32(4.1665795894e-2)
+    p = p * r + np.float32(1.6666665459e-1)
+    p = p * r + np.float32(5.0000001201e-1)
+    y = p * (r * r) + r + np.float32(1.0)  # exp(r), r in [-ln2/2, ln2/2]
+    return y * _bits_to_float32((np.int32(k) + np.int32(127)) << np.int32(23))  # * 2^k
+
+
+@njit(fastmath=True, cache=True, nogil=True)
+def exp_negative_array(x, out):
+    """out[i] = exp_negative(x[i]) over 1-D float32 arrays (for tests and the throughput benchmark)."""
+    for i in range(x.shape[0]):
+        out[i] = exp_negative(x[i])
+
+
+@njit(fastmath=True, cache=True, nogil=True)
 def softmax_colsum(logits, softcap, acc):
-    """numba kernel: acc[c] += column sums of softmax over the c-th chunk of rows (logits is overwritten)."""
-    rows, n = logits.shape  # logits [rows, n] float32; acc [chunks, n] float64
-    chunks = acc.shape[0]
+    """numba kernel: acc += column sums of the row softmaxes of logits (overwritten with exponentials)."""
+    rows, n = logits.shape  # logits [rows, n] float32; acc [n] float64
     cap = np.float32(softcap)
-    for c in prange(chunks):  # one chunk of rows per thread, each with its own accumulator
-        local = np.zeros(n, dtype=np.float32)  # [n], sums over this chunk's rows
-        for r in range(c * rows // chunks, (c + 1) * rows // chunks):
-            row = logits[r]  # [n]
-            if cap > 0:
-                for j in range(n):
-                    row[j] = np.tanh(row[j] / cap) * cap
-            peak = row[0]
-            for j in range(1, n):
-                peak = max(peak, row[j])
-            total = np.float32(0.0)
+    local = np.zeros(n, dtype=np.float32)  # [n], sums over this block's rows
+    for r in range(rows):
+        row = logits[r]  # [n]
+        if cap > 0:
             for j in range(n):
-                e = np.exp(row[j] - peak)
-                row[j] = e
-                total += e
-            inv = np.float32(1.0) / total
-            for j in range(n):
-                local[j] += row[j] * inv
+                row[j] = np.tanh(row[j] / cap) * cap
+        peak = row[0]
+        for j in range(1, n):
+            peak = max(peak, row[j])
+        total = np.float32(0.0)
         for j in range(n):
-            acc[c, j] += local[j]
+            e = exp_negative(row[j] - peak)
+            row[j] = e
+            total += e
+        inv = np.float32(1.0) / total
+        for j in range(n):
+            local[j] += row[j] * inv
+    for j in range(n):
+        acc[j] += local[j]

@@ -35,28 +35,20 @@ DEFAULT_METHOD = "attention"
 
 
 class ForwardParts:
-    """The forward's products for one id sequence; the costlier ones computed on first use."""
+    """The forward's products for one id sequence; the costlier extras computed only for methods that use them."""
 
     def __init__(self, ids, rows, inverse, weights: forward.LayerWeights, spec: AttentionSpec,
-                 colsum: forward.ColSum, chunks: int, kernel: str):
-        self.ids, self.rows, self.inverse = ids, rows, inverse  # [n], [u, dim], [n]
+                 colsum: forward.ColSum, workers: int, kernel: str, method: str):
+        self.ids, self.inverse = ids, inverse  # [n], [n]
         self.weights, self.spec, self.kernel = weights, spec, kernel
-        self.q, self.k, self.group_sums = forward.attention_parts(rows, inverse, weights, spec, colsum, chunks)
-        # q [n, H, D], k [n, KV, D] (rotated), group_sums [KV, n] float64
+        self.value_norms = value_norms(rows, inverse, weights, spec) if method in USES_VALUES else None  # [n, KV]
+        self.queries, self.keys_t, self.group_sums = forward.attention_parts(rows, inverse, weights, spec, colsum,
+                                                                             workers)
+        # queries [KV, n, rep, D] scaled and rotated, keys_t [KV, D, n] rotated, group_sums [KV, n] float64
 
     @property
     def n(self) -> int:
         return len(self.inverse)
-
-    @cached_property
-    def value_norms(self) -> np.ndarray:
-        """||v[j, g]|| for every position and kv group: [n, KV] float32."""
-        if self.weights.w_v is None:
-            raise LiteError("this slice has no v_proj weights; make the slice again to use value_norm")
-        h = forward.normed_states(self.rows, self.weights, self.spec)  # [u, dim]
-        v = forward.project(h, self.weights.w_v, self.weights.b_v)  # [u, KV * D]
-        norms = np.linalg.norm(v.reshape(len(h), self.spec.n_kv_heads, self.spec.head_dim), axis=-1)  # [u, KV]
-        return norms[self.inverse]  # [n, KV]
 
     @cached_property
     def self_attention(self) -> np.ndarray:
@@ -65,19 +57,26 @@ class ForwardParts:
 
         spec, n = self.spec, self.n
         kernel = row_logsumexp if self.kernel == "numba" else row_logsumexp_numpy
-        scaled_q = self.q.reshape(n, spec.n_kv_heads, spec.n_rep, spec.head_dim) * F32(spec.scale)  # [n, KV, rep, D]
-        own = np.einsum("ngrd,ngd->gnr", scaled_q, self.k)  # [KV, n, rep]: s_ii, query i's logit on itself
+        own = np.einsum("gnrd,gdn->gnr", self.queries, self.keys_t)  # [KV, n, rep]: s_ii, query i's logit on itself
         if spec.softcap > 0:
             own = np.tanh(own / F32(spec.softcap)) * F32(spec.softcap)
-        block = max(1, forward.BLOCK_BYTES // (4 * n))  # queries per block
+        block = max(1, forward.BLOCK_ROWS // spec.n_rep)  # queries per block
         lse = np.empty((spec.n_kv_heads, n, spec.n_rep), dtype=np.float64)  # [KV, n, rep]
         for group in range(spec.n_kv_heads):
-            keys_t = np.ascontiguousarray(self.k[:, group].T)  # [D, n]
             for start in range(0, n, block):
-                queries = scaled_q[start : start + block, group].reshape(-1, spec.head_dim)  # [b * rep, D]
+                queries = self.queries[group, start : start + block].reshape(-1, spec.head_dim)  # [b * rep, D]
                 out = lse[group, start : start + block].reshape(-1)  # [b * rep]
-                kernel(np.ascontiguousarray(queries @ keys_t), spec.softcap, out)
+                kernel(np.ascontiguousarray(queries @ self.keys_t[group]), spec.softcap, out)
         return np.exp(own - lse).sum(axis=-1)  # [KV, n]
+
+
+def value_norms(rows: np.ndarray, inverse: np.ndarray, weights: forward.LayerWeights, spec: AttentionSpec) -> np.ndarray:
+    """||v[j, g]|| for every position and kv group: [n, KV] float32."""
+    if weights.w_v is None:
+        raise LiteError("this slice has no v_proj weights; make the slice again to use value_norm")
+    h = forward.normed_states(rows, weights, spec)  # [u, dim]
+    v = forward.project(h, weights.w_v, weights.b_v)  # [u, KV * D]
+    return np.linalg.norm(v.reshape(len(h), spec.n_kv_heads, spec.head_dim), axis=-1)[inverse]  # [n, KV]
 
 
 def attention(parts: ForwardParts) -> np.ndarray:
@@ -114,6 +113,9 @@ METHODS: dict[str, Callable[[ForwardParts], np.ndarray]] = {
     "group_norm": group_norm,
     "rarity_mix": rarity_mix,
 }
+
+
+USES_VALUES = ("value_norm",)  # methods that need the value vectors' norms
 
 
 def check_method(method: str) -> str:

@@ -9,12 +9,26 @@ import numpy as np
 
 from . import forward, methods
 from .errors import LiteError
-from .kernels import softmax_colsum, softmax_colsum_numpy
+from .colsum import softmax_colsum_numpy
 from .slicefile import SliceFile
 from .spec import AttentionSpec
 from .threads import apply_threads, resolve_threads
 
-KERNELS = {"numba": softmax_colsum, "numpy": softmax_colsum_numpy}
+KERNELS = ("auto", "numba", "numpy")
+# "auto" takes numpy up to this many score elements (n² · heads; 512 tokens of Llama-3.2-1B), numba above:
+# numba's one-off start-up in a fresh process (import, cached machine code, ~1 s) outweighs its speed there,
+# while numpy's kernel costs a few tens of ms more. The choice depends on the size alone, never on timing.
+NUMPY_UP_TO = 1 << 23
+
+
+def colsum_kernel(kernel: str, n: int, n_heads: int) -> forward.ColSum:
+    if kernel not in KERNELS:
+        raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+    if kernel == "numpy" or (kernel == "auto" and n * n * n_heads <= NUMPY_UP_TO):
+        return softmax_colsum_numpy
+    from .kernels import softmax_colsum  # imports numba
+
+    return softmax_colsum
 
 
 def projections(slice_file: SliceFile, spec: AttentionSpec, kind: str) -> tuple[np.ndarray, ...]:
@@ -89,17 +103,19 @@ class Scorer:
         return ids.astype(np.int64)
 
     def importance(
-        self, ids: Sequence[int] | np.ndarray, kernel: str = "numba", method: str = methods.DEFAULT_METHOD
+        self, ids: Sequence[int] | np.ndarray, kernel: str = "auto", method: str = methods.DEFAULT_METHOD
     ) -> np.ndarray:
         """float32 [n], sums to 1: by default (method="attention", the paper's score) the mean over
-        heads and queries of the layer-0 attention each token receives; see lite.methods for the others."""
+        heads and queries of the layer-0 attention each token receives; see lite.methods for the others.
+
+        kernel: "numba", "numpy", or "auto" (numpy for small inputs, numba above NUMPY_UP_TO).
+        """
         ids = self.check_ids(ids)
-        if kernel not in KERNELS:
-            raise LiteError(f"kernel {kernel!r} is not one of {', '.join(KERNELS)}")
+        colsum = colsum_kernel(kernel, len(ids), self.spec.n_heads)
         methods.check_method(method)
         apply_threads(self.threads)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
-        rows = self.slice.float32_rows(self.spec.embed_name, distinct)  # [u, dim]
-        chunks = self.threads if kernel == "numba" else 1
-        parts = methods.ForwardParts(ids, rows, inverse, self.weights, self.spec, KERNELS[kernel], chunks, kernel)
+        row_kernel = "numpy" if colsum is softmax_colsum_numpy else "numba"
+        parts = methods.ForwardParts(ids, self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim]
+                                     inverse, self.weights, self.spec, colsum, self.threads, row_kernel, method)
         return methods.score(method, parts)

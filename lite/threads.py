@@ -1,17 +1,20 @@
-"""How many cores lite uses: numba's threads for the softmax kernel, OpenBLAS's for the matmuls.
+"""How many cores lite uses: the forward's worker threads, and OpenBLAS's for the projections.
 
 The count comes from the `threads=` argument, else the LITE_NUM_THREADS environment variable,
 else all cores. numpy's BLAS is told through its own `*_set_num_threads` entry point (found
-in the loaded OpenBLAS, as threadpoolctl does); where the BLAS is another one, only numba's
-count is set and the BLAS keeps its own default.
+in the loaded OpenBLAS, as threadpoolctl does); where the BLAS is another one, it keeps its
+own default. During the scores the forward runs that many worker threads, each with a
+single-threaded BLAS product beside the serial numba kernel (`single_threaded_blas`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
 from functools import lru_cache
+from typing import Iterator
 
 from .errors import LiteError
 
@@ -35,29 +38,62 @@ def resolve_threads(threads: int | None) -> int:
     return int(threads)
 
 
+_GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads")
+_CORENAMES = ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename")
+
+
 @lru_cache(maxsize=1)
-def _blas_setter():
+def _openblas():
+    """numpy's bundled OpenBLAS as a ctypes library, or None."""
     import numpy as np
 
     libs_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
     for path in sorted(glob.glob(os.path.join(libs_dir, "*openblas*"))):
         try:
-            lib = ctypes.CDLL(path)
+            return ctypes.CDLL(path)
         except OSError:
             continue
-        for symbol in _SETTERS:
-            setter = getattr(lib, symbol, None)
-            if setter is not None:
-                setter.argtypes = [ctypes.c_int]
-                return setter
     return None
 
 
-def apply_threads(threads: int) -> None:
-    """Use `threads` cores in numba kernels and numpy's OpenBLAS from now on."""
-    import numba
+def _blas_function(symbols: tuple[str, ...]):
+    lib = _openblas()
+    for symbol in symbols if lib is not None else ():
+        function = getattr(lib, symbol, None)
+        if function is not None:
+            return function
+    return None
 
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    setter = _blas_setter()
+
+def blas_core() -> str | None:
+    """The kernel family numpy's OpenBLAS picked for this CPU (e.g. 'Haswell'), or None."""
+    corename = _blas_function(_CORENAMES)
+    if corename is None:
+        return None
+    corename.restype = ctypes.c_char_p
+    return corename().decode()
+
+
+def set_blas_threads(threads: int) -> None:
+    setter = _blas_function(_SETTERS)
     if setter is not None:
+        setter.argtypes = [ctypes.c_int]
         setter(threads)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block (each worker thread then runs its own product)."""
+    getter = _blas_function(_GETTERS)
+    before = getter() if getter is not None else None
+    set_blas_threads(1)
+    try:
+        yield
+    finally:
+        if before is not None:
+            set_blas_threads(before)
+
+
+def apply_threads(threads: int) -> None:
+    """Use `threads` cores in numpy's OpenBLAS from now on (the forward starts as many workers)."""
+    set_blas_threads(threads)

@@ -39,7 +39,9 @@ def tiny_model(request, slices_dir):
 def test_tiny_models_match_transformers(tiny_model, n):
     folder, scorer = tiny_model
     ids = np.random.default_rng(n).integers(0, scorer.spec.vocab_size, n)
-    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
+    ref = reference_importance(folder, ids)
+    for kernel in ("numba", "numpy"):
+        assert_matches_reference(scorer.importance(ids, kernel=kernel), ref)
 
 
 def test_tiny_model_attention_is_far_from_uniform(tiny_model):
@@ -95,15 +97,29 @@ def test_smollm2_at_2048_tokens(smollm2, smollm2_scorer, mgsm):
 
 def test_numba_kernel_equals_numpy_reference(smollm2_scorer):
     ids = np.random.default_rng(1).integers(0, 49152, 700)
-    fast, plain = smollm2_scorer.importance(ids), smollm2_scorer.importance(ids, kernel="numpy")
+    fast, plain = smollm2_scorer.importance(ids, kernel="numba"), smollm2_scorer.importance(ids, kernel="numpy")
     np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_thread_count_does_not_change_the_result(smollm2_slice, threads):
+def test_thread_count_does_not_change_the_result(smollm2_slice, threads, kernel):
     ids = np.random.default_rng(2).integers(0, 49152, 333)
-    base = Scorer(smollm2_slice, threads=1).importance(ids)
-    np.testing.assert_allclose(Scorer(smollm2_slice, threads=threads).importance(ids), base, rtol=1e-5, atol=1e-9)
+    base = Scorer(smollm2_slice, threads=1).importance(ids, kernel=kernel)
+    scores = Scorer(smollm2_slice, threads=threads).importance(ids, kernel=kernel)
+    np.testing.assert_allclose(scores, base, rtol=1e-5, atol=1e-9)
+
+
+def test_auto_kernel_takes_numpy_for_small_inputs_only(smollm2_scorer):
+    from lite.colsum import softmax_colsum_numpy
+    from lite.kernels import softmax_colsum
+    from lite.scorer import NUMPY_UP_TO, colsum_kernel
+
+    small = int((NUMPY_UP_TO / 9) ** 0.5)  # SmolLM2 has 9 heads
+    assert colsum_kernel("auto", small, 9) is softmax_colsum_numpy
+    assert colsum_kernel("auto", small + 1, 9) is softmax_colsum
+    with pytest.raises(LiteError, match="kernel"):
+        smollm2_scorer.importance([1, 2], kernel="fast")
 
 
 def test_threads_from_environment(smollm2_slice, monkeypatch):

@@ -1,9 +1,12 @@
 """Write a folder shaped like meta-llama/Llama-3.2-1B: its config, tensor names, shapes and file size.
 
-    python tools/llama_shaped.py OUT_FOLDER [--tokenizer /tmp/smol/folder/tokenizer.json]
+    python tools/llama_shaped.py OUT_FOLDER [--tokenizer /tmp/smol/folder/tokenizer.json] [--random SEED]
 
-The weights are zeros in a sparse file (2.47 GB that take no disk), which is all a benchmark of
-the hub slicer needs: which bytes it fetches, not what they hold. Serve it with tools/fake_hub.py.
+By default the weights are zeros in a sparse file (2.47 GB that take no disk), which is all a
+benchmark of the hub slicer needs: which bytes it fetches, not what they hold. With `--random SEED`
+they are seeded random bf16 of a trained model's scale (the file then takes its 2.47 GB), which a
+benchmark of the score needs: zeros make attention uniform and every exponential trivially 1.
+Serve it with tools/fake_hub.py.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import math
 import shutil
 import sys
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lite.stformat import encode_header  # noqa: E402
@@ -46,16 +51,48 @@ def tensor_shapes(config: dict) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def write_folder(out: Path, tokenizer: Path | None) -> int:
-    """The folder's model.safetensors size in bytes."""
+QK_STD = 0.03  # layer-0 q/k projections: score logits with a standard deviation near 2, far from uniform
+LINEAR_STD = 0.02  # the other matrices and the embedding
+CHUNK = 1 << 24  # values generated at a time
+
+
+def random_std(name: str) -> float:
+    return QK_STD if name.endswith(("q_proj.weight", "k_proj.weight")) else LINEAR_STD
+
+
+def to_bf16(values: np.ndarray) -> np.ndarray:
+    """float32 -> bf16 bits (uint16), rounding to nearest even."""
+    bits = values.view(np.uint32)
+    return ((bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) >> 16).astype(np.uint16)
+
+
+def write_random(f, name: str, count: int, rng: np.random.Generator) -> None:
+    """`count` bf16 values: norms near 1, matrices normal around 0."""
+    for start in range(0, count, CHUNK):
+        values = rng.standard_normal(min(CHUNK, count - start), dtype=np.float32)
+        if name.endswith("norm.weight"):
+            values = np.abs(np.float32(1.0) + np.float32(0.1) * values)
+        else:
+            values *= np.float32(random_std(name))
+        f.write(to_bf16(values).tobytes())
+
+
+def write_folder(out: Path, tokenizer: Path | None, seed: int | None = None) -> int:
+    """The folder's model.safetensors size in bytes: zeros in a sparse file, or random values of `seed`."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(CONFIG, indent=2))
     shapes = tensor_shapes(CONFIG)
-    header, _ = encode_header([(name, "BF16", shapes[name]) for name in sorted(shapes)], {"format": "pt"})
+    names = sorted(shapes)
+    header, _ = encode_header([(name, "BF16", shapes[name]) for name in names], {"format": "pt"})
     size = len(header) + sum(2 * math.prod(shape) for shape in shapes.values())  # bf16: 2 bytes each
     with open(out / "model.safetensors", "wb") as f:
         f.write(header)
-        f.truncate(size)  # zeros, sparse
+        if seed is None:
+            f.truncate(size)  # zeros, sparse
+        else:
+            rng = np.random.default_rng(seed)
+            for name in names:  # in the header's order
+                write_random(f, name, math.prod(shapes[name]), rng)
     if tokenizer is not None:
         shutil.copy(tokenizer, out / "tokenizer.json")
     return size
@@ -66,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--tokenizer", type=Path, default=Path("/tmp/smol/folder/tokenizer.json"),
                         help="a tokenizer.json to ship (Llama 3's own is gated; any fast tokenizer will do)")
+    parser.add_argument("--random", type=int, metavar="SEED", help="random bf16 weights of this seed, not zeros")
     args = parser.parse_args(argv)
-    size = write_folder(args.out, args.tokenizer if args.tokenizer.is_file() else None)
-    print(f"wrote {args.out}: model.safetensors {size:,} bytes (sparse)")
+    size = write_folder(args.out, args.tokenizer if args.tokenizer.is_file() else None, args.random)
+    print(f"wrote {args.out}: model.safetensors {size:,} bytes ({'sparse' if args.random is None else 'random'})")
     return 0
 
 
