@@ -106,30 +106,29 @@ def attention_colsums(
 
     queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated.
 
-    The work is a list of (kv group, block of query rows) tasks shared by `workers` threads. Each
-    worker owns a logits buffer and an accumulator and runs a single-threaded matrix product, then
-    the kernel, on each task it takes: while one core exponentiates, the other multiplies, and no
-    two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
+    The work is a list of (kv group, block of query rows) tasks dealt to `workers` threads in a
+    fixed order (worker w takes tasks w, w + workers, ...), so a run is reproducible to the bit.
+    Each worker owns a logits buffer and an accumulator and runs a single-threaded matrix product,
+    then the kernel, on each of its tasks: while one core exponentiates, the other multiplies, and
+    no two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
     block_rows = min(rows_total, block_rows)
-    tasks = iter([(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)])
-    take = threading.Lock()
+    tasks = [(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)]
     acc = np.zeros((workers, n_groups, n), dtype=np.float64)  # [workers, KV, n]
+    failures: list[BaseException] = []
 
     def work(worker: int) -> None:
-        logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
-        while True:
-            with take:
-                task = next(tasks, None)
-            if task is None:
-                return
-            group, start = task
-            block = queries[group, start : start + block_rows]  # [b, D]
-            out = logits[: len(block)]  # [b, n]
-            np.matmul(block, keys_t[group], out=out)
-            colsum(out, softcap, acc[worker, group])
+        try:
+            logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
+            for group, start in tasks[worker::workers]:
+                block = queries[group, start : start + block_rows]  # [b, D]
+                out = logits[: len(block)]  # [b, n]
+                np.matmul(block, keys_t[group], out=out)
+                colsum(out, softcap, acc[worker, group])
+        except BaseException as err:  # noqa: BLE001 - re-raised in the calling thread below
+            failures.append(err)
 
     if workers == 1:
         work(0)
@@ -140,6 +139,8 @@ def attention_colsums(
                 thread.start()
             for thread in threads:
                 thread.join()
+    if failures:
+        raise failures[0]
     return acc.sum(axis=0)  # [KV, n]
 
 

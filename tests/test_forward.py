@@ -160,3 +160,17 @@ def test_memory_grows_linearly_not_quadratically(smollm2_scorer):
     one_head = 8192 * 8192 * 4
     assert at_8192 < one_head / 2, (at_8192, one_head)
     assert at_8192 < 2.5 * at_4096, (at_4096, at_8192)
+
+
+def test_scores_are_reproducible_to_the_bit_and_across_thread_counts(smollm2_slice, mgsm, smollm2):
+    """Same input, same bits, run after run; other thread counts give the same kept sets."""
+    from tokenizers import Tokenizer
+
+    ids = Tokenizer.from_file(str(smollm2 / "tokenizer.json")).encode(mgsm.prompt("th", 1)).ids[:1500]
+    two = Scorer(smollm2_slice, threads=2)
+    first = two.importance(ids, kernel="numba")
+    assert np.array_equal(first.view(np.uint32), two.importance(ids, kernel="numba").view(np.uint32))
+    for threads in (1, 3):
+        other = Scorer(smollm2_slice, threads=threads).importance(ids, kernel="numba")
+        for rate in RATES:
+            assert kept_set(other, rate) == kept_set(first, rate)
