@@ -174,3 +174,14 @@ def test_scores_are_reproducible_to_the_bit_and_across_thread_counts(smollm2_sli
         other = Scorer(smollm2_slice, threads=threads).importance(ids, kernel="numba")
         for rate in RATES:
             assert kept_set(other, rate) == kept_set(first, rate)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_float32_and_float16_checkpoints(slices_dir, dtype):
+    """Checkpoints published in F32 (google/gemma-2-2b) or F16 are widened exactly too."""
+    model_type, kwargs = fixtures.TINY_MODELS["llama3-gqa"]
+    folder = fixtures.tiny_model(model_type, kwargs, dtype=dtype)
+    scorer = Scorer(make_slice(folder, slices_dir / f"llama3-{dtype}.safetensors"))
+    assert scorer.slice.header.entries[scorer.spec.embed_name].dtype == {"float32": "F32", "float16": "F16"}[dtype]
+    ids = np.random.default_rng(7).integers(0, scorer.spec.vocab_size, 300)
+    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
