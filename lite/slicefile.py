@@ -40,7 +40,7 @@ def write_slice(path: str | os.PathLike, tensors: dict[str, RawTensor], metadata
     """Write tensors and metadata as one safetensors file, atomically; returns its size in bytes."""
     metadata = {FORMAT_KEY: FORMAT_VERSION, **metadata}
     names = sorted(tensors)
-    header, _ = encode_header([(n, tensors[n].dtype, tensors[n].shape) for n in names], metadata)
+    header = encode_header([(n, tensors[n].dtype, tensors[n].shape) for n in names], metadata)
     with atomic_write(path) as out:
         out.write(header)
         for name in names:

@@ -76,8 +76,6 @@ def open_source(name: str, revision: str | None = None, token: str | None = None
         return LocalFolder(name)
     if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
         raise LiteError(f"{name} is neither a folder nor a hub repo id like meta-llama/Llama-3.2-1B")
-    try:
-        from .remote import open_hub_repo
-    except ImportError:  # the hub source arrives with lite.remote
-        raise LiteError(f"{name} is not a folder, and this lite cannot fetch from the hub") from None
+    from .remote import open_hub_repo  # imports huggingface_hub: only when a repo id is given
+
     return open_hub_repo(name, revision=revision, token=token)

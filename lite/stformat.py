@@ -96,21 +96,17 @@ def parse_header(raw: bytes, where: str, data_start: int) -> Header:
     return Header(entries=entries, metadata=dict(metadata), data_start=data_start)
 
 
-def encode_header(tensors: list[tuple[str, str, tuple[int, ...]]], metadata: dict[str, str]) -> tuple[bytes, list[int]]:
-    """The header bytes (length prefix included) for tensors laid out back to back in this order.
-
-    Returns the bytes and each tensor's byte offset within the data section.
-    """
+def encode_header(tensors: list[tuple[str, str, tuple[int, ...]]], metadata: dict[str, str]) -> bytes:
+    """The header bytes (length prefix included) for tensors laid out back to back in this order."""
     doc: dict = {"__metadata__": metadata} if metadata else {}
-    offsets, cursor = [], 0
+    cursor = 0
     for name, dtype, shape in tensors:
         nbytes = DTYPES[dtype][0] * int(np.prod(shape, dtype=np.int64))
         doc[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [cursor, cursor + nbytes]}
-        offsets.append(cursor)
         cursor += nbytes
     raw = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     raw += b" " * (-len(raw) % 8)  # the data section starts 8-byte aligned, as safetensors writes it
-    return struct.pack("<Q", len(raw)) + raw, offsets
+    return struct.pack("<Q", len(raw)) + raw
 
 
 def to_float32(raw: np.ndarray, dtype: str) -> np.ndarray:
