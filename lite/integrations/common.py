@@ -1,0 +1,85 @@
+"""What the framework adapters share, so each adapter is only the translation to its framework's types.
+
+- `resolve_pruner(model, pruner)`: the Pruner an adapter uses (a loaded one, or a slice loaded once).
+- `check_options(pruner, options)`: the keyword arguments every prune call will get, checked once when
+  the adapter is made, by the same code that checks them in `Pruner.prune` (a bad value is a one-line
+  LiteError then, not on the first document).
+- `prune_text(pruner, text, options, query)`: one text pruned on its own; the query is passed as
+  `question=` when this lite's `Pruner.prune` takes one (question-aware pruning), otherwise unused.
+- `counts(result)`: the flat metadata keys an adapter adds (flat, because vector stores such as Chroma
+  take only scalar metadata values).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import LiteError
+from ..prune import Pruner, PruneResult, load
+
+COUNT_KEYS = ("lite_origin_tokens", "lite_compressed_tokens", "lite_rate")
+NOT_OPTIONS = ("self", "text", "question", "separator")  # prune's parameters an adapter fills itself
+
+
+def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
+    """`pruner` if given (a lite Pruner), else the slice `model` loaded; exactly one of the two."""
+    if (model is None) == (pruner is None):
+        raise LiteError("give either model (a slice file) or pruner (a lite.Pruner), not both and not neither")
+    if pruner is not None:
+        if not isinstance(pruner, Pruner):
+            raise LiteError(f"pruner must be a lite.Pruner (from lite.load), got {type(pruner).__name__}")
+        return pruner
+    if not isinstance(model, (str, os.PathLike)):
+        raise LiteError(f"model must be a path to a slice file, got {type(model).__name__}")
+    return load(model)
+
+
+def option_names(pruner: Pruner) -> list[str]:
+    """The keyword options `pruner.prune` takes that an adapter passes through (rate, method, force, ...)."""
+    return [name for name in inspect.signature(pruner.prune).parameters if name not in NOT_OPTIONS]
+
+
+def check_options(pruner: Pruner, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options without the ones left at None, checked: unknown names and bad values are a LiteError now."""
+    known = option_names(pruner)
+    given = {name: value for name, value in options.items() if value is not None}
+    for name in given:
+        if name not in known:
+            raise LiteError(f"unknown prune option {name!r}; the options are: {', '.join(known)}")
+    pruner.prune("", **given)  # checks every value as each later call will; an empty text is not scored
+    return given
+
+
+def accepts_question(pruner: Pruner) -> bool:
+    """Whether this lite's prune can use a question (question-aware pruning of passages)."""
+    return "question" in inspect.signature(pruner.prune).parameters
+
+
+def prune_text(pruner: Pruner, text: str, options: Mapping[str, Any], query: str | None = None) -> PruneResult:
+    """`text` pruned on its own with `options`, for `query` when given (non-blank) and prune takes a question."""
+    if not isinstance(text, str):
+        raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
+    if isinstance(query, str) and query.strip() and accepts_question(pruner):
+        return pruner.prune(text, question=query, **options)
+    return pruner.prune(text, **options)
+
+
+def counts(result: PruneResult) -> dict[str, int | float]:
+    """lite's counts for one pruned text, as flat metadata: tokens before and after, and their ratio."""
+    return dict(zip(COUNT_KEYS, (result.origin_tokens, result.compressed_tokens, round(result.rate, 6))))
+
+
+def validation_error_line(err: Exception, known: list[str]) -> str:
+    """A pydantic ValidationError as one line: the first problem, with the field it is about."""
+    problems = err.errors() if hasattr(err, "errors") else []
+    if not problems:
+        return str(err).splitlines()[0]
+    first = problems[0]
+    loc = first.get("loc") or ("value",)
+    field = str(loc[0])  # the field; the rest of loc names a union member or an item
+    if first.get("type") == "extra_forbidden":
+        return f"unknown option {field!r}; the options are: {', '.join(known)}"
+    return f"{field}: {first.get('msg', 'invalid')}, got {first.get('input')!r}"
