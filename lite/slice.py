@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli import standalone
+    from .commands import standalone
 
     return standalone(sys.modules[__name__], "python -m lite.slice", argv)
 
