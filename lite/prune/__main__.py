@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 from ..atomic import check_writable
 from ..errors import LiteError, exit_on_error
 from ..methods import DEFAULT_METHOD, METHODS
+from ..slice_cache import resolve_model
 from ..target import target_tokenizer as load_target
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_RATE, PruneResult, load
@@ -84,14 +85,16 @@ HELP = "keep the most important tokens of a text, in their order"
 DESCRIPTION = "Keep the most important tokens of a text, in their order, scored by a model slice."
 EXAMPLES = """examples:
   echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
-  lite-pruner prune --model weights/SmolLM2-135M-Instruct.safetensors --target-tokens 200 --show prompt.txt
+  lite-pruner prune --model HuggingFaceTB/SmolLM2-135M-Instruct --target-tokens 200 --show prompt.txt
   lite-pruner prune --target-tokenizer cl100k_base --target-tokens 300 --json prompt.txt
   lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
-    parser.add_argument("--model", type=Path, help="slice file (default: the only *.safetensors under weights/)")
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
@@ -126,6 +129,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.keep_last < 0:
         raise LiteError(f"--keep-last must be 0 or more, not {args.keep_last}")
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
     if args.target_tokenizer is not None:
         load_target(args.target_tokenizer)  # a tokenizer that cannot load fails here, before any work
-    model = args.model or default_model()
+    model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         return run_batch(args, model, rate)

@@ -425,8 +425,16 @@ def tokenizer_of(scorer: "Scorer") -> Tokenizer:
     return tokenizer
 
 
-def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
-    """A pruner for a slice file: its model for scoring and its tokenizer."""
-    from ..scorer import Scorer
+def load(model: str | os.PathLike, threads: int | None = None, *, revision: str | None = None,
+         token: str | None = None) -> Pruner:
+    """A pruner for a slice: its model for scoring and its tokenizer.
 
-    return Pruner(Scorer(path, threads=threads))
+    model: a slice file, or a hub repo id (HuggingFaceTB/SmolLM2-135M-Instruct) sliced on first use
+    into huggingface_hub's assets cache and loaded from there afterwards, offline too (see
+    lite/slice_cache.py). revision: a branch, tag or commit of the repo (default main); token:
+    for gated or private repos (default HF_TOKEN or `hf auth login`).
+    """
+    from ..scorer import Scorer
+    from ..slice_cache import resolve_model
+
+    return Pruner(Scorer(resolve_model(model, revision=revision, token=token), threads=threads))
