@@ -74,3 +74,26 @@ def test_slice_cli_errors_are_one_line_without_traceback(tmp_path):
     assert result.stderr.strip().startswith("error: model_type 'mamba' is not supported")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.st").exists()
+
+
+def test_library_calls_leave_the_process_as_they_found_it(smollm2_slice, tmp_path):
+    """No process-wide side effects: scoring restores OpenBLAS's thread count; atomic_write installs no handler."""
+    import signal
+
+    import numpy as np
+
+    from lite.score import Scorer
+    from lite.score.threads import blas_thread_count
+    from lite.store.atomic import atomic_write
+
+    before = blas_thread_count()
+    assert before is not None  # numpy's OpenBLAS is found, so the check below checks something
+    scorer = Scorer(smollm2_slice, threads=before + 1)  # a count that differs from the process's
+    for kernel in ("numpy", "numba"):
+        scorer.importance(np.arange(300), kernel=kernel, method="no_self")
+        assert blas_thread_count() == before
+    handler = signal.getsignal(signal.SIGTERM)
+    with atomic_write(tmp_path / "x.bin") as out:
+        assert signal.getsignal(signal.SIGTERM) is handler
+        out.write(b"x")
+    assert (tmp_path / "x.bin").read_bytes() == b"x"

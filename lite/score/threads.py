@@ -84,11 +84,16 @@ def set_blas_threads(threads: int) -> None:
         setter(threads)
 
 
+def blas_thread_count() -> int | None:
+    """OpenBLAS's current thread count, or None where numpy's BLAS is not an OpenBLAS lite can find."""
+    getter = _blas_function(_GETTERS)
+    return int(getter()) if getter is not None else None
+
+
 @contextlib.contextmanager
 def blas_threads(threads: int) -> Iterator[None]:
     """OpenBLAS on `threads` threads inside the block, its previous count restored after it."""
-    getter = _blas_function(_GETTERS)
-    before = getter() if getter is not None else None
+    before = blas_thread_count()
     if before is None or before == threads:
         yield
         return
