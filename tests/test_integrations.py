@@ -53,16 +53,17 @@ def test_counts_are_flat_scalars(pruner):
 
 
 def test_options_checked_once_by_prune_itself(pruner):
-    assert check_options(pruner, {"rate": 0.5, "method": None, "force": ("?",)}) == {"rate": 0.5, "force": ("?",)}
+    assert check_options(pruner.prune, {"rate": 0.5, "method": None, "force": ("?",)}) == {"rate": 0.5,
+                                                                                             "force": ("?",)}
     for options, message in [
         ({"rate": 1.5}, "rate must be in (0, 1]"),
         ({"rate": 0.5, "target_tokens": 3}, "either rate or target_tokens"),
         ({"method": "best"}, "method 'best' is not one of"),
-        ({"sparsity": 0.5}, "unknown prune option 'sparsity'; the options are: rate, target_tokens"),
-        ({"separator": "\n"}, "unknown prune option 'separator'"),  # an adapter prunes each text on its own
+        ({"sparsity": 0.5}, "unknown option 'sparsity' for prune; the options are: rate, target_tokens"),
+        ({"separator": "\n"}, "unknown option 'separator' for prune"),  # an adapter prunes each text on its own
     ]:
         with pytest.raises(LiteError, match=message.replace("(", r"\(").replace(")", r"\)")):
-            check_options(pruner, options)
+            check_options(pruner.prune, options)
 
 
 def test_resolve_pruner_needs_exactly_one_of_model_and_pruner(pruner, smollm2_slice):

@@ -53,13 +53,23 @@ def test_transformer_runnable_and_async_give_the_same_documents(pruner):
     assert RunnableLambda(compressor.transform_documents).invoke(documents()) == expected
 
 
+def test_budget_in_a_target_tokenizer_and_its_counts(pruner):
+    def words(text: str) -> int:  # a target tokenizer: any callable str -> int
+        return len(text.split())
+
+    compressor = LiteCompressor(pruner=pruner, target_tokens=8, options={"target_tokenizer": words})
+    for doc, pruned in zip(documents(), compressor.compress_documents(documents(), "q")):
+        assert pruned.metadata["lite_target_origin_tokens"] == words(doc.page_content)
+        assert pruned.metadata["lite_target_compressed_tokens"] == words(pruned.page_content) <= 8
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"rate": 1.5}, "LiteCompressor: rate must be in (0, 1]"),
     ({"rate": "most"}, "LiteCompressor: rate: Input should be a valid number"),
     ({"rate": 0.5, "target_tokens": 10}, "LiteCompressor: give either rate or target_tokens"),
     ({"method": "best"}, "LiteCompressor: method 'best' is not one of"),
     ({"ratio": 0.5}, "LiteCompressor: unknown option 'ratio'; the options are: model, pruner, rate"),
-    ({"options": {"compression": 2}}, "LiteCompressor: unknown prune option 'compression'"),
+    ({"options": {"compression": 2}}, "LiteCompressor: unknown option 'compression' for prune"),
     ({"options": {"rate": 0.5}}, "LiteCompressor: give rate as its own argument, not in options"),
     ({"pruner": None}, "LiteCompressor: give either model"),
     ({"pruner": "weights/x.safetensors"}, "LiteCompressor: pruner must be a lite.Pruner"),

@@ -25,7 +25,8 @@ from lite.errors import LiteError
 from lite.integrations.llamaindex import LitePostprocessor
 from tests.helpers import PASSAGES as TEXTS
 
-COUNT_KEYS = ["lite_origin_tokens", "lite_compressed_tokens", "lite_rate"]
+COUNT_KEYS = ["lite_origin_tokens", "lite_compressed_tokens", "lite_rate", "lite_target_origin_tokens",
+              "lite_target_compressed_tokens"]
 
 
 def retrieved() -> list[NodeWithScore]:

@@ -1,27 +1,28 @@
 """What the framework adapters share, so each adapter is only the translation to its framework's types.
 
 - `resolve_pruner(model, pruner)`: the Pruner an adapter uses (a loaded one, or a slice loaded once).
-- `check_options(pruner, options)`: the keyword arguments every prune call will get, checked once when
-  the adapter is made, by the same code that checks them in `Pruner.prune` (a bad value is a one-line
-  LiteError then, not on the first document).
+- `check_options(call, options, probe)`: the keyword arguments every call of `call` (a Pruner's prune or
+  prune_messages) will get, checked once when the adapter is made, by the same code that checks them
+  in that call (a bad value is a one-line LiteError then, not on the first document).
 - `prune_text(pruner, text, options, query)`: one text pruned on its own; the query is passed as
   `question=` when this lite's `Pruner.prune` takes one (question-aware pruning), otherwise unused.
 - `counts(result)`: the flat metadata keys an adapter adds (flat, because vector stores such as Chroma
-  take only scalar metadata values).
+  take only scalar metadata values); the target tokenizer's counts too when one was given.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import LiteError
 from ..prune import Pruner, PruneResult, load
 
 COUNT_KEYS = ("lite_origin_tokens", "lite_compressed_tokens", "lite_rate")
-NOT_OPTIONS = ("self", "text", "question", "separator")  # prune's parameters an adapter fills itself
+TARGET_COUNT_KEYS = ("lite_target_origin_tokens", "lite_target_compressed_tokens")  # with target_tokenizer=
+NOT_OPTIONS = ("self", "text", "messages", "question", "separator")  # parameters an adapter fills itself
 
 
 def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
@@ -37,19 +38,23 @@ def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
     return load(model)
 
 
-def option_names(pruner: Pruner) -> list[str]:
-    """The keyword options `pruner.prune` takes that an adapter passes through (rate, method, force, ...)."""
-    return [name for name in inspect.signature(pruner.prune).parameters if name not in NOT_OPTIONS]
+def option_names(call: Callable) -> list[str]:
+    """The keyword options of `call` (pruner.prune, pruner.prune_messages) an adapter passes through."""
+    return [name for name in inspect.signature(call).parameters if name not in NOT_OPTIONS]
 
 
-def check_options(pruner: Pruner, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The options without the ones left at None, checked: unknown names and bad values are a LiteError now."""
-    known = option_names(pruner)
+def check_options(call: Callable, options: Mapping[str, Any], probe: Any = "") -> dict[str, Any]:
+    """The options without the ones left at None, checked: unknown names and bad values are a LiteError now.
+
+    call: pruner.prune (probe "") or pruner.prune_messages (probe []): it is called once on the empty
+    probe, which checks every value as each later call will and scores nothing.
+    """
+    known = option_names(call)
     given = {name: value for name, value in options.items() if value is not None}
     for name in given:
         if name not in known:
-            raise LiteError(f"unknown prune option {name!r}; the options are: {', '.join(known)}")
-    pruner.prune("", **given)  # checks every value as each later call will; an empty text is not scored
+            raise LiteError(f"unknown option {name!r} for {call.__name__}; the options are: {', '.join(known)}")
+    call(probe, **given)
     return given
 
 
@@ -68,8 +73,12 @@ def prune_text(pruner: Pruner, text: str, options: Mapping[str, Any], query: str
 
 
 def counts(result: PruneResult) -> dict[str, int | float]:
-    """lite's counts for one pruned text, as flat metadata: tokens before and after, and their ratio."""
-    return dict(zip(COUNT_KEYS, (result.origin_tokens, result.compressed_tokens, round(result.rate, 6))))
+    """lite's counts for one pruned text, as flat metadata: tokens before and after, and their ratio
+    (and before and after in the target's tokens, when a target tokenizer was given)."""
+    found = dict(zip(COUNT_KEYS, (result.origin_tokens, result.compressed_tokens, round(result.rate, 6))))
+    if result.target_origin_tokens is not None:
+        found.update(zip(TARGET_COUNT_KEYS, (result.target_origin_tokens, result.target_compressed_tokens)))
+    return found
 
 
 def validation_error_line(err: Exception, known: list[str]) -> str:

@@ -57,7 +57,7 @@ class PruneFields(BaseModel):
         clash = sorted(set(given) & set(self.options))
         if clash:
             raise LiteError(f"give {clash[0]} as its own argument, not in options")
-        self._options = check_options(self._pruner, {**given, **self.options})
+        self._options = check_options(self._pruner.prune, {**given, **self.options})
 
     def prune(self, text: str, query: str | None = None) -> PruneResult:
         """One text pruned with this adapter's options, for `query` if use_query (see common.prune_text)."""

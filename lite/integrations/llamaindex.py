@@ -28,7 +28,7 @@ except ImportError as err:  # pragma: no cover - the message is the point
     ) from err
 
 from ..errors import LiteError
-from .common import COUNT_KEYS, counts
+from .common import COUNT_KEYS, TARGET_COUNT_KEYS, counts
 from .fields import PruneFields
 
 
@@ -68,4 +68,4 @@ class LitePostprocessor(PruneFields, BaseNodePostprocessor):
 
 def excluded(keys: list[str]) -> list[str]:
     """The node's excluded metadata keys with lite's count keys added (once)."""
-    return [*keys, *(key for key in COUNT_KEYS if key not in keys)]
+    return [*keys, *(key for key in (*COUNT_KEYS, *TARGET_COUNT_KEYS) if key not in keys)]
