@@ -21,7 +21,7 @@ from ..score.methods import DEFAULT_METHOD, METHODS
 from ..slice.cache import resolve_model
 from ..store.atomic import check_writable
 from ..store.slicefile import WEIGHTS_DIR
-from .batch import numbered_lines, prune_jsonl
+from .batch import BatchReport, numbered_lines, prune_jsonl
 from .options import DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
 
@@ -70,7 +70,9 @@ EXAMPLES = """examples:
   echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
   lite-pruner prune --model HuggingFaceTB/SmolLM2-135M-Instruct --target-tokens 200 --show prompt.txt
   lite-pruner prune --target-tokenizer cl100k_base --target-tokens 300 --json prompt.txt
-  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
+  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7
+  lite-pruner prune --jsonl corpus.jsonl --out pruned.jsonl --engine ray --address auto
+  lite-pruner prune --parquet corpus/ --out pruned/ --engine ray --rate 0.6"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,18 +97,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch = parser.add_argument_group("batch (JSONL)")
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
-    batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
-    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl); a directory with --parquet")
+    batch.add_argument("--workers", type=int, help="worker processes, or Ray actors (default: one per core)")
+    batch.add_argument("--engine", choices=("pool", "ray"), default="pool",
+                       help="pool: worker processes on this machine (default); ray: actors on a Ray cluster "
+                            "(pip install \"lite-pruner[ray]\")")
+    batch.add_argument("--address", help="with --engine ray: the cluster to join (auto: the one this machine is in; "
+                                         "default: a local Ray)")
+    batch.add_argument("--parquet", metavar="IN", help="with --engine ray: prune one column of Parquet file(s) into "
+                                                       "a directory of Parquet files (see lite.ray.prune_dataset)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def check_args(args: argparse.Namespace) -> None:
     """Combinations argparse cannot express, as one-line errors."""
+    if args.parquet is not None:
+        if args.engine != "ray":
+            raise LiteError("--parquet runs on Ray: add --engine ray")
+        if args.jsonl is not None or args.out is None or args.json or args.show or args.input != "-":
+            raise LiteError("--parquet IN needs --out DIR, and takes no --jsonl, input file, --json or --show")
+    elif args.engine == "ray" and args.jsonl is None:
+        raise LiteError("--engine ray goes with --jsonl IN or --parquet IN")
+    if args.address is not None and args.engine != "ray":
+        raise LiteError("--address goes with --engine ray")
     if args.jsonl is not None and args.out is None:
         raise LiteError("--jsonl needs --out FILE")
     if args.jsonl is not None and (args.json or args.show or args.input != "-"):
         raise LiteError("--jsonl takes no input file and no --json or --show")
-    if args.out is not None and args.jsonl is None:
+    if args.out is not None and args.jsonl is None and args.parquet is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
@@ -119,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
                            args.keep_last, False, args.target_tokenizer)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
+    if args.parquet is not None:
+        return run_batch(args, model, options)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         return run_batch(args, model, options)
@@ -143,19 +163,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
+    """--jsonl on the process pool or on Ray, or --parquet on Ray; per-record errors on stderr, exit status 1."""
+    if args.engine == "ray":
+        from .. import ray as on_ray  # only with --engine ray: Ray is an optional extra
+
+        on_ray.connect(args.address)
+        if args.parquet is not None:
+            report = on_ray.prune_parquet(model, args.parquet, str(args.out), options, args.field, args.workers)
+            return reported(report, args.out, "row")
     data = read_input(args.jsonl)
+    prune = on_ray.prune_jsonl if args.engine == "ray" else prune_jsonl
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress)
+        report = prune(model, data, args.out, options, args.field, args.workers, progress)
+    return reported(report, args.out, "line")
+
+
+def reported(report: BatchReport, out: Path, unit: str) -> int:
+    """Print a batch's errors and outcome on stderr; the exit status (1 if any record failed)."""
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:
         print(
-            f"error: {len(report.errors)} of {report.lines} lines failed (see above); "
-            f"{args.out} has an \"error\" field in their place",
+            f"error: {len(report.errors)} of {report.lines} {unit}s failed (see above); "
+            f"{out} has an \"error\" field in their place",
             file=sys.stderr,
         )
         return 1
-    print(f"wrote {args.out} ({report.lines} lines)", file=sys.stderr)
+    print(f"wrote {out} ({report.lines} {unit}s)", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import LiteError
 from ..store.atomic import atomic_write
 from .options import PruneOptions
-from .pruner import Pruner, load
+from .pruner import Pruner, PruneResult, load
 
 
 @dataclass
@@ -29,28 +29,42 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)  # "line N: message", in line order
 
 
+def prune_record(pruner: Pruner, record: object, options: PruneOptions, key: str) -> PruneResult:
+    """The `key` field of one record pruned, or a LiteError if the record is not an object with a string there."""
+    if not isinstance(record, dict):
+        raise LiteError(f"expected a JSON object, got {type(record).__name__}")
+    text = record.get(key)
+    if not isinstance(text, str):
+        found = "no such field" if key not in record else f"a {type(text).__name__}"
+        raise LiteError(f"field {key!r} must be a string, found {found}")
+    return pruner.run(text, options)
+
+
+def result_counts(result: PruneResult) -> dict[str, int]:
+    """The counts a batch adds to each record: origin and compressed tokens (and the target's, when given)."""
+    counts = {"origin_tokens": result.origin_tokens, "compressed_tokens": result.compressed_tokens}
+    if result.target_origin_tokens is not None:
+        counts["target_origin_tokens"] = result.target_origin_tokens
+        counts["target_compressed_tokens"] = result.target_compressed_tokens
+    return counts
+
+
+def error_text(err: Exception) -> str:
+    """What a batch records for a record that failed: lite's message, or the exception's type and message."""
+    return str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
+
+
 def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, key: str) -> tuple[str, str | None]:
     """One output line (JSON, no newline) for one input line (its `key` field pruned), and the error if it failed."""
     try:
         record = json.loads(raw.decode("utf-8"))
-        if not isinstance(record, dict):
-            raise LiteError(f"expected a JSON object, got {type(record).__name__}")
-        text = record.get(key)
-        if not isinstance(text, str):
-            found = "no such field" if key not in record else f"a {type(text).__name__}"
-            raise LiteError(f"field {key!r} must be a string, found {found}")
-        result = pruner.run(text, options)
+        result = prune_record(pruner, record, options, key)
         record[key] = result.text
-        record["origin_tokens"] = result.origin_tokens
-        record["compressed_tokens"] = result.compressed_tokens
-        if result.target_origin_tokens is not None:
-            record["target_origin_tokens"] = result.target_origin_tokens
-            record["target_compressed_tokens"] = result.target_compressed_tokens
+        record.update(result_counts(result))
         return json.dumps(record, ensure_ascii=False), None
     except Exception as err:
-        text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
-        message = f"line {line_no}: {text}"
-        return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), message
+        text = error_text(err)
+        return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), f"line {line_no}: {text}"
 
 
 _worker: tuple[Pruner, PruneOptions, str] | None = None  # one per worker process, set by init_worker
