@@ -71,7 +71,7 @@ def test_resolve_pruner_needs_exactly_one_of_model_and_pruner(pruner, smollm2_sl
     assert isinstance(resolve_pruner(smollm2_slice, None), Pruner)
     for model, given, message in [(None, None, "either model"), (smollm2_slice, pruner, "either model"),
                                   (None, "a pruner", "pruner must be a lite.Pruner"),
-                                  (3, None, "model must be a path"),
+                                  (3, None, "model must be a slice file or a hub repo id"),
                                   ("no/such.safetensors", None, "no slice file at no/such")]:
         with pytest.raises(LiteError, match=message) as err:
             resolve_pruner(model, given)

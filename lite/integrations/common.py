@@ -26,15 +26,16 @@ NOT_OPTIONS = ("self", "text", "messages", "question", "separator")  # parameter
 
 
 def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
-    """`pruner` if given (a lite Pruner), else the slice `model` loaded; exactly one of the two."""
+    """`pruner` if given (a lite Pruner), else `model` loaded (a slice file or a hub repo id); exactly one."""
     if (model is None) == (pruner is None):
-        raise LiteError("give either model (a slice file) or pruner (a lite.Pruner), not both and not neither")
+        raise LiteError("give either model (a slice file or a hub repo id) or pruner (a lite.Pruner), not both "
+                        "and not neither")
     if pruner is not None:
         if not isinstance(pruner, Pruner):
             raise LiteError(f"pruner must be a lite.Pruner (from lite.load), got {type(pruner).__name__}")
         return pruner
     if not isinstance(model, (str, os.PathLike)):
-        raise LiteError(f"model must be a path to a slice file, got {type(model).__name__}")
+        raise LiteError(f"model must be a slice file or a hub repo id, got {type(model).__name__}")
     return load(model)
 
 

@@ -21,9 +21,10 @@ OWN_FIELDS = ("rate", "target_tokens", "method", "force", "force_digits", "keep_
 
 
 class PruneFields(BaseModel):
-    """model: a slice file (or pruner=, a loaded lite.Pruner, to share one). rate / target_tokens / method /
-    force / force_digits / keep_last: as in `Pruner.prune`, per text; options: any other keyword of
-    `Pruner.prune`. use_query: pass the query as the question when this lite's prune takes one."""
+    """model: a slice file or a hub repo id (or pruner=, a loaded lite.Pruner, to share one).
+    rate / target_tokens / method / force / force_digits / keep_last: as in `Pruner.prune`, per text;
+    options: any other keyword of `Pruner.prune`. use_query: pass the query as the question when this
+    lite's prune takes one."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 

@@ -58,7 +58,7 @@ def litellm_keywords() -> set[str]:
 class LiteGuardrail(CustomGuardrail):
     """Prune the chat messages of every request before LiteLLM sends it (mode: pre_call).
 
-    lite_model: a slice file (or pruner=, a loaded lite.Pruner). rate, target_tokens, roles,
+    lite_model: a slice file or a hub repo id (or pruner=, a loaded lite.Pruner). rate, target_tokens, roles,
     keep_last_user, method, force, force_digits, drop_consecutive, target_tokenizer: as in
     `Pruner.prune_messages`. on_error: "raise" (default) or "skip" for a payload lite cannot read.
     Anything else is LiteLLM's (guardrail_name, event_hook, default_on, ...).
