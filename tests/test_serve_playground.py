@@ -1,0 +1,116 @@
+"""The playground page in a real browser: Debian's chromium, headless, driven by selenium.
+
+Needs `chromium` and `chromium-driver` (Debian packages; .ci/run installs them). The page is
+served by the real service; its results are compared with the library's on the same text.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from serve_support import running
+
+import lite
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,900")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.fail("the playground test needs Debian's chromium and chromium-driver: "
+                    "apt-get install -y chromium chromium-driver (.ci/run installs them)")
+    options = Options()
+    options.binary_location = chromium
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def page_url(smollm2_slice):
+    with running(lite.load(smollm2_slice, threads=1), rate=0.7) as client:
+        yield str(client.base_url)
+
+
+def wait_for_result(browser, rate: str, expected_text: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def done(driver) -> bool:
+        return driver.execute_script(
+            "const r = document.getElementById('result');"
+            "return r.dataset.rate === arguments[0] && r.textContent === arguments[1] &&"
+            " document.getElementById('status').dataset.state === 'idle';", rate, expected_text)
+
+    WebDriverWait(browser, 60, poll_frequency=0.1).until(done, f"no result at rate {rate}")
+
+
+def shown(browser) -> dict:
+    return browser.execute_script("""
+        const text = (id) => document.getElementById(id).textContent;
+        const dels = [...document.querySelectorAll('#result del')];
+        return {origin: text('origin-tokens'), compressed: text('compressed-tokens'),
+                dropped: dels.map((d) => d.textContent),
+                struck: dels.every((d) => getComputedStyle(d).textDecorationLine.includes('line-through')),
+                pruned: text('pruned'), rate: text('rate-value'), error: text('error'),
+                target: text('target-origin-tokens')};
+    """)
+
+
+def test_type_text_move_the_slider_read_the_result(browser, page_url, smollm2_slice, mgsm, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    pruner = lite.load(smollm2_slice, threads=1)
+    text = mgsm.exemplars("en")[1]
+    browser.get(page_url)
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    assert browser.find_element(By.ID, "rate").get_attribute("value") == "0.7"  # the server's default rate
+    assert not browser.find_element(By.ID, "key-row").is_displayed()  # no key asked of this server
+
+    browser.find_element(By.ID, "input").send_keys(text)  # typed key by key, as a person would
+    wait_for_result(browser, "0.70", text)
+    expected = pruner.prune(text, rate=0.7)
+    seen = shown(browser)
+    assert (seen["origin"], seen["compressed"]) == (str(expected.origin_tokens), str(expected.compressed_tokens))
+    assert seen["dropped"] == [piece for piece, kept in expected.pieces if not kept] and seen["struck"]
+    assert seen["pruned"] == expected.text and seen["error"] == "" and seen["target"] == "–"
+
+    slider = browser.find_element(By.ID, "rate")
+    for _ in range(4):
+        slider.send_keys(Keys.ARROW_LEFT)  # 0.70 -> 0.50 in steps of 0.05
+    wait_for_result(browser, "0.50", text)
+    expected = pruner.prune(text, rate=0.5)
+    seen = shown(browser)
+    assert seen["rate"] == "0.50"
+    assert (seen["origin"], seen["compressed"]) == (str(expected.origin_tokens), str(expected.compressed_tokens))
+    assert seen["dropped"] == [piece for piece, kept in expected.pieces if not kept]
+    assert seen["pruned"] == expected.text
+    screenshot = tmp_path / "playground.png"
+    assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+    print(f"screenshot: {screenshot}")
+
+
+def test_a_bad_chat_shows_an_error_not_a_result(browser, page_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(page_url)
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    browser.find_element(By.ID, "mode-chat").click()
+    browser.find_element(By.ID, "input").send_keys('[{"role": "user", "content": ')  # not JSON yet
+    WebDriverWait(browser, 30).until(lambda d: "not valid JSON" in d.find_element(By.ID, "error").text)
+    assert browser.find_element(By.ID, "result").text == ""
