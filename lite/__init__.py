@@ -11,12 +11,12 @@ torch and transformers are never imported here; numba compiles on first use and 
 
 from .errors import LiteError
 from .methods import DEFAULT_METHOD, METHODS as _METHOD_FUNCTIONS
-from .prune import DEFAULT_RATE, PruneResult, Pruner, Segment, load
+from .prune import DEFAULT_RATE, MessagesResult, PruneResult, Pruner, Segment, load
 from .spec import AttentionSpec
 
 __version__ = "0.1.0"
 METHODS = tuple(_METHOD_FUNCTIONS)  # scoring options for method=; DEFAULT_METHOD ("attention") is the paper's score
 
 
-__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneResult", "Segment", "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD",
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneResult", "MessagesResult", "Segment", "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD",
            "__version__"]

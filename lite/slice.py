@@ -138,21 +138,23 @@ def default_out(source: Source) -> Path:
     return Path("weights") / f"{source.model_name()}.safetensors"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m lite.slice",
-        description="Fetch the embedding and layer-0 attention of a model into one small slice file.",
-    )
+HELP = "fetch a model's embedding and layer-0 attention into one small slice file"
+DESCRIPTION = "Fetch the embedding and layer-0 attention of a model into one small slice file."
+EXAMPLES = """examples:
+  lite-pruner slice HuggingFaceTB/SmolLM2-135M-Instruct      # -> weights/SmolLM2-135M-Instruct.safetensors
+  lite-pruner slice meta-llama/Llama-3.2-1B --revision main --out weights/llama.safetensors
+  lite-pruner slice ./my-model-folder"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="a hub repo id (meta-llama/Llama-3.2-1B) or a local model folder")
     parser.add_argument("--out", type=Path, help="output file (default: weights/<model name>.safetensors)")
     parser.add_argument("--revision", help="branch, tag or commit on the hub (default: main)")
     parser.add_argument("--token", help="hub access token (default: HF_TOKEN or `hf auth login`)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     source = open_source(args.source, revision=args.revision, token=args.token)
     out = check_writable(args.out or default_out(source))  # before any byte is fetched
     with byte_progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
@@ -164,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.spec.n_heads} heads, {report.spec.n_kv_heads} kv heads, head_dim {report.spec.head_dim})"
     )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .cli import standalone
+
+    return standalone(sys.modules[__name__], "python -m lite.slice", argv)
 
 
 if __name__ == "__main__":

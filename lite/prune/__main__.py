@@ -79,11 +79,15 @@ def line_progress(enabled: bool) -> Iterator:
     yield wrap
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m lite.prune",
-        description="Keep the most important tokens of a text, in their order, scored by a model slice.",
-    )
+HELP = "keep the most important tokens of a text, in their order"
+DESCRIPTION = "Keep the most important tokens of a text, in their order, scored by a model slice."
+EXAMPLES = """examples:
+  echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
+  lite-pruner prune --model weights/SmolLM2-135M-Instruct.safetensors --target-tokens 200 --show prompt.txt
+  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
     parser.add_argument("--model", type=Path, help="slice file (default: the only *.safetensors under weights/)")
     budget = parser.add_mutually_exclusive_group()
@@ -103,22 +107,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
     batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Combinations argparse cannot express, as one-line errors."""
     if args.jsonl is not None and args.out is None:
-        parser.error("--jsonl needs --out FILE")
+        raise LiteError("--jsonl needs --out FILE")
     if args.jsonl is not None and (args.json or args.show or args.input != "-"):
-        parser.error("--jsonl takes no input file and no --json or --show")
+        raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None:
-        parser.error("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+        raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
     if args.workers is not None and args.workers < 1:
-        parser.error(f"--workers must be at least 1, not {args.workers}")
+        raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.keep_last < 0:
-        parser.error(f"--keep-last must be 0 or more, not {args.keep_last}")
-    return args
+        raise LiteError(f"--keep-last must be 0 or more, not {args.keep_last}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    check_args(args)
     rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
     token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
     model = args.model or default_model()
@@ -145,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(result.text + line_end)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..cli import standalone
+
+    return standalone(sys.modules[__name__], "python -m lite.prune", argv)
 
 
 def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:

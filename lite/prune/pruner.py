@@ -21,6 +21,7 @@ from tokenizers import Tokenizer
 
 from ..errors import LiteError
 from ..methods import DEFAULT_METHOD, check_method
+from .messages import DEFAULT_ROLES, MessagesResult, prune_messages as prune_chat
 from .select import (
     check_rate,
     drop_consecutive_repeats,
@@ -215,6 +216,32 @@ class Pruner:
             compressed_tokens=len(kept_tokens),
             pieces=pieces,
         )
+
+    def prune_messages(
+        self,
+        messages: Sequence[dict],
+        rate: float | None = None,
+        target_tokens: int | None = None,
+        *,
+        roles: Sequence[str] = DEFAULT_ROLES,
+        keep_last_user: bool = True,
+        method: str = DEFAULT_METHOD,
+        force: Sequence[str] = (),
+        force_digits: bool = False,
+        drop_consecutive: bool = False,
+    ) -> MessagesResult:
+        """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
+
+        Each text of a message whose role is in `roles` is pruned on its own at `rate`, or all of
+        them together to `target_tokens` for the whole payload's text; the last user message is
+        kept whole unless keep_last_user=False. System and developer messages, tool_calls,
+        tool_call_id, name, non-text parts and unknown fields are returned unchanged; the input is
+        not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
+        """
+        check_method(method)
+        options = dict(force=tuple(force), force_digits=force_digits, drop_consecutive=drop_consecutive, method=method)
+        return prune_chat(self, messages, rate, target_tokens, roles=roles, keep_last_user=keep_last_user,
+                          **options)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
