@@ -306,3 +306,117 @@ def test_a_long_prune_leaves_the_loop_free_and_a_full_pool_answers_503(serve_pru
         assert finished["slow_status"] == 200
         assert finished["others"] < finished["slow"], "the long prune blocked the event loop"
         assert c.post("/v1/prune", json={"text": "one more"}).status_code == 200  # the pool is free again
+
+
+# --- chat messages -------------------------------------------------------------------------------------------------
+
+def chat(mgsm) -> list[dict]:
+    """A real payload: few-shot turns, a system prompt, an image part, a tool call with JSON arguments and its
+    result, fields lite does not know, and the final question."""
+    shots = mgsm.exemplars("en")
+    first_q, first_a = shots[0].split("\n", 1)
+    return [
+        {"role": "system", "content": "You are a careful math tutor. Answer with a number."},
+        {"role": "user", "content": first_q, "name": "student_1"},
+        {"role": "assistant", "content": first_a},
+        {"role": "user", "content": [
+            {"type": "text", "text": shots[1]},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}},
+            {"type": "text", "text": shots[2]},
+        ]},
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_7", "type": "function",
+            "function": {"name": "calculator", "arguments": "{\"expression\": \"16 - 3 - 4\", \"precise\": true}"}}]},
+        {"role": "tool", "tool_call_id": "call_7", "content": shots[3], "x_vendor": {"trace": [1, 2, 3]}},
+        {"role": "user", "content": mgsm.questions("en")[0][0]},
+    ]
+
+
+def test_chat_completions_forward_the_pruned_messages_and_nothing_else_changed(client, upstream, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    payload = {"model": "gpt-4o-mini", "messages": messages, "temperature": 0, "max_tokens": 64, "seed": 7,
+               "tools": [{"type": "function", "function": {"name": "calculator", "parameters": {
+                   "type": "object", "properties": {"expression": {"type": "string"}}}}}],
+               "response_format": {"type": "text"}, "metadata": {"ticket": "ü-42"}, "lite": {"rate": 0.6}}
+    original = json.dumps(payload)
+    response = client.post("/v1/chat/completions", content=original.encode(),
+                           headers={"Authorization": "Bearer sk-chat", "Content-Type": "application/json",
+                                    "OpenAI-Beta": "assistants=v2"})
+    assert response.status_code == 200, response.text
+    assert json.dumps(payload) == original  # (the test's own copy; the server got bytes)
+    (got,) = upstream.received
+    sent = got.json()
+    expected = serve_pruner.prune_messages(messages, rate=0.6)
+    assert sent["messages"] == expected.messages
+    assert {k: v for k, v in sent.items() if k != "messages"} == {k: v for k, v in payload.items()
+                                                                 if k not in ("messages", "lite")}
+    assert got.header("authorization") == "Bearer sk-chat" and got.header("openai-beta") == "assistants=v2"
+    # every field but the pruned texts, byte for byte as the client sent it
+    for before, after in zip(messages, sent["messages"]):
+        for key in before:
+            if key != "content" or not isinstance(before[key], (str, list)):
+                assert json.dumps(after[key]) == json.dumps(before[key]), key
+    assert sent["messages"][0] == messages[0] and sent["messages"][-1] == messages[-1]  # system, the question
+    assert sent["messages"][3]["content"][1] == messages[3]["content"][1]  # the image part
+    assert sent["messages"][1]["content"] != messages[1]["content"]  # and something was pruned
+    assert response.headers["x-lite-origin-tokens"] == str(expected.origin_tokens)
+    assert response.headers["x-lite-compressed-tokens"] == str(expected.compressed_tokens)
+    assert expected.compressed_tokens < expected.origin_tokens
+
+
+def test_chat_override_by_header_and_lite_roles(client, upstream, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    client.post("/v1/chat/completions", json={"model": "m", "messages": messages}, headers={"X-Lite-Rate": "0.5"})
+    assert upstream.received[-1].json()["messages"] == serve_pruner.prune_messages(messages, rate=0.5).messages
+    lite_field = {"roles": ["user"], "keep_last_user": False, "target_tokens": 120}
+    client.post("/v1/chat/completions", json={"model": "m", "messages": messages, "lite": lite_field},
+                headers={"X-Lite-Rate": "0.5"})
+    assert upstream.received[-1].json()["messages"] == serve_pruner.prune_messages(messages, **lite_field).messages
+    client.post("/v1/chat/completions", json={"model": "m", "messages": messages})  # the server's default, 0.7
+    assert upstream.received[-1].json()["messages"] == serve_pruner.prune_messages(messages, rate=0.7).messages
+
+
+@pytest.mark.parametrize("messages, words", [
+    ("hello", "'messages' must be a list"),
+    ([{"role": "wizard", "content": "hi"}], "unknown role 'wizard'"),
+    ([{"role": "user", "content": 5}], "content must be a string or a list"),
+    ([{"role": "user", "content": [{"type": "text", "text": 3}]}], "must be a string"),
+])
+def test_bad_messages_are_400_and_not_forwarded(client, upstream, messages, words):
+    assert words in error_of(client.post("/v1/chat/completions", json={"model": "m", "messages": messages}), 400)
+    assert upstream.received == []
+
+
+def test_streamed_chat_arrives_chunk_by_chunk(client, upstream, mgsm):
+    upstream.gate = threading.Event()
+    upstream.gate_timeout = 8.0
+    arrived: list[bytes] = []
+    payload = {"model": "m", "messages": chat(mgsm), "stream": True, "stream_options": {"include_usage": True}}
+    with client.stream("POST", "/v1/chat/completions", json=payload) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        for chunk in r.iter_raw():
+            arrived.append(chunk)
+            upstream.gate.set()
+    assert not upstream.gate_timed_out, "the first event reached the client only after the whole answer"
+    assert b"".join(arrived) == b"".join(expected_events(upstream.chunks))
+    assert upstream.received[-1].json()["stream_options"] == {"include_usage": True}
+
+
+def texts_of(message: dict) -> list[str]:
+    content = message["content"]
+    return [content] if isinstance(content, str) else [p["text"] for p in content if p["type"] == "text"]
+
+
+def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    body = client.post("/v1/prune", json={"messages": messages, "rate": 0.5, "pieces": True,
+                                          "force_digits": True}).json()
+    expected = serve_pruner.prune_messages(messages, rate=0.5, force_digits=True)
+    assert {k: body[k] for k in expected.to_dict()} == expected.to_dict()
+    for before, after, pieces, count in zip(messages, expected.messages, body["pieces"], expected.per_message):
+        assert (pieces is None) == (count is None)
+        if pieces is not None:  # the kept pieces are the message's new text, all pieces its old text
+            assert "".join(p for p, _ in pieces) == "".join(texts_of(before))
+            assert "".join(p for p, kept in pieces if kept) == "".join(texts_of(after))
+    error_of(client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}), 400)
+    error_of(client.post("/v1/prune", json={"messages": messages, "keep_last": 2}), 400)  # a text-only option

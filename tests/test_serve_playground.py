@@ -114,3 +114,37 @@ def test_a_bad_chat_shows_an_error_not_a_result(browser, page_url):
     browser.find_element(By.ID, "input").send_keys('[{"role": "user", "content": ')  # not JSON yet
     WebDriverWait(browser, 30).until(lambda d: "not valid JSON" in d.find_element(By.ID, "error").text)
     assert browser.find_element(By.ID, "result").text == ""
+
+
+def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_slice, mgsm, tmp_path):
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    pruner = lite.load(smollm2_slice, threads=1)
+    shot_q, shot_a = mgsm.exemplars("en")[0].split("\n", 1)
+    messages = [{"role": "system", "content": "Answer with a number."}, {"role": "user", "content": shot_q},
+                {"role": "assistant", "content": shot_a}, {"role": "user", "content": mgsm.questions("en")[1][0]}]
+    browser.get(page_url)
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    browser.find_element(By.ID, "mode-chat").click()
+    browser.find_element(By.ID, "input").send_keys(json.dumps(messages))
+    expected = pruner.prune_messages(messages, rate=0.7)
+    WebDriverWait(browser, 60, poll_frequency=0.1).until(
+        lambda d: d.find_element(By.ID, "compressed-tokens").text == str(expected.compressed_tokens)
+        and d.find_element(By.ID, "status").get_attribute("data-state") == "idle")
+    blocks = browser.execute_script("""
+        return [...document.querySelectorAll('#result .message')].map((m) => ({
+            role: m.querySelector('.role').textContent,
+            all: m.textContent.slice(m.querySelector('.role').textContent.length),
+            kept: [...m.childNodes].slice(1).filter((n) => n.nodeName !== 'DEL').map((n) => n.textContent).join(''),
+            dropped: m.querySelectorAll('del').length}));
+    """)
+    assert [b["role"] for b in blocks] == [m["role"] for m in messages]
+    for block, before, after in zip(blocks, messages, expected.messages):
+        assert block["all"] == before["content"] and block["kept"] == after["content"]
+    assert blocks[0]["dropped"] == 0 and blocks[-1]["dropped"] == 0  # the system prompt and the question: whole
+    assert blocks[1]["dropped"] > 0 and blocks[2]["dropped"] > 0
+    assert browser.find_element(By.ID, "origin-tokens").text == str(expected.origin_tokens)
+    browser.save_screenshot(str(tmp_path / "playground-chat.png"))

@@ -1,5 +1,6 @@
 """`python -m lite.serve`: the same as `lite-pruner serve`."""
 
+from ..errors import exit_on_error
 from .cli import main
 
-main()
+exit_on_error(main)

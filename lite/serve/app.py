@@ -233,7 +233,7 @@ class Service:
             result = await self.pool.prune_messages(messages, kwargs)
             out = result.to_dict()
             if pieces:
-                out["pieces"] = message_pieces(result)
+                out["pieces"] = await self.pool.message_pieces(messages, result, kwargs)
         total = counts([result])
         request.state.origin, request.state.compressed = total["origin"], total["compressed"]
         return JSONResponse(out, headers=count_headers(total))
@@ -302,16 +302,6 @@ class Service:
         if self.upstream is not None:
             await self.upstream.aclose()
         self.pool.close()
-
-
-def message_pieces(result) -> list:
-    """Per message, its text cut into [piece, kept] pairs (None for a message left as it was)."""
-    out = []
-    for item in getattr(result, "per_message", ()):
-        inner = getattr(item, "result", item)
-        pieces = getattr(inner, "pieces", None)
-        out.append([[piece, kept] for piece, kept in pieces] if pieces is not None else None)
-    return out
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -19,8 +19,14 @@ from ..methods import DEFAULT_METHOD, METHODS
 from .options import ServeConfig
 
 DEFAULT_PORT = 8750
-EXAMPLE = ("example: lite-pruner serve --model weights/SmolLM2-135M-Instruct.safetensors "
-           "--upstream https://api.openai.com/v1  (then point the client at http://127.0.0.1:8750/v1)")
+HELP = "a pruning service and OpenAI-compatible proxy (needs lite-pruner[serve])"
+DESCRIPTION = ("Serve POST /v1/prune, an OpenAI-compatible proxy (/v1/chat/completions, /v1/completions) that "
+               "prunes prompts before forwarding them to --upstream, /metrics, /healthz and a playground page at /.")
+EXAMPLES = """examples:
+  lite-pruner serve --model weights/SmolLM2-135M-Instruct.safetensors --upstream https://api.openai.com/v1
+      then: OpenAI(base_url="http://127.0.0.1:8750/v1"), or OPENAI_BASE_URL=http://127.0.0.1:8750/v1
+  lite-pruner serve --rate 0.7 --port 9000       # no upstream: /v1/prune and the playground only
+"""
 log = logging.getLogger("lite.serve")
 
 
@@ -105,10 +111,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> None:
-    from ..errors import exit_on_error
+def main(argv: list[str] | None = None) -> int:
+    import sys
 
-    parser = argparse.ArgumentParser(prog="lite-pruner serve", description=__doc__.split("\n\n")[0],
-                                     epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser)
-    exit_on_error(lambda: run(parser.parse_args()))
+    from ..cli import standalone
+
+    return standalone(sys.modules[__name__], "python -m lite.serve", argv)

@@ -32,6 +32,28 @@ def message_texts(messages: Any) -> Iterable[str]:
                     yield part["text"]
 
 
+def message_pieces(pruner, messages: list, result: Any, kwargs: dict) -> list:
+    """Per message, its text cut into [piece, kept] pairs; None for a message prune_messages left as it was.
+
+    At a rate, prune_messages prunes each text of a pruned message on its own, as `prune` does at that
+    rate: the same call here gives the pieces (the kept ones join to the message's new text). Under a
+    target_tokens budget the texts' shares are prune_messages' own business: no pieces then (400).
+    """
+    if kwargs.get("target_tokens") is not None:
+        raise ApiError(400, "'pieces' for messages are given at a rate, not with target_tokens")
+    options = {k: kwargs[k] for k in ("method", "force", "force_digits", "drop_consecutive") if k in kwargs}
+    out: list = []
+    for message, count in zip(messages, result.per_message):
+        if count is None:
+            out.append(None)
+            continue
+        pieces: list = []
+        for text in message_texts([message]):
+            pieces += [[piece, kept] for piece, kept in pruner.prune(text, rate=kwargs.get("rate"), **options).pieces]
+        out.append(pieces)
+    return out
+
+
 class PrunePool:
     def __init__(self, pruner, workers: int, max_pending: int, max_input_tokens: int, metrics: Metrics):
         if workers < 1:
@@ -52,11 +74,15 @@ class PrunePool:
         """pruner.prune_messages(messages, **kwargs) on a prune thread."""
         return await self.run(lambda: self.pruner.prune_messages(messages, **kwargs), message_texts(messages))
 
+    async def message_pieces(self, messages: list, result: Any, kwargs: dict) -> list:
+        """Each message cut into [piece, kept] pairs for display (see `message_pieces`); not counted as pruning."""
+        return await self.run(lambda: message_pieces(self.pruner, messages, result, kwargs), (), counted=False)
+
     async def prune_prompts(self, prompts: Sequence[str], kwargs: dict) -> list:
         """pruner.prune(prompt, **kwargs) for each prompt, as one job."""
         return await self.run(lambda: [self.pruner.prune(p, **kwargs) for p in prompts], prompts)
 
-    async def run(self, job: Callable[[], Any], texts: Iterable[str]) -> Any:
+    async def run(self, job: Callable[[], Any], texts: Iterable[str], counted: bool = True) -> Any:
         with self.lock:
             if self.pending >= self.max_pending:
                 raise ApiError(503, f"server busy: {self.pending} prune jobs waiting or running; retry shortly")
@@ -64,7 +90,7 @@ class PrunePool:
         self.metrics.add_pending(1)
         texts = list(texts)
         try:
-            future = self.executor.submit(self.limited, job, texts)
+            future = self.executor.submit(self.limited, job, texts, counted)
         except BaseException:
             self.done(None)
             raise
@@ -76,7 +102,7 @@ class PrunePool:
             self.pending -= 1
         self.metrics.add_pending(-1)
 
-    def limited(self, job: Callable[[], Any], texts: list[str]) -> Any:
+    def limited(self, job: Callable[[], Any], texts: list[str], counted: bool) -> Any:
         """Run on a prune thread: refuse too many tokens, else prune and record the counts and time."""
         tokens = sum(self.pruner.count_tokens(text) for text in texts if isinstance(text, str))
         if tokens > self.max_input_tokens:
@@ -85,6 +111,8 @@ class PrunePool:
         start = time.perf_counter()
         result = job()
         seconds = time.perf_counter() - start
+        if not counted:
+            return result
         results = result if isinstance(result, list) else [result]
         self.metrics.pruned(seconds, sum(r.origin_tokens for r in results), sum(r.compressed_tokens for r in results))
         return result
