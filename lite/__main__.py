@@ -1,6 +1,6 @@
-"""`python -m lite`: the `lite-pruner` command (see lite/cli.py)."""
+"""`python -m lite`: the `lite-pruner` command (see lite/commands.py)."""
 
-from .cli import entry
+from .commands import entry
 
 if __name__ == "__main__":
     entry()

@@ -143,11 +143,14 @@ DESCRIPTION = "Fetch the embedding and layer-0 attention of a model into one sma
 EXAMPLES = """examples:
   lite-pruner slice HuggingFaceTB/SmolLM2-135M-Instruct      # -> weights/SmolLM2-135M-Instruct.safetensors
   lite-pruner slice meta-llama/Llama-3.2-1B --revision main --out weights/llama.safetensors
-  lite-pruner slice ./my-model-folder"""
+  lite-pruner slice ./my-model-folder
+  lite-pruner slice --list                                   # slices cached by lite.load(REPO_ID) / --model REPO_ID"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", help="a hub repo id (meta-llama/Llama-3.2-1B) or a local model folder")
+    parser.add_argument("source", nargs="?", help="a hub repo id (meta-llama/Llama-3.2-1B) or a local model folder")
+    parser.add_argument("--list", action="store_true",
+                        help="list the slices cached for models named by repo id (as `lite-pruner cache`) and exit")
     parser.add_argument("--out", type=Path, help="output file (default: weights/<model name>.safetensors)")
     parser.add_argument("--revision", help="branch, tag or commit on the hub (default: main)")
     parser.add_argument("--token", help="hub access token (default: HF_TOKEN or `hf auth login`)")
@@ -155,6 +158,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        from . import cache_cli
+
+        return cache_cli.run(argparse.Namespace(remove=[], json=False))
+    if args.source is None:
+        raise LiteError("give a SOURCE (a hub repo id or a local model folder), or --list")
     source = open_source(args.source, revision=args.revision, token=args.token)
     out = check_writable(args.out or default_out(source))  # before any byte is fetched
     with byte_progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
@@ -169,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli import standalone
+    from .commands import standalone
 
     return standalone(sys.modules[__name__], "python -m lite.slice", argv)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lite import LiteError, cli
+from lite import LiteError
+from lite import commands as cli
 
 REPO = Path(__file__).resolve().parents[1]
 

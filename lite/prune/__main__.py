@@ -18,6 +18,8 @@ from typing import Iterable, Iterator
 from ..atomic import check_writable
 from ..errors import LiteError, exit_on_error
 from ..methods import DEFAULT_METHOD, METHODS
+from ..slice_cache import resolve_model
+from ..target import target_tokenizer as load_target
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_RATE, PruneResult, load
 from .select import token_budget
@@ -83,16 +85,22 @@ HELP = "keep the most important tokens of a text, in their order"
 DESCRIPTION = "Keep the most important tokens of a text, in their order, scored by a model slice."
 EXAMPLES = """examples:
   echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
-  lite-pruner prune --model weights/SmolLM2-135M-Instruct.safetensors --target-tokens 200 --show prompt.txt
+  lite-pruner prune --model HuggingFaceTB/SmolLM2-135M-Instruct --target-tokens 200 --show prompt.txt
+  lite-pruner prune --target-tokenizer cl100k_base --target-tokens 300 --json prompt.txt
   lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
-    parser.add_argument("--model", type=Path, help="slice file (default: the only *.safetensors under weights/)")
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
+    parser.add_argument("--target-tokenizer", metavar="TOK",
+                        help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken encoding "
+                             "(cl100k_base); --target-tokens N then means N of its tokens")
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
@@ -121,13 +129,17 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.keep_last < 0:
         raise LiteError(f"--keep-last must be 0 or more, not {args.keep_last}")
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
 
 
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
     token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
-    model = args.model or default_model()
+    if args.target_tokenizer is not None:
+        load_target(args.target_tokenizer)  # a tokenizer that cannot load fails here, before any work
+    model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         return run_batch(args, model, rate)
@@ -142,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         force_digits=args.force_digits,
         keep_last=args.keep_last,
         method=args.method,
+        target_tokenizer=args.target_tokenizer,
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -154,14 +167,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..cli import standalone
+    from ..commands import standalone
 
     return standalone(sys.modules[__name__], "python -m lite.prune", argv)
 
 
 def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
     options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
-                           args.method)
+                           args.method, args.target_tokenizer)
     with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
         report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress)
     for error in report.errors:

@@ -34,6 +34,7 @@ class PruneOptions:
     force_digits: bool = False
     keep_last: int = 0
     method: str = "attention"  # one of lite.METHODS
+    target_tokenizer: str | None = None  # counts (and target_tokens) in this tokenizer (see lite.target)
 
 
 @dataclass
@@ -60,10 +61,14 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) 
             force_digits=options.force_digits,
             keep_last=options.keep_last,
             method=options.method,
+            target_tokenizer=options.target_tokenizer,
         )
         record[options.field] = result.text
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
+        if result.target_origin_tokens is not None:
+            record["target_origin_tokens"] = result.target_origin_tokens
+            record["target_compressed_tokens"] = result.target_compressed_tokens
         return json.dumps(record, ensure_ascii=False), None
     except Exception as err:  # noqa: BLE001 - one bad line (bad JSON, too deep, bad text) must not lose the rest
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"

@@ -13,7 +13,9 @@ non-text parts (images, audio, files) and any field lite does not know come back
 Counts are of text only (no chat-template tokens), summed over every message: untouched text is
 counted in both the origin and the compressed totals. With target_tokens=N the whole payload's
 text is to hold at most N tokens: the untouched text's tokens are taken off N first and the rest
-is shared by the prunable texts in proportion to their lengths (as compress_prompt does).
+is shared by the prunable texts in proportion to their lengths (as compress_prompt does). With a
+target tokenizer, N counts its tokens (each text counted on its own, summed) and the pruner's
+budget is searched until the texts fit (budget.py); the counts are then given in both tokenizers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import LiteError
+from .budget import largest_fitting, memo_counter, remembering
 from .select import split_budget, token_budget
 
 if TYPE_CHECKING:
@@ -188,9 +191,21 @@ def prune_messages(
     if rate is not None or target_tokens is not None:
         token_budget(1, rate, target_tokens)  # bad arguments fail even when nothing is prunable
     slots = text_slots(messages, check_roles(roles), keep_last_user)
-    fixed = sum(pruner.count_tokens(s.text) for s in slots if not s.prunable)
-    share = None if target_tokens is None else max(1, target_tokens - fixed)
-    results = prune_texts(pruner, slots, rate, share, options)
+    if target_tokens is not None and target_counter is not None:  # N tokens of the target: search the pruner's budget
+        twin, count = remembering(pruner), memo_counter(target_counter)
+        target_counter = count
+        fixed = sum(count(s.text) for s in slots if not s.prunable)
+        high = max(1, sum(pruner.count_tokens(s.text) for s in slots if s.prunable))
+        results = largest_fitting(
+            lambda budget: prune_texts(twin, slots, None, budget, options),
+            lambda found: fixed + sum(count(r.text) for r in found if r is not None),
+            target_tokens,
+            high,
+        )
+    else:
+        fixed = sum(pruner.count_tokens(s.text) for s in slots if not s.prunable)
+        share = None if target_tokens is None else max(1, target_tokens - fixed)
+        results = prune_texts(pruner, slots, rate, share, options)
     return assemble(messages, slots, results, pruner.count_tokens, target_counter)
 
 

@@ -28,6 +28,8 @@ DISTRIBUTION = "lite-pruner"
 COMMANDS: dict[str, str] = {
     "slice": "lite.slice",
     "prune": "lite.prune.__main__",
+    "compare": "lite.compare.cli",
+    "cache": "lite.cache_cli",
 }
 # commands that need an optional extra: name -> (module, extra, one-line help shown in the list)
 OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
