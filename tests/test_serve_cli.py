@@ -94,3 +94,16 @@ def test_bad_arguments_are_one_line_errors(args, words):
                             text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_without_the_serve_extra_the_error_names_the_pip_command(monkeypatch):
+    import argparse
+
+    from lite.errors import LiteError
+    from lite.serve import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    with pytest.raises(LiteError, match=r"needs the serve extra: pip install 'lite-pruner\[serve\]' \(uvicorn"):
+        cli.run(parser.parse_args([]))

@@ -104,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .app import create_app
-    except ImportError as err:
-        raise LiteError(f"serving needs the serve extra ({err.name} is missing): pip install 'lite-pruner[serve]'") \
-            from None
+    except ImportError as err:  # the serve extra is not installed
+        raise LiteError(f"`lite-pruner serve` needs the serve extra: pip install 'lite-pruner[serve]' "
+                        f"({err.name or err} is missing)") from None
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     targets = load_targets(args.target_tokenizer)
     model, pruner = load_pruner(args)
