@@ -165,6 +165,9 @@ def test_completions_forward_the_pruned_prompt_and_the_client_headers(client, up
     for name, value in headers.items():
         assert got.header(name) == (None if name.startswith("X-Lite") else value)
     assert got.header("content-length") == str(len(got.body))
+    framing = {"host", "content-length", "connection"}  # set per hop
+    client_sent = [(k, v) for k, v in response.request.headers.multi_items() if k not in framing | {"x-lite-rate"}]
+    assert [(k, v) for k, v in got.headers if k not in framing] == client_sent  # the same headers, the same order
     assert response.headers["x-lite-origin-tokens"] == str(expected.origin_tokens)
     assert response.headers["x-lite-compressed-tokens"] == str(expected.compressed_tokens)
     # the upstream's answer, unchanged: the same bytes it gives for the same request
@@ -180,6 +183,16 @@ def test_lite_field_wins_over_the_header_and_is_not_forwarded(client, upstream, 
     sent = upstream.received[-1].json()
     assert "lite" not in sent
     assert sent["prompt"] == [serve_pruner.prune(t, target_tokens=30, force_digits=True).text for t in (text, texts["en"])]
+
+
+def test_no_header_is_added_on_the_way(client, upstream):
+    assert client.post("/v1/completions", json={"prompt": "x"}).headers["set-cookie"] == "a=1"  # lite must not keep it
+    request = client.build_request("POST", "/v1/completions", json={"prompt": "a b c"})
+    for name in ("accept", "accept-encoding", "user-agent", "cookie"):  # (the test client keeps the fake's cookie)
+        request.headers.pop(name, None)
+    assert client.send(request).status_code == 200
+    names = sorted(k for k, _ in upstream.received[-1].headers)
+    assert names == ["connection", "content-length", "content-type", "host"]  # no cookie from an earlier answer
 
 
 def test_prompts_lite_cannot_prune_are_forwarded_as_they_are(client, upstream):

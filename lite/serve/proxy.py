@@ -9,6 +9,7 @@ client event by event and an error answer (429, 401, 500...) reaches it with its
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
 from collections.abc import AsyncIterator
 
@@ -53,7 +54,11 @@ class Upstream:
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
             follow_redirects=False,
             transport=transport,
+            # no cookie jar: one client's upstream cookies must never ride on another client's request
+            cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         )
+        for name in ("accept", "accept-encoding", "user-agent"):  # httpx's own defaults: send only the client's
+            del self.client.headers[name]
 
     def url(self, path: str, query: str) -> str:
         """The upstream URL for a path under /v1 (e.g. "/chat/completions")."""
