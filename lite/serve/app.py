@@ -38,6 +38,7 @@ from ..methods import DEFAULT_METHOD
 from .errors import ApiError, error_response
 from .metrics import CONTENT_TYPE, Metrics
 from .options import (
+    BUDGET,
     MESSAGE_OPTIONS,
     TEXT_OPTIONS,
     ServeConfig,
@@ -244,7 +245,7 @@ class Service:
         options = header_rate(request.headers.get("x-lite-rate"))
         if "lite" in payload:
             own = check_options(payload.pop("lite"), allowed, "the 'lite' field")
-            if any(name in own for name in ("rate", "target_tokens")):
+            if any(name in own for name in BUDGET):  # the field's budget replaces the header's rate
                 options = {}
             options.update(own)
         return with_defaults(options, self.config)
