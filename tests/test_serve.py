@@ -472,3 +472,16 @@ def test_forwarded_chat_reports_target_counts(target_client, upstream, serve_pru
 def test_a_target_tokenizer_the_server_did_not_load_is_400(target_client):
     assert "not loaded" in error_of(target_client.post("/v1/prune", json={"text": "a", "target_tokenizer": "o200k"}),
                                     400)
+
+
+def test_the_page_and_its_files_ship_in_the_package_and_load_nothing_from_elsewhere(client):
+    from importlib.resources import files
+
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]  # the browser itself refuses other hosts
+    static = files("lite.serve").joinpath("static")
+    for name in ("index.html", "playground.js", "playground.css"):
+        body = client.get("/" if name == "index.html" else f"/static/{name}")
+        assert body.status_code == 200 and body.content == static.joinpath(name).read_bytes()
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", body.text), f"{name} names another host"

@@ -156,3 +156,19 @@ def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_sli
     assert browser.find_element(By.ID, "origin-tokens").text == str(expected.origin_tokens)
     assert browser.find_element(By.ID, "target-compressed-tokens").text == str(expected.target_compressed_tokens)
     browser.save_screenshot(str(tmp_path / "playground-chat.png"))
+
+
+def test_a_server_with_a_key_asks_for_it(browser, smollm2_slice):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with running(lite.load(smollm2_slice, threads=1), rate=0.5, api_key="page-key") as client:
+        browser.get(str(client.base_url))
+        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        assert browser.find_element(By.ID, "key-row").is_displayed()
+        browser.find_element(By.ID, "input").send_keys("Five more computers were installed each day.")
+        WebDriverWait(browser, 30).until(lambda d: "API key" in d.find_element(By.ID, "error").text)
+        browser.find_element(By.ID, "key").send_keys("page-key")
+        browser.find_element(By.ID, "rate").click()  # leaves the key field: its change event sends again
+        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "origin-tokens").text != "–")
+        assert browser.find_element(By.ID, "error").text == ""
