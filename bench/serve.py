@@ -210,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         (f"- Errors: {errors} of {len(through)} through lite (warm-up: {warm_errors}); the upstream received "
         f"{forwarded} requests."),
-        (f"- lite's own prune time (its /metrics): {prune_count:.0f} prunes, mean {1000 * prune_sum / prune_count:.1f} ms"
+        (f"- lite's own prune time (its /metrics): {prune_count:.0f} prunes, "
+         f"mean {1000 * prune_sum / prune_count:.1f} ms"
         f" of a prune thread; tokens in {tokens_in:.0f}, saved {saved:.0f} ({100 * saved / tokens_in:.1f}%)."),
         (f"- Service RSS: {rss_before:.0f} MiB after the warm-up, {rss_after:.0f} MiB after the run "
         f"({rss_after - rss_before:+.0f} MiB)."),

@@ -90,7 +90,8 @@ def test_binds_loopback_by_default(smollm2_slice):
     (["--revision", "v1"], "--revision goes with --model"),
 ])
 def test_bad_arguments_are_one_line_errors(args, words):
-    result = subprocess.run([sys.executable, "-m", "lite.serve", *args], env=env(), cwd=REPO, capture_output=True, check=False,
+    result = subprocess.run([sys.executable, "-m", "lite.serve", *args], env=env(), cwd=REPO, capture_output=True,
+                            check=False,
                             text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -6,9 +6,16 @@ served by the real service; its results are compared with the library's on the s
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 from serve_support import running
 
 import lite
@@ -20,10 +27,6 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver_path is None:
         pytest.fail("the playground test needs Debian's chromium and chromium-driver: "
@@ -50,9 +53,12 @@ def page_url(smollm2_slice):
         yield str(client.base_url)
 
 
-def wait_for_result(browser, rate: str, expected_text: str) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
+def wait_until_ready(browser) -> None:
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+                                     == "true")
 
+
+def wait_for_result(browser, rate: str, expected_text: str) -> None:
     def done(driver) -> bool:
         return driver.execute_script(
             "const r = document.getElementById('result');"
@@ -75,14 +81,10 @@ def shown(browser) -> dict:
 
 
 def test_type_text_move_the_slider_read_the_result(browser, page_url, smollm2_slice, mgsm, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
-
     pruner = lite.load(smollm2_slice, threads=1)
     text = mgsm.exemplars("en")[1]
     browser.get(page_url)
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait_until_ready(browser)
     assert browser.find_element(By.ID, "rate").get_attribute("value") == "0.7"  # the server's default rate
     assert not browser.find_element(By.ID, "key-row").is_displayed()  # no key asked of this server
 
@@ -112,11 +114,8 @@ def test_type_text_move_the_slider_read_the_result(browser, page_url, smollm2_sl
 
 
 def test_a_bad_chat_shows_an_error_not_a_result(browser, page_url):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
     browser.get(page_url)
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait_until_ready(browser)
     browser.find_element(By.ID, "mode-chat").click()
     browser.find_element(By.ID, "input").send_keys('[{"role": "user", "content": ')  # not JSON yet
     WebDriverWait(browser, 30).until(lambda d: "not valid JSON" in d.find_element(By.ID, "error").text)
@@ -124,17 +123,12 @@ def test_a_bad_chat_shows_an_error_not_a_result(browser, page_url):
 
 
 def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_slice, mgsm, tmp_path):
-    import json
-
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
     pruner = lite.load(smollm2_slice, threads=1)
     shot_q, shot_a = mgsm.exemplars("en")[0].split("\n", 1)
     messages = [{"role": "system", "content": "Answer with a number."}, {"role": "user", "content": shot_q},
                 {"role": "assistant", "content": shot_a}, {"role": "user", "content": mgsm.questions("en")[1][0]}]
     browser.get(page_url)
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+    wait_until_ready(browser)
     browser.find_element(By.ID, "mode-chat").click()
     browser.find_element(By.ID, "input").send_keys(json.dumps(messages))
     expected = pruner.prune_messages(messages, rate=0.7, target_tokenizer="cl100k_base")
@@ -159,12 +153,9 @@ def test_paste_a_chat_and_see_each_message_pruned(browser, page_url, smollm2_sli
 
 
 def test_a_server_with_a_key_asks_for_it(browser, smollm2_slice):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
     with running(lite.load(smollm2_slice, threads=1), rate=0.5, api_key="page-key") as client:
         browser.get(str(client.base_url))
-        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true")
+        wait_until_ready(browser)
         assert browser.find_element(By.ID, "key-row").is_displayed()
         browser.find_element(By.ID, "input").send_keys("Five more computers were installed each day.")
         WebDriverWait(browser, 30).until(lambda d: "API key" in d.find_element(By.ID, "error").text)

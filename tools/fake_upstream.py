@@ -114,11 +114,12 @@ class FakeUpstream:
             return StreamingResponse(self.events(payload), media_type="text/event-stream",
                                      headers={"X-Upstream": "fake"})
         text = json.dumps(payload.get("messages", payload.get("prompt")), ensure_ascii=False)
+        words = len(text.split())
         return JSONResponse({
             "id": "cmpl-fake", "object": "chat.completion", "model": payload.get("model", "fake-model"),
             "choices": [{"index": 0, "message": {"role": "assistant", "content": f"echo {len(text)}"},
                          "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": len(text.split()), "completion_tokens": 2, "total_tokens": len(text.split()) + 2},
+            "usage": {"prompt_tokens": words, "completion_tokens": 2, "total_tokens": words + 2},
         }, headers={"X-Upstream": "fake", "Set-Cookie": "a=1"})
 
     async def events(self, payload: dict):

@@ -10,6 +10,7 @@ runs them on their own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import logging
 import os
@@ -122,10 +123,8 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(create_app(config, pruner), host=args.host, port=args.port,
                                            log_config=None, log_level=args.log_level, access_log=False,
                                            server_header=False))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it stopped on: a normal stop here
         server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on: a normal stop here
-        pass
     return 0
 
 
