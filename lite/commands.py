@@ -16,20 +16,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
-from .errors import LiteError, exit_on_error
+from .cli import run_cli
+from .errors import LiteError
 
 PROG = "lite-pruner"
 DISTRIBUTION = "lite-pruner"
 
 # name -> module exposing HELP, DESCRIPTION, EXAMPLES, add_arguments(parser), run(args)
 COMMANDS: dict[str, str] = {
-    "slice": "lite.slice",
+    "slice": "lite.slice.__main__",
     "prune": "lite.prune.__main__",
     "compare": "lite.compare.cli",
-    "cache": "lite.cache_cli",
+    "cache": "lite.slice.cache_cli",
 }
 # commands that need an optional extra: name -> (module, extra, one-line help shown in the list)
 OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -94,7 +95,8 @@ def build_parser(wanted: str | None) -> argparse.ArgumentParser:
     """The parser; optional commands are imported only when `wanted` names them (or on --help, None)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="lite: keep the most important tokens of a prompt, scored on a CPU by a small model's layer-0 attention.",
+        description="lite: keep the most important tokens of a prompt, scored on a CPU by a small model's "
+        "layer-0 attention.",
         epilog=(
             "examples:\n"
             "  lite-pruner slice HuggingFaceTB/SmolLM2-135M-Instruct\n"
@@ -138,4 +140,4 @@ def standalone(command: ModuleType, prog: str, argv: Sequence[str] | None) -> in
 
 def entry() -> None:
     """The console script `lite-pruner`."""
-    exit_on_error(main)
+    run_cli(main)

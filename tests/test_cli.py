@@ -17,8 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run(module: str, *args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run([sys.executable, "-m", module, *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_version_and_help_list_every_command():
@@ -45,7 +52,7 @@ def test_prune_through_every_entry_point_gives_the_same_text(pruner, smollm2_sli
 
 
 def test_slice_through_the_command(tmp_path):
-    import fixtures
+    from tools import fixtures
 
     out = tmp_path / "tiny.safetensors"
     proc = run("lite", "slice", str(fixtures.tiny("llama3-gqa")), "--out", str(out), "--quiet", cwd=tmp_path)
@@ -65,7 +72,9 @@ def test_an_optional_command_without_its_extra_names_the_pip_command(tmp_path, m
     (tmp_path / "fake_serve_cli.py").write_text("import a_package_that_is_not_installed_xyz\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(cli.OPTIONAL_COMMANDS, "serve", ("fake_serve_cli", "serve", "serve help"))
-    with pytest.raises(LiteError, match=r"^`lite-pruner serve` needs the serve extra: pip install 'lite-pruner\[serve\]'$"):
+    with pytest.raises(
+        LiteError, match=r"^`lite-pruner serve` needs the serve extra: pip install 'lite-pruner\[serve\]'$"
+    ):
         cli.main(["serve", "--port", "1"])
     # and one that is installed is dispatched to, with its own arguments
     (tmp_path / "fake_ok_cli.py").write_text(

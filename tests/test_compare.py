@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-import fixtures
-from conftest import REPO, make_slice
 from lite.compare import chrf, compare, cosine, jaccard, rad
 from lite.compare.metrics import chrf_statistics
+from tests.helpers import REPO, make_slice
+from tools import fixtures
 
 
 def test_chrf_by_hand():
@@ -78,7 +78,7 @@ def test_two_models_sharing_a_tokenizer(pruner, tiny_pruner, mgsm):
     texts = [(lang, mgsm.exemplars(lang)[0]) for lang in ("en", "zh")]
     result = compare(pruner, tiny_pruner, texts, rates=(0.9, 0.5))
     assert result.same_tokenizer and result.jaccard_unit == "tokens"
-    for (lang, text), per_text in zip(texts, result.texts):
+    for (_, text), per_text in zip(texts, result.texts):
         encoding = pruner.tokenizer.encode(text)
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None])
         a = pruner.importance(encoding.ids)[own].astype(np.float64)
@@ -89,7 +89,7 @@ def test_two_models_sharing_a_tokenizer(pruner, tiny_pruner, mgsm):
         kept_a, kept_b = set(pruner.prune(text, rate=0.5).kept), set(tiny_pruner.prune(text, rate=0.5).kept)
         assert per_text.jaccard[0.5] == len(kept_a & kept_b) / len(kept_a | kept_b)
     assert result.rad == pytest.approx(np.mean([t.rad for t in result.texts]))
-    assert 0 < result.rad and 0 < result.cosine < 1  # a random model does not score like SmolLM2
+    assert result.rad > 0 and 0 < result.cosine < 1  # a random model does not score like SmolLM2
     assert result.jaccard[0.9] < 1 and 0 < result.chrf[0.5] < 100
 
 
@@ -116,9 +116,14 @@ def test_compare_command(smollm2_slice, slices_dir, tiny_pruner, mgsm, tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "same tokenizer" in shown.stdout and "RAD" in shown.stdout
     assert [line.split()[0] for line in shown.stdout.splitlines()[-3:]] == ["0.9", "0.8", "0.7"]
-    as_json = json.loads(subprocess.run([*command, "--json", "--rates", "0.6"], capture_output=True, text=True,
-                                        env=env, timeout=120).stdout)
+    as_json = json.loads(
+        subprocess.run(
+            [*command, "--json", "--rates", "0.6"], capture_output=True, text=True, env=env, timeout=120
+        ).stdout
+    )
     assert as_json["rates"] == [0.6] and [t["name"] for t in as_json["texts"]] == files
     assert as_json["same_tokenizer"] is True and set(as_json["chrf"]) == {"0.6"}
-    bad = subprocess.run([*command[:6], "--rates", "1.5", files[0]], capture_output=True, text=True, env=env, timeout=60)
+    bad = subprocess.run(
+        [*command[:6], "--rates", "1.5", files[0]], capture_output=True, text=True, env=env, timeout=60
+    )
     assert bad.returncode == 2 and "rates must be in (0, 1]" in bad.stderr

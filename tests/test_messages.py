@@ -9,8 +9,18 @@ import pytest
 
 from lite import LiteError
 
-IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "detail": "low"}}
-AUDIO = {"type": "input_audio", "input_audio": {"data": "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=", "format": "wav"}}
+IMAGE = {
+    "type": "image_url",
+    "image_url": {
+        "url": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9a"
+        "wAAAABJRU5ErkJggg==",
+        "detail": "low",
+    },
+}
+AUDIO = {
+    "type": "input_audio",
+    "input_audio": {"data": "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA=", "format": "wav"},
+}
 
 
 def canon(value) -> str:
@@ -33,24 +43,63 @@ def tool_chat() -> list[dict]:
     weather = {
         "city": "Zürich",
         "forecast": [
-            {"day": "Monday", "summary": "Light rain in the morning, clearing up in the afternoon with a cool wind from the north.", "high": 11, "low": 4},
-            {"day": "Tuesday", "summary": "Sunny and dry all day, a few clouds in the evening, little wind.", "high": 14, "low": 5},
-            {"day": "Wednesday", "summary": "Heavy showers and thunderstorms expected from noon, strong gusts near the lake.", "high": 9, "low": 3},
+            {
+                "day": "Monday",
+                "summary": "Light rain in the morning, clearing up in the afternoon with a cool wind from the north.",
+                "high": 11,
+                "low": 4,
+            },
+            {
+                "day": "Tuesday",
+                "summary": "Sunny and dry all day, a few clouds in the evening, little wind.",
+                "high": 14,
+                "low": 5,
+            },
+            {
+                "day": "Wednesday",
+                "summary": "Heavy showers and thunderstorms expected from noon, strong gusts near the lake.",
+                "high": 9,
+                "low": 3,
+            },
         ],
     }
     return [
         {"role": "developer", "content": "You are a travel assistant. Answer briefly and cite the forecast."},
-        {"role": "user", "name": "anna", "content": [
-            {"type": "text", "text": "I am planning a three-day trip to Zürich next week and I would like to know what the weather will be like, so that I can decide what to pack."},
-            IMAGE,
-            {"type": "text", "text": "This is the jacket I was planning to bring; it is not waterproof, as far as I know."},
-        ]},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_8Jx2", "type": "function", "function": {"name": "get_forecast", "arguments": arguments}},
-        ], "refusal": None},
+        {
+            "role": "user",
+            "name": "anna",
+            "content": [
+                {
+                    "type": "text",
+                    "text": "I am planning a three-day trip to Zürich next week and I would like to know what the "
+                    "weather will be like, so that I can decide what to pack.",
+                },
+                IMAGE,
+                {
+                    "type": "text",
+                    "text": "This is the jacket I was planning to bring; it is not waterproof, as far as I know.",
+                },
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_8Jx2", "type": "function", "function": {"name": "get_forecast", "arguments": arguments}},
+            ],
+            "refusal": None,
+        },
         {"role": "tool", "tool_call_id": "call_8Jx2", "content": json.dumps(weather, ensure_ascii=False)},
-        {"role": "assistant", "content": "Expect rain on Monday and storms on Wednesday, with Tuesday sunny and dry in between; highs between 9 and 14 degrees.", "x_vendor": {"trace": [1, 2, 3]}},
-        {"role": "user", "content": [{"type": "text", "text": "So should I buy a waterproof jacket before I go?"}, AUDIO]},
+        {
+            "role": "assistant",
+            "content": "Expect rain on Monday and storms on Wednesday, with Tuesday sunny and dry in between; "
+            "highs between 9 and 14 degrees.",
+            "x_vendor": {"trace": [1, 2, 3]},
+        },
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "So should I buy a waterproof jacket before I go?"}, AUDIO],
+        },
     ]
 
 
@@ -138,8 +187,11 @@ def test_target_tokens_is_for_the_whole_payload(pruner, mgsm):
 
 def test_empty_and_options(pruner):
     assert pruner.prune_messages([]).messages == [] and pruner.prune_messages([]).origin_tokens == 0
-    messages = [{"role": "user", "content": ""}, {"role": "assistant", "content": "Order 12 apples and 7 pears: 19 fruits."},
-                {"role": "user", "content": "How many?"}]
+    messages = [
+        {"role": "user", "content": ""},
+        {"role": "assistant", "content": "Order 12 apples and 7 pears: 19 fruits."},
+        {"role": "user", "content": "How many?"},
+    ]
     result = pruner.prune_messages(messages, rate=0.3, force_digits=True, force=[":"])
     text = result.messages[1]["content"]
     assert all(d in text for d in ("12", "7", "19", ":"))
@@ -152,13 +204,25 @@ def test_empty_and_options(pruner):
         ([{"role": "robot", "content": "hi"}], {}, "messages[0] has unknown role 'robot'"),
         ([{"content": "hi"}], {}, "messages[0] has unknown role None"),
         ([{"role": "user", "content": 42}], {}, "messages[0].content must be a string or a list of parts, got int"),
-        ([{"role": "user", "content": {"text": "hi"}}], {}, "messages[0].content must be a string or a list of parts, got dict"),
+        (
+            [{"role": "user", "content": {"text": "hi"}}],
+            {},
+            "messages[0].content must be a string or a list of parts, got dict",
+        ),
         ([{"role": "user", "content": ["hi"]}], {}, "messages[0].content[0] must be an object with a type"),
-        ([{"role": "user", "content": [{"type": "text", "text": None}]}], {}, "messages[0].content[0].text must be a string, got NoneType"),
+        (
+            [{"role": "user", "content": [{"type": "text", "text": None}]}],
+            {},
+            "messages[0].content[0].text must be a string, got NoneType",
+        ),
         (["hello"], {}, "messages[0] must be an object with a role, got str"),
         ("hello", {}, "messages must be a list"),
         ([{"role": "user", "content": "hi"}], {"roles": ("user", "bot")}, "unknown role 'bot' in roles"),
-        ([{"role": "user", "content": "hi"}], {"target_tokens": 0}, "target_tokens must be a whole number of at least 1"),
+        (
+            [{"role": "user", "content": "hi"}],
+            {"target_tokens": 0},
+            "target_tokens must be a whole number of at least 1",
+        ),
         ([{"role": "user", "content": "hi"}], {"rate": 1.5}, "rate must be in (0, 1]"),
         ([{"role": "user", "content": "hi"}], {"rate": 0.5, "target_tokens": 3}, "either rate or target_tokens"),
         ([{"role": "user", "content": "hi"}], {"method": "nope"}, "nope"),

@@ -8,15 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from tests.helpers import REPO
 
 REPO_ID = "lite-test/tiny-llama"
 TEXT = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning."
 
 
 def lite_command(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None):
-    return subprocess.run([sys.executable, "-m", "lite", *args], env=env, input=stdin, capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "lite", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 def python(env: dict[str, str], code: str):
@@ -30,7 +37,7 @@ def slices_under(env: dict[str, str]) -> list[Path]:
 def expected_text(tiny_llamas: Path, tmp_path: Path, rate: float) -> str:
     from lite.prune import load
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
+    from lite.store.sources import LocalFolder
 
     local = tmp_path / "local.safetensors"
     make_slice(LocalFolder(tiny_llamas / "single"), local)
@@ -50,7 +57,10 @@ def test_repo_id_is_sliced_once_then_loaded_without_the_network(hub, slicer_env,
     # later loads: no request at all, online or offline
     for env in (slicer_env, {**slicer_env, "HF_HUB_OFFLINE": "1"}):
         hub.reset()
-        code = f"import lite; p = lite.load({REPO_ID!r}); print(p.scorer.slice.path); print(p.prune({TEXT!r}, rate=0.5).text)"
+        code = (
+            f"import lite; p = lite.load({REPO_ID!r}); print(p.scorer.slice.path); "
+            f"print(p.prune({TEXT!r}, rate=0.5).text)"
+        )
         again = python(env, code)
         assert again.returncode == 0, again.stderr
         path, text = again.stdout.split("\n", 1)
@@ -62,7 +72,10 @@ def test_revision_pin_and_offline_errors(hub, slicer_env, tmp_path):
     sha = hub.repos[REPO_ID].sha
     offline = {**slicer_env, "HF_HUB_OFFLINE": "1"}
     missing = python(offline, f"import lite; lite.load({REPO_ID!r})")
-    assert missing.returncode == 1 and "LiteError: HF_HUB_OFFLINE is set and lite-test/tiny-llama" in missing.stderr.splitlines()[-1]
+    assert (
+        missing.returncode == 1
+        and "LiteError: HF_HUB_OFFLINE is set and lite-test/tiny-llama" in missing.stderr.splitlines()[-1]
+    )
     pinned = python(slicer_env, f"import lite; print(lite.load({REPO_ID!r}, revision={sha!r}).scorer.slice.path)")
     assert pinned.returncode == 0, pinned.stderr
     assert Path(pinned.stdout.strip()).name == f"{sha}.safetensors"
@@ -71,12 +84,17 @@ def test_revision_pin_and_offline_errors(hub, slicer_env, tmp_path):
     assert by_commit.returncode == 0 and hub.traffic.hub_bytes == 0
     # main was never loaded by name: offline it is not known to be this commit
     main = lite_command(offline, "prune", "--model", REPO_ID, stdin=TEXT)
-    assert main.returncode == 2 and main.stderr.startswith("error: HF_HUB_OFFLINE is set") and main.stderr.count("\n") == 1
+    assert (
+        main.returncode == 2 and main.stderr.startswith("error: HF_HUB_OFFLINE is set") and main.stderr.count("\n") == 1
+    )
     bad = lite_command(slicer_env, "prune", "--model", REPO_ID, "--revision", "v9", stdin=TEXT)
     assert bad.returncode == 2 and bad.stderr == "error: lite-test/tiny-llama has no revision 'v9'\n"
     nobody = lite_command(slicer_env, "prune", "--model", "lite-test/no-such-model", stdin=TEXT)
     assert nobody.returncode == 2 and nobody.stderr.startswith("error: no repo lite-test/no-such-model")
-    assert lite_command(slicer_env, "prune", "--revision", "main", stdin=TEXT).stderr == "error: --revision goes with --model REPO_ID\n"
+    assert (
+        lite_command(slicer_env, "prune", "--revision", "main", stdin=TEXT).stderr
+        == "error: --revision goes with --model REPO_ID\n"
+    )
 
 
 def test_cache_lists_and_removes(hub, slicer_env, tmp_path):
@@ -96,7 +114,9 @@ def test_cache_lists_and_removes(hub, slicer_env, tmp_path):
     sha = hub.repos[REPO_ID].sha
     removed = lite_command(slicer_env, "cache", "--remove", f"{REPO_ID}@{sha[:8]}")
     assert removed.returncode == 0 and removed.stdout.startswith(f"removed {REPO_ID}@{sha[:12]}")
-    assert [e["repo_id"] for e in json.loads(lite_command(slicer_env, "cache", "--json").stdout)] == ["lite-test/tiny-llama-sharded"]
+    assert [e["repo_id"] for e in json.loads(lite_command(slicer_env, "cache", "--json").stdout)] == [
+        "lite-test/tiny-llama-sharded"
+    ]
     assert not (Path(slicer_env["HF_HOME"]) / "assets" / "lite" / "lite-test--tiny-llama").exists()
     again = lite_command(slicer_env, "cache", "--remove", REPO_ID)
     assert again.returncode == 2 and again.stderr == f"error: no cached slice of {REPO_ID} (see `lite-pruner cache`)\n"

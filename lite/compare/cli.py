@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD, METHODS
+from ..score.methods import DEFAULT_METHOD, METHODS
 from .compare import RATES, Comparison, compare
 
 HELP = "compare two slices on the same texts: RAD, cosine, kept-set overlap, chrF of the outputs"
@@ -34,9 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", metavar="SLICE_A", help="the reference: a slice file or a hub repo id")
     parser.add_argument("b", metavar="SLICE_B", help="the candidate: a slice file or a hub repo id")
     parser.add_argument("texts", nargs="+", metavar="TEXT_FILE", help="texts to compare on, one per file (- for stdin)")
-    parser.add_argument("--rates", type=parse_rates, default=RATES, metavar="R,R,...",
-                        help="rates for the kept-set overlap and chrF (default 0.9,0.8,0.7)")
-    parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD, help="the score (default: attention)")
+    parser.add_argument(
+        "--rates",
+        type=parse_rates,
+        default=RATES,
+        metavar="R,R,...",
+        help="rates for the kept-set overlap and chrF (default 0.9,0.8,0.7)",
+    )
+    parser.add_argument(
+        "--method", choices=list(METHODS), default=DEFAULT_METHOD, help="the score (default: attention)"
+    )
     parser.add_argument("--json", action="store_true", help="print the comparison, per text too, as JSON")
 
 
@@ -44,8 +51,12 @@ def table(c: Comparison) -> str:
     def number(value: float | None, digits: int = 4) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
 
-    lines = [f"A = {c.a}", f"B = {c.b}", f"{len(c.texts)} text(s), method {c.method}; "
-             + ("same tokenizer" if c.same_tokenizer else "different tokenizers: no RAD or cosine, overlap of characters")]
+    lines = [
+        f"A = {c.a}",
+        f"B = {c.b}",
+        f"{len(c.texts)} text(s), method {c.method}; "
+        + ("same tokenizer" if c.same_tokenizer else "different tokenizers: no RAD or cosine, overlap of characters"),
+    ]
     lines.append(f"RAD (mean |importance A - importance B|)  {number(c.rad, 6)}")
     lines.append(f"cosine(importance A, importance B)       {number(c.cosine)}")
     lines.append("")

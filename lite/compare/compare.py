@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..methods import DEFAULT_METHOD
+from ..score.methods import DEFAULT_METHOD
 from .metrics import chrf, cosine, jaccard, rad
 
 RATES = (0.9, 0.8, 0.7)
@@ -33,9 +33,16 @@ class TextComparison:
     chrf: dict[float, float]  # rate -> chrF of B's output against A's
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "tokens_a": self.tokens_a, "tokens_b": self.tokens_b, "same_ids": self.same_ids,
-                "rad": self.rad, "cosine": self.cosine, "jaccard": {str(r): v for r, v in self.jaccard.items()},
-                "chrf": {str(r): v for r, v in self.chrf.items()}}
+        return {
+            "name": self.name,
+            "tokens_a": self.tokens_a,
+            "tokens_b": self.tokens_b,
+            "same_ids": self.same_ids,
+            "rad": self.rad,
+            "cosine": self.cosine,
+            "jaccard": {str(r): v for r, v in self.jaccard.items()},
+            "chrf": {str(r): v for r, v in self.chrf.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,19 @@ class Comparison:
         return "tokens" if self.same_tokenizer else "characters"
 
     def to_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "method": self.method, "rates": list(self.rates),
-                "same_tokenizer": self.same_tokenizer, "jaccard_unit": self.jaccard_unit, "rad": self.rad,
-                "cosine": self.cosine, "jaccard": {str(r): v for r, v in self.jaccard.items()},
-                "chrf": {str(r): v for r, v in self.chrf.items()}, "texts": [t.to_dict() for t in self.texts]}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "method": self.method,
+            "rates": list(self.rates),
+            "same_tokenizer": self.same_tokenizer,
+            "jaccard_unit": self.jaccard_unit,
+            "rad": self.rad,
+            "cosine": self.cosine,
+            "jaccard": {str(r): v for r, v in self.jaccard.items()},
+            "chrf": {str(r): v for r, v in self.chrf.items()},
+            "texts": [t.to_dict() for t in self.texts],
+        }
 
 
 def own_importance(pruner, text: str, method: str) -> tuple[list[int], np.ndarray]:
@@ -103,8 +119,14 @@ def compare_text(a, b, name: str, text: str, rates: Sequence[float], method: str
     ), outputs
 
 
-def compare(a, b, texts: Sequence[tuple[str, str]], rates: Sequence[float] = RATES, method: str = DEFAULT_METHOD,
-            names: tuple[str, str] = ("A", "B")) -> Comparison:
+def compare(
+    a,
+    b,
+    texts: Sequence[tuple[str, str]],
+    rates: Sequence[float] = RATES,
+    method: str = DEFAULT_METHOD,
+    names: tuple[str, str] = ("A", "B"),
+) -> Comparison:
     """Compare pruners a and b on (name, text) pairs; see the module docstring."""
     results, pairs = [], {rate: [] for rate in rates}
     for name, text in texts:

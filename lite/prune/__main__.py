@@ -3,34 +3,34 @@
 Prints the pruned text; --json prints it with the counts; --show prints the input with the
 dropped parts marked. `--jsonl IN --out OUT` prunes a field of every line of a JSONL file on
 every core. --model defaults to the only slice under ./weights/.
+Argument parsing and output only: the options are a PruneOptions (checked before any work),
+the work is lite.prune's.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from ..atomic import check_writable
-from ..errors import LiteError, exit_on_error
-from ..methods import DEFAULT_METHOD, METHODS
-from ..slice_cache import resolve_model
-from ..target import target_tokenizer as load_target
-from .batch import PruneOptions, prune_jsonl
-from .pruner import DEFAULT_RATE, PruneResult, load
-from .select import token_budget
+from ..cli import progress_bar, read_input, run_cli
+from ..errors import LiteError
+from ..score.methods import DEFAULT_METHOD, METHODS
+from ..slice.cache import resolve_model
+from ..store.atomic import check_writable
+from ..store.slicefile import WEIGHTS_DIR
+from .batch import numbered_lines, prune_jsonl
+from .options import DEFAULT_RATE, PruneOptions
+from .pruner import PruneResult, load
 
-WEIGHTS = Path("weights")
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
 
 def default_model() -> Path:
     """The only slice under ./weights/, or a LiteError saying why there is none."""
-    found = sorted(WEIGHTS.glob("*.safetensors")) if WEIGHTS.is_dir() else []
+    found = sorted(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
     if len(found) == 1:
         return found[0]
     if not found:
@@ -41,10 +41,7 @@ def default_model() -> Path:
 
 def read_text(source: str) -> str:
     """The text of a file or of stdin ("-"), as UTF-8."""
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as err:
-        raise LiteError(f"cannot read {source}: {err.strerror}") from None
+    data = read_input(source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -67,20 +64,6 @@ def marked(result: PruneResult, colour: bool) -> str:
     return "".join(out)
 
 
-@contextlib.contextmanager
-def line_progress(enabled: bool) -> Iterator:
-    """Wraps an iterator of known length in a progress bar on stderr, or leaves it as it is."""
-    if not enabled:
-        yield None
-        return
-    from huggingface_hub.utils import tqdm
-
-    def wrap(items: Iterable, total: int) -> Iterable:
-        return tqdm(items, total=total, unit="line", desc="pruning", file=sys.stderr)
-
-    yield wrap
-
-
 HELP = "keep the most important tokens of a text, in their order"
 DESCRIPTION = "Keep the most important tokens of a text, in their order, scored by a model slice."
 EXAMPLES = """examples:
@@ -99,8 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
     parser.add_argument("--target-tokenizer", metavar="TOK",
-                        help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken encoding "
-                             "(cl100k_base); --target-tokens N then means N of its tokens")
+                        help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken "
+                             "encoding (cl100k_base); --target-tokens N then means N of its tokens")
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
@@ -127,35 +110,22 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
-    if args.keep_last < 0:
-        raise LiteError(f"--keep-last must be 0 or more, not {args.keep_last}")
     if args.revision is not None and args.model is None:
         raise LiteError("--revision goes with --model REPO_ID")
 
 
 def run(args: argparse.Namespace) -> int:
     check_args(args)
-    rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
-    token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
-    if args.target_tokenizer is not None:
-        load_target(args.target_tokenizer)  # a tokenizer that cannot load fails here, before any work
+    options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
+                           args.keep_last, False, args.target_tokenizer)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
-        return run_batch(args, model, rate)
+        return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
-    result = load(model).prune(
-        text,
-        rate=rate,
-        target_tokens=args.target_tokens,
-        force=args.force,
-        force_digits=args.force_digits,
-        keep_last=args.keep_last,
-        method=args.method,
-        target_tokenizer=args.target_tokenizer,
-    )
+    result = load(model).run(text, options)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     elif args.show:
@@ -172,11 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     return standalone(sys.modules[__name__], "python -m lite.prune", argv)
 
 
-def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
-    options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
-                           args.method, args.target_tokenizer)
-    with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
-        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress)
+def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
+    data = read_input(args.jsonl)
+    with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:
@@ -191,4 +160,4 @@ def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
 
 
 if __name__ == "__main__":
-    exit_on_error(main)
+    run_cli(main)

@@ -11,12 +11,10 @@ fit: then that smallest output is returned, and its count says so.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .pruner import Pruner
 
 R = TypeVar("R")
 
@@ -36,7 +34,7 @@ class MemoScorer:
         return self.seen[key]
 
 
-def remembering(pruner: "Pruner") -> "Pruner":
+def remembering(pruner: Any) -> Any:  # a Pruner (not imported: pruner.py imports this module)
     """A copy of the pruner that scores each distinct text once (same tokenizer, same slice)."""
     if isinstance(pruner.scorer, MemoScorer):
         return pruner

@@ -26,14 +26,34 @@ OPEN, CLOSE = "<llmlingua", "</llmlingua>"
 
 # LLMLingua(-2) options with no effect on how lite prunes, and the only value each may take here
 ACCEPTED_AT_DEFAULT: dict[str, Any] = {
-    "iterative_size": 200, "force_context_ids": None, "force_context_number": None,
-    "use_sentence_level_filter": False, "use_context_level_filter": False, "use_token_level_filter": True,
-    "keep_split": False, "keep_first_sentence": 0, "keep_last_sentence": 0, "keep_sentence_number": 0,
-    "high_priority_bonus": 100, "context_budget": "+100", "token_budget_ratio": 1.4,
-    "condition_in_question": "none", "reorder_context": "original", "dynamic_context_compression_ratio": 0.0,
-    "condition_compare": False, "add_instruction": False, "rank_method": "llmlingua", "concate_question": True,
-    "target_context": -1, "context_level_rate": 1.0, "context_level_target_token": -1, "return_word_label": False,
-    "word_sep": "\t\t|\t\t", "label_sep": " ", "token_to_word": "mean", "chunk_end_tokens": [".", "\n"],
+    "iterative_size": 200,
+    "force_context_ids": None,
+    "force_context_number": None,
+    "use_sentence_level_filter": False,
+    "use_context_level_filter": False,
+    "use_token_level_filter": True,
+    "keep_split": False,
+    "keep_first_sentence": 0,
+    "keep_last_sentence": 0,
+    "keep_sentence_number": 0,
+    "high_priority_bonus": 100,
+    "context_budget": "+100",
+    "token_budget_ratio": 1.4,
+    "condition_in_question": "none",
+    "reorder_context": "original",
+    "dynamic_context_compression_ratio": 0.0,
+    "condition_compare": False,
+    "add_instruction": False,
+    "rank_method": "llmlingua",
+    "concate_question": True,
+    "target_context": -1,
+    "context_level_rate": 1.0,
+    "context_level_target_token": -1,
+    "return_word_label": False,
+    "word_sep": "\t\t|\t\t",
+    "label_sep": " ",
+    "token_to_word": "mean",
+    "chunk_end_tokens": [".", "\n"],
     "strict_preserve_uncompressed": True,
 }
 EMPTY_MEANS_DEFAULT = {"force_context_ids"}  # LLMLingua-2's default is [] where LLMLingua's is None
@@ -49,8 +69,10 @@ def check_options(options: dict[str, Any]) -> None:
             continue
         if name == "use_context_level_filter" and value is True:
             continue  # LLMLingua's default; with no context budget it drops no context here either way
-        raise LiteError(f"compress_prompt option {name}={value!r} is not supported by lite (it prunes tokens only); "
-                        f"leave it at {default!r}")
+        raise LiteError(
+            f"compress_prompt option {name}={value!r} is not supported by lite (it prunes tokens only); "
+            f"leave it at {default!r}"
+        )
 
 
 def parse_tag_options(options: str, where: str) -> tuple[float | None, bool]:
@@ -92,7 +114,9 @@ def split_tags(text: str, where: str) -> list[tuple[str, float | None, bool]] | 
         spans.append((text[position:], None, True))
     for span, _, _ in spans:
         if OPEN in span or CLOSE in span:
-            raise LiteError(f"{where}: an <llmlingua> tag is malformed or nested (tags are <llmlingua, rate=0.4>...</llmlingua>)")
+            raise LiteError(
+                f"{where}: an <llmlingua> tag is malformed or nested (tags are <llmlingua, rate=0.4>...</llmlingua>)"
+            )
     return [s for s in spans if s[0]]
 
 

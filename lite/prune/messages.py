@@ -21,15 +21,15 @@ budget is searched until the texts fit (budget.py); the counts are then given in
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..errors import LiteError
 from .budget import largest_fitting, memo_counter, remembering
-from .select import split_budget, token_budget
-
-if TYPE_CHECKING:
-    from .pruner import PruneResult, Pruner
+from .options import PruneOptions
+from .select import split_budget
+from .target import target_tokenizer
 
 KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 DEFAULT_ROLES = ("user", "assistant", "tool")
@@ -156,63 +156,61 @@ def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> li
 
 
 def prune_texts(
-    pruner: "Pruner", slots: list[Slot], rate: float | None, target_tokens: int | None, options: dict
-) -> list["PruneResult | None"]:
-    """The prune result of each prunable slot (None for the others), sharing target_tokens in proportion."""
+    pruner: Any, slots: list[Slot], options: PruneOptions, share: int | None
+) -> list[Any]:
+    """The prune result of each prunable slot (None for the others): at options.rate, or sharing `share` tokens."""
     prunable = [k for k, s in enumerate(slots) if s.prunable]
-    results: list[PruneResult | None] = [None] * len(slots)
-    targets: dict[int, int | None] = {k: None for k in prunable}
-    if target_tokens is not None:
+    results: list[Any] = [None] * len(slots)  # PruneResult or None
+    targets: dict[int, int | None] = dict.fromkeys(prunable)
+    if share is not None:
         lengths = [pruner.count_tokens(slots[k].text) for k in prunable]
-        targets = dict(zip(prunable, split_budget(target_tokens, lengths)))
+        targets = dict(zip(prunable, split_budget(share, lengths), strict=True))
     for k in prunable:
         target = targets[k]
         if target == 0:  # an empty text's share
-            results[k] = pruner.prune(slots[k].text, rate=1.0, **options)
+            own = replace(options, rate=1.0, target_tokens=None)
         elif target is not None:
-            results[k] = pruner.prune(slots[k].text, target_tokens=target, **options)
+            own = replace(options, rate=None, target_tokens=target)
         else:
-            results[k] = pruner.prune(slots[k].text, rate=rate, **options)
+            own = options
+        results[k] = pruner.run(slots[k].text, own)
     return results
 
 
 def prune_messages(
-    pruner: "Pruner",
+    pruner: Any,  # a Pruner (not imported: pruner.py imports this module)
     messages: Sequence[dict],
-    rate: float | None = None,
-    target_tokens: int | None = None,
-    *,
+    options: PruneOptions,
     roles: Sequence[str] = DEFAULT_ROLES,
     keep_last_user: bool = True,
-    target_counter: Counter | None = None,
-    **options: Any,
 ) -> MessagesResult:
-    """See Pruner.prune_messages. target_counter: the target tokenizer's count of a text, or None."""
-    if rate is not None or target_tokens is not None:
-        token_budget(1, rate, target_tokens)  # bad arguments fail even when nothing is prunable
+    """See Pruner.prune_messages; options.target_tokens is for the whole payload's text."""
     slots = text_slots(messages, check_roles(roles), keep_last_user)
-    if target_tokens is not None and target_counter is not None:  # N tokens of the target: search the pruner's budget
-        twin, count = remembering(pruner), memo_counter(target_counter)
-        target_counter = count
-        fixed = sum(count(s.text) for s in slots if not s.prunable)
+    target = target_tokenizer(options.target_tokenizer)
+    plain = replace(options, target_tokenizer=None)
+    counter = None if target is None else memo_counter(target.count)
+    if options.target_tokens is not None and counter is not None:  # N tokens of the target: search the pruner's budget
+        twin = remembering(pruner)
+        fixed = sum(counter(s.text) for s in slots if not s.prunable)
         high = max(1, sum(pruner.count_tokens(s.text) for s in slots if s.prunable))
         results = largest_fitting(
-            lambda budget: prune_texts(twin, slots, None, budget, options),
-            lambda found: fixed + sum(count(r.text) for r in found if r is not None),
-            target_tokens,
+            lambda budget: prune_texts(twin, slots, plain, budget),
+            lambda found: fixed + sum(counter(r.text) for r in found if r is not None),
+            options.target_tokens,
             high,
         )
-    else:
+    elif options.target_tokens is not None:
         fixed = sum(pruner.count_tokens(s.text) for s in slots if not s.prunable)
-        share = None if target_tokens is None else max(1, target_tokens - fixed)
-        results = prune_texts(pruner, slots, rate, share, options)
-    return assemble(messages, slots, results, pruner.count_tokens, target_counter)
+        results = prune_texts(pruner, slots, plain, max(1, options.target_tokens - fixed))
+    else:
+        results = prune_texts(pruner, slots, plain, None)
+    return assemble(messages, slots, results, pruner.count_tokens, counter)
 
 
 def assemble(
     messages: Sequence[dict],
     slots: list[Slot],
-    results: list["PruneResult | None"],
+    results: list[Any],  # PruneResult or None per slot
     count: Counter,
     target_counter: Counter | None,
 ) -> MessagesResult:

