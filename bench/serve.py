@@ -29,10 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-RESULTS = REPO / "bench" / "results"
+from bench.paths import REPO, RESULTS
+
 LANGUAGES = ("en", "de", "fr", "es", "ru", "zh")
 
 
@@ -105,7 +103,7 @@ async def load(url: str, bodies: list[bytes], concurrency: int, timeout: float) 
                         "Content-Type": "application/json", "Authorization": "Bearer sk-bench"})
                     await response.aread()
                     ok = response.status_code == 200
-                except Exception:  # noqa: BLE001 - every failure counts as an error; the run goes on
+                except Exception:
                     ok = False
                 latencies.append(time.perf_counter() - start)
                 errors += not ok
@@ -139,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import lite
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
+    from lite.store.sources import LocalFolder
     from tools import fixtures
     from tools.fake_upstream import FakeUpstream, ServerThread
 

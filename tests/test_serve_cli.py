@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serve_support import FakeUpstream, ServerThread
+
+from tests.serve_support import FakeUpstream, ServerThread
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,9 +16,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-from serve_support import running
 
 import lite
+from tests.serve_support import running
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -45,7 +45,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def page_url(smollm2_slice):
     """The service with a default rate of 0.7 and cl100k_base as its target tokenizer."""
-    from lite.target import target_tokenizer
+    from lite.prune.target import target_tokenizer
 
     targets = {"cl100k_base": target_tokenizer("cl100k_base")}
     with running(lite.load(smollm2_slice, threads=1), rate=0.7, target_tokenizers=targets,

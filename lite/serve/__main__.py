@@ -1,6 +1,6 @@
 """`python -m lite.serve`: the same as `lite-pruner serve`."""
 
-from ..errors import exit_on_error
+from ..cli import run_cli
 from .cli import main
 
-exit_on_error(main)
+run_cli(main)

@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD
+from ..score import DEFAULT_METHOD, METHODS
 from .errors import ApiError, error_response
 from .metrics import CONTENT_TYPE, Metrics
 from .options import (
@@ -186,8 +186,6 @@ class Service:
 
     # --- lite's own routes ----------------------------------------------------------------------------------
     async def healthz(self, request: Request) -> Response:
-        from .. import METHODS
-
         config = self.config
         return JSONResponse({
             "status": "ok",

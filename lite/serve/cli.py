@@ -16,7 +16,7 @@ import logging
 import os
 
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD, METHODS
+from ..score import DEFAULT_METHOD, METHODS
 from .options import ServeConfig
 
 DEFAULT_PORT = 8750
@@ -94,7 +94,7 @@ def load_pruner(args: argparse.Namespace):
 
 def load_targets(specs: list[str]) -> dict:
     """name -> loaded target tokenizer, each loaded once at start (a bad one fails here, before serving)."""
-    from ..target import target_tokenizer
+    from ..prune.target import target_tokenizer
 
     return {spec: target_tokenizer(spec) for spec in dict.fromkeys(specs)}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..methods import DEFAULT_METHOD
+from ..score import DEFAULT_METHOD
 from .errors import ApiError
 
 MiB = 1024 * 1024
