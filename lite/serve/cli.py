@@ -1,6 +1,6 @@
 """`lite-pruner serve`: the pruning service on uvicorn (see app.py for the routes).
 
-    lite-pruner serve --model weights/SmolLM2-135M-Instruct.safetensors --upstream https://api.openai.com/v1
+    lite-pruner serve --model HuggingFaceTB/SmolLM2-135M-Instruct --upstream https://api.openai.com/v1
     # then, in the client: OpenAI(base_url="http://127.0.0.1:8750/v1")
 
 `add_arguments(parser)` and `run(args)` are the subcommand's two halves; `python -m lite.serve`
@@ -24,7 +24,7 @@ HELP = "a pruning service and OpenAI-compatible proxy (needs lite-pruner[serve])
 DESCRIPTION = ("Serve POST /v1/prune, an OpenAI-compatible proxy (/v1/chat/completions, /v1/completions) that "
                "prunes prompts before forwarding them to --upstream, /metrics, /healthz and a playground page at /.")
 EXAMPLES = """examples:
-  lite-pruner serve --model weights/SmolLM2-135M-Instruct.safetensors --upstream https://api.openai.com/v1
+  lite-pruner serve --model HuggingFaceTB/SmolLM2-135M-Instruct --upstream https://api.openai.com/v1
       then: OpenAI(base_url="http://127.0.0.1:8750/v1"), or OPENAI_BASE_URL=http://127.0.0.1:8750/v1
   lite-pruner serve --rate 0.7 --port 9000       # no upstream: /v1/prune and the playground only
 """
