@@ -29,7 +29,7 @@ from .select import (
     token_budget,
     unit_importance,
 )
-from .units import digit_ranges, group_units, occurrences, units_covering
+from .units import GRANULARITIES, digit_ranges, group_units, occurrences, units_covering, word_units
 
 if TYPE_CHECKING:
     from ..scorer import Scorer
@@ -87,6 +87,7 @@ class Forcing:
     strings: tuple[str, ...] = ()
     digits: bool = False
     drop_consecutive: bool = False
+    granularity: str = "char"
 
 
 class Pruner:
@@ -115,6 +116,7 @@ class Pruner:
         drop_consecutive: bool = False,
         separator: str = "",
         method: str = DEFAULT_METHOD,
+        granularity: str = "char",
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -133,7 +135,9 @@ class Pruner:
             rate = DEFAULT_RATE
         if rate is not None:
             rate = check_rate(rate)
-        forcing = Forcing(tuple(force), force_digits, drop_consecutive)
+        if granularity not in GRANULARITIES:
+            raise LiteError(f"granularity {granularity!r} is not one of {', '.join(GRANULARITIES)}")
+        forcing = Forcing(tuple(force), force_digits, drop_consecutive, granularity)
         token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
         if isinstance(text, str):
             return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
@@ -192,6 +196,8 @@ class Pruner:
             return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
+        if forcing.granularity == "word":
+            units = word_units(text, units)
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
         budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
