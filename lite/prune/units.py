@@ -157,9 +157,9 @@ def word_units(text: str, units: Units) -> Units:
     for u in range(1, units.count):
         start, end = spans[u]
         prev_start, prev_end = spans[u - 1]
-        if start == end or prev_start == prev_end or not joins_words(text[start]):
-            starts.append(u)
-        elif not joins_words(text[prev_end - 1]) and not is_blank(text[prev_start:prev_end]):
+        continues = start < end and prev_start < prev_end and joins_words(text[start]) and (
+            joins_words(text[prev_end - 1]) or is_blank(text[prev_start:prev_end]))
+        if not continues:
             starts.append(u)
     keep = np.asarray(starts, dtype=np.int64)  # [n_words]
     return Units(first_token=units.first_token[keep], span_start=units.span_start[keep], text_length=units.text_length)
