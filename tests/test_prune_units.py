@@ -9,8 +9,8 @@ import pytest
 from tokenizers import Tokenizer
 
 from lite.prune.select import rank_units, select_units, split_budget, token_budget, unit_importance
-from lite.prune.units import group_units, units_covering
-from lite.slicefile import SliceFile
+from lite.prune.units import group_units, units_covering, word_units
+from lite.store.slicefile import SliceFile
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +92,6 @@ def test_split_budget_is_proportional_and_adds_up():
 
 
 def word_pieces(tokenizer, text):
-    from lite.prune.units import word_units
-
     units = word_units(text, group_units(text, tokenizer.encode(text).offsets))
     return [text[s:e] for s, e in units.spans()]
 
@@ -101,14 +99,12 @@ def word_pieces(tokenizer, text):
 def test_word_units_keep_spaced_words_whole_and_unspaced_scripts_per_character(tokenizer):
     pieces = word_pieces(tokenizer, "Réponse: 15 boîtes.\n问题：罗杰有 5 个网球。สวัสดีครับ")
     assert "".join(pieces) == "Réponse: 15 boîtes.\n问题：罗杰有 5 个网球。สวัสดีครับ"
-    assert pieces[:6] == ["Réponse", ":", " 15", " boîtes", ".", "\n"]  # words, a number with its space, punctuation alone
+    assert pieces[:6] == ["Réponse", ":", " 15", " boîtes", ".", "\n"]  # a number with its space
     assert {"问", "题", "罗", "杰", "网", "球"} <= set(pieces)  # Chinese: one unit per character
-    assert all(len(p.strip()) <= 2 for p in pieces[pieces.index("。") + 1 :])  # Thai: characters (a mark stays with its base)
+    assert all(len(p.strip()) <= 2 for p in pieces[pieces.index("。") + 1 :])  # Thai: characters
 
 
 def test_word_units_tile_every_mgsm_text_and_never_cut_a_character_unit(tokenizer, mgsm_texts):
-    from lite.prune.units import word_units
-
     for lang, texts in mgsm_texts.items():
         for text in texts:
             chars = group_units(text, tokenizer.encode(text).offsets)

@@ -16,8 +16,8 @@ every unit returns the input exactly.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -115,7 +115,8 @@ def digit_ranges(text: str) -> list[tuple[int, int]]:
     return [(i, i + 1) for i, char in enumerate(text) if char.isdecimal()]
 
 
-GRANULARITIES = ("char", "word")
+GRANULARITIES = ("word", "char")
+DEFAULT_GRANULARITY = "char"
 # Scripts written without spaces between words: their characters stay the units under granularity="word".
 UNSPACED_SCRIPTS = (
     (0x0E00, 0x0EFF),  # Thai, Lao
@@ -130,7 +131,7 @@ UNSPACED_SCRIPTS = (
 
 
 def joins_words(char: str) -> bool:
-    """Is the character part of a word that a space-delimited script spells (a letter, digit or mark outside the unspaced scripts)?"""
+    """Is the character part of a word of a spaced script (a letter, digit or mark outside UNSPACED_SCRIPTS)?"""
     if not (char.isalnum() or unicodedata.category(char).startswith("M") or char in JOINERS):
         return False
     code = ord(char)
