@@ -39,9 +39,9 @@ def reference_method(method: str, weights: np.ndarray, values: np.ndarray, ids) 
         return normalised(prior) if prior.sum() > 0 else np.full(len(prior), 1 / len(prior))
     if method == "centred":
         return normalised(centred_reference(weights))
-    if method == "rank_mix":
-        mix = (rankdata(centred_reference(weights)) + rankdata(rarity_prior(ids))) / (2 * len(ids))  # [n]
-        return normalised(mix)
+    if method in ("rank_mix", "centred_mix"):
+        model = received.sum(axis=0) if method == "rank_mix" else centred_reference(weights)  # [n]
+        return normalised((rankdata(model) + rankdata(rarity_prior(ids))) / (2 * len(ids)))
     raise AssertionError(f"no reference for {method}")
 
 

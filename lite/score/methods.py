@@ -8,20 +8,21 @@ value vector in group g. METHODS maps each name to its one-line description (bel
 
 | name        | score of token j (then normalised to sum 1)                                  |
 |-------------|------------------------------------------------------------------------------|
-| rank_mix    | **the default**: (rank of centred[j] + rank of rarity[j]) / 2n, ranks 1..n,  |
-|             | ties sharing their mean rank: a mix by rank, so neither term's tail decides  |
+| rank_mix    | **the default**: (rank of attention[j] + rank of rarity[j]) / 2n, ranks      |
+|             | 1..n, ties sharing their mean rank: a mix by rank, so neither tail decides   |
 | attention   | sum_h,i p[h, i, j] / (n H): **the paper's score (LitePruner)**, exact         |
 | centred     | sum_h,i c[h, i, j], c = softmax over keys j != i, j != 0 of                  |
 |             | (q_i - mean_i' q_i') . k_j: each head's queries centred (what every query    |
 |             | gives a key alike removed), self-attention and the first-token sink excluded;|
 |             | token 0 then gets the median of the others' scores (n > 2)                   |
+| centred_mix | (rank of centred[j] + rank of rarity[j]) / 2n                                |
 | rarity      | log(n / count of j's id among the ids): in-text rarity, no model at all      |
 | value_norm  | sum_h,i p[h, i, j] * ||v[j, g(h)]||: attention weighted by what it carries    |
 | no_self     | sum_h sum_{i != j} p[h, i, j]: attention from the other tokens only           |
 | group_norm  | mean over kv groups of (group's column sums / their max): no group dominates  |
 | rarity_mix  | (attention + rarity) / 2, each normalised to sum 1 (a sum, not a rank mix)   |
 
-Cost: centred and rank_mix make the same one pass over the n x n logits as attention (the
+Cost: rank_mix, centred and centred_mix make the same one pass over the n x n logits as attention (the
 mask is O(n) per block, the centring one mean over the queries), plus O(n log n) for the
 ranks; rarity needs no forward. no_self needs each query's attention to itself, exp(s_ii - lse_i):
 one more blockwise pass for the row log-sum-exp (the pair's row_logsumexp kernel), so it costs
@@ -170,14 +171,24 @@ def mean_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def mixed_with_rarity(scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(rank of scores + rank of the rarity prior) / 2n: [n] float64 in (0, 1]."""
+    return (mean_ranks(scores) + mean_ranks(rarity_prior(ids))) / (2.0 * len(ids))  # [n]
+
+
 def rank_mix(parts: ForwardParts) -> np.ndarray:
-    return (mean_ranks(centred(parts)) + mean_ranks(rarity_prior(parts.ids))) / (2.0 * parts.n)  # [n]
+    return mixed_with_rarity(attention(parts), parts.ids)  # [n]
+
+
+def centred_mix(parts: ForwardParts) -> np.ndarray:
+    return mixed_with_rarity(centred(parts), parts.ids)  # [n]
 
 
 METHODS: dict[str, Callable[[ForwardParts], np.ndarray]] = {
     "rank_mix": rank_mix,
     "attention": attention,
     "centred": centred,
+    "centred_mix": centred_mix,
     "rarity": rarity,
     "value_norm": value_norm,
     "no_self": no_self,
@@ -185,9 +196,10 @@ METHODS: dict[str, Callable[[ForwardParts], np.ndarray]] = {
     "rarity_mix": rarity_mix,
 }
 DESCRIPTIONS: dict[str, str] = {
-    "rank_mix": "the default: mean of the ranks of `centred` and of in-text rarity log(n / count of the id)",
+    "rank_mix": "the default: mean of the ranks of `attention` and of in-text rarity log(n / count of the id)",
     "attention": "the paper's score (LitePruner), exact: layer-0 attention received, mean over heads and queries",
     "centred": "attention received with each head's queries centred, self-attention and the first token excluded",
+    "centred_mix": "mean of the ranks of `centred` and of in-text rarity",
     "rarity": "in-text rarity log(n / count of the token's id), no model: the model-free baseline",
     "value_norm": "attention received times the norm of the token's value vector",
     "no_self": "attention received from the other tokens only",
