@@ -80,7 +80,7 @@ class Pruner:
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
 
-        method: one of lite.METHODS; the default "attention" is the paper's score.
+        method: one of lite.METHODS (default "rank_mix"); "attention" is the paper's exact score.
         """
         return self.scorer.importance(ids, method=method)
 
@@ -106,7 +106,9 @@ class Pruner:
         force: strings whose every occurrence is kept; force_digits: keep every digit;
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
-        the tokens, one of lite.METHODS (default "attention", the paper's score).
+        the tokens, one of lite.METHODS (default "rank_mix"; "attention" is the paper's exact score).
+        granularity: "word" (default) keeps or drops whole words in scripts written with spaces
+        (characters stay the units in Chinese, Japanese, Thai); "char": whole characters.
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive,
                                granularity)
@@ -192,6 +194,7 @@ class Pruner:
         force_reserve_digit: bool = False,
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
+        granularity: str = DEFAULT_GRANULARITY,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
 
@@ -201,8 +204,8 @@ class Pruner:
         left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
-        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
-        score, one of lite.METHODS (default "attention", the paper's score).
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method and
+        granularity: as in `prune`.
         """
         contexts = [context] if isinstance(context, str) else list(context)
         parts = [Segment(instruction, keep=True)] if instruction else []
@@ -222,6 +225,7 @@ class Pruner:
             drop_consecutive=drop_consecutive,
             separator="\n\n",
             method=method,
+            granularity=granularity,
         )
         ratio = result.origin_tokens / result.compressed_tokens if result.compressed_tokens else 1.0
         context_results = [r for r, p in zip(result.segments, parts) if not p.keep]

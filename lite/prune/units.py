@@ -116,7 +116,7 @@ def digit_ranges(text: str) -> list[tuple[int, int]]:
 
 
 GRANULARITIES = ("word", "char")
-DEFAULT_GRANULARITY = "char"
+DEFAULT_GRANULARITY = "word"
 # Scripts written without spaces between words: their characters stay the units under granularity="word".
 UNSPACED_SCRIPTS = (
     (0x0E00, 0x0EFF),  # Thai, Lao
