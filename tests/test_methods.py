@@ -125,7 +125,7 @@ def test_methods_rank_differently(smollm2_slice, smollm2_mgsm):
     assert len(set(top.values())) == len(lite.METHODS)
 
 
-@pytest.mark.parametrize("method", ["no_self", "value_norm"])
+@pytest.mark.parametrize("method", ["no_self", "value_norm", "centred"])
 def test_numba_and_numpy_paths_agree(smollm2_slice, method, monkeypatch):
     """kernel="numba" and kernel="numpy" give the same scores, and each run takes only its own pair."""
     from lite.score import kernels_numba, kernels_numpy
