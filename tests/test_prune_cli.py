@@ -120,3 +120,14 @@ def test_method_option_picks_the_score(pruner, smollm2_slice, mgsm_texts, tmp_pa
     assert out(run_cli(args, tmp_path, stdin=text)) == expected
     bad = run_cli(["--model", str(smollm2_slice), "--method", "bogus"], tmp_path, stdin=text)
     assert bad.returncode == 2 and b"invalid choice" in bad.stderr
+
+
+def test_granularity_option(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["fr"][1]
+    by_char = pruner.prune(text, rate=0.5, granularity="char").text
+    assert by_char != pruner.prune(text, rate=0.5).text
+    args = ["--model", str(smollm2_slice), "--rate", "0.5"]
+    assert out(run_cli([*args, "--granularity", "char"], tmp_path, stdin=text)) == by_char
+    assert out(run_cli(args, tmp_path, stdin=text)) == pruner.prune(text, rate=0.5).text
+    bad = run_cli([*args, "--granularity", "token"], tmp_path, stdin=text)
+    assert bad.returncode == 2 and b"invalid choice" in bad.stderr

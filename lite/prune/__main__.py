@@ -24,6 +24,7 @@ from ..store.slicefile import WEIGHTS_DIR
 from .batch import numbered_lines, prune_jsonl
 from .options import DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -88,7 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
+                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                             f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
@@ -117,7 +121,8 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last, False, args.target_tokenizer)  # bad options fail here, before any work
+                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
+                           granularity=args.granularity)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work

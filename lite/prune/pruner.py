@@ -30,7 +30,7 @@ from .messages import prune_messages as prune_chat
 from .options import PruneOptions
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .target import target_tokenizer as load_target
-from .units import Units, digit_ranges, group_units, occurrences, units_covering
+from .units import DEFAULT_GRANULARITY, Units, digit_ranges, group_units, occurrences, units_covering, word_units
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Pruner:
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
 
-        method: one of lite.METHODS; the default "attention" is the paper's score.
+        method: one of lite.METHODS (default "rank_mix"); "attention" is the paper's exact score.
         """
         return self.scorer.importance(ids, method=method)
 
@@ -109,6 +109,7 @@ class Pruner:
         separator: str = "",
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -118,12 +119,14 @@ class Pruner:
         force: strings whose every occurrence is kept; force_digits: keep every digit;
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
-        the tokens, one of lite.METHODS (default "attention", the paper's score).
+        the tokens, one of lite.METHODS (default "rank_mix"; "attention" is the paper's exact score).
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
         its tokens (the output holds at most that many of them), and the result reports both counts.
+        granularity: "word" (default) keeps or drops whole words in scripts written with spaces
+        (characters stay the units in Chinese, Japanese, Thai); "char": whole characters.
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive,
-                               target_tokenizer)
+                               target_tokenizer=target_tokenizer, granularity=granularity)
         return self.run(text, options, separator)
 
     def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
@@ -183,6 +186,8 @@ class Pruner:
             return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
+        if options.granularity == "word":
+            units = word_units(text, units)
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
         budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
@@ -220,6 +225,7 @@ class Pruner:
         force_digits: bool = False,
         drop_consecutive: bool = False,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
     ) -> MessagesResult:
         """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
 
@@ -229,10 +235,11 @@ class Pruner:
         tool_call_id, name, non-text parts and unknown fields are returned unchanged; the input is
         not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
-        its tokens, and the counts are also given in it (.target_origin_tokens, ...).
+        its tokens, and the counts are also given in it (.target_origin_tokens, ...). method and
+        granularity: as in `prune`.
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
-                               target_tokenizer)
+                               target_tokenizer=target_tokenizer, granularity=granularity)
         return prune_chat(self, messages, options, roles, keep_last_user)
 
     def count_tokens(self, text: str) -> int:
@@ -251,6 +258,7 @@ class Pruner:
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
         **llmlingua_options: Any,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
@@ -261,8 +269,8 @@ class Pruner:
         left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
-        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
-        score, one of lite.METHODS (default "attention", the paper's score).
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method and
+        granularity: as in `prune`.
 
         LLMLingua's structured tags in context items are honoured (`<llmlingua, compress=False>`,
         `<llmlingua, rate=0.4>`; see llmlingua.py), and its other options are accepted at their
@@ -287,7 +295,7 @@ class Pruner:
         parts += [Segment(question, keep=True)] if question else []
         owners += [None] if question else []
         options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
-                       method=method)
+                       method=method, granularity=granularity)
         PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
                      tuple(force_tokens))  # bad options fail here, before any work
 
