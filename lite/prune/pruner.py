@@ -29,7 +29,8 @@ from .select import (
     token_budget,
     unit_importance,
 )
-from .units import digit_ranges, group_units, occurrences, units_covering
+from .passages import unit_order_scores
+from .units import Units, digit_ranges, group_units, occurrences, units_covering
 
 if TYPE_CHECKING:
     from ..scorer import Scorer
@@ -89,6 +90,41 @@ class Forcing:
     drop_consecutive: bool = False
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A text's tokenization: all ids (with any special tokens the tokenizer adds), its own tokens, their units."""
+
+    ids: np.ndarray  # [n + added specials] int64
+    own: np.ndarray  # [n] positions of the text's own tokens among ids
+    units: Units
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.own)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return self.units.sizes(self.n_tokens)  # [n_units]
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        return self.units.spans()
+
+    def result(self, text: str, keep: np.ndarray) -> "PruneResult":
+        """The result of keeping the units in `keep` ([n_units] bool)."""
+        if self.n_tokens == 0:
+            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
+        kept_tokens = np.flatnonzero(keep[self.units.token_unit(self.n_tokens)])  # [compressed_tokens]
+        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(self.spans, keep))
+        return PruneResult(
+            text="".join(piece for piece, k in pieces if k),
+            kept=tuple(kept_tokens.tolist()),
+            origin_tokens=self.n_tokens,
+            compressed_tokens=len(kept_tokens),
+            pieces=pieces,
+        )
+
+
 class Pruner:
     """A scorer (the model slice) and the tokenizer stored in the same slice."""
 
@@ -115,6 +151,7 @@ class Pruner:
         drop_consecutive: bool = False,
         separator: str = "",
         method: str = DEFAULT_METHOD,
+        question: str | None = None,
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -125,6 +162,11 @@ class Pruner:
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
         the tokens, one of lite.METHODS (default "attention", the paper's score).
+
+        question: prune the passage(s) in `text` for this question instead (passages.py): whole
+        sentences by relevance to it, one budget over all the passages, no model run (`method` is
+        not used). A list is then a list of passages; Segment(..., keep=True) is kept whole
+        outside the budget, and a Segment's own rate or target is an error.
         """
         check_method(method)
         if rate is not None and target_tokens is not None:
@@ -135,10 +177,66 @@ class Pruner:
             rate = check_rate(rate)
         forcing = Forcing(tuple(force), force_digits, drop_consecutive)
         token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
+        if question is not None:
+            return self.prune_for_question(text, question, rate, target_tokens, forcing, keep_last, separator)
         if isinstance(text, str):
             return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
         return self.prune_segments(segments, rate, target_tokens, forcing, separator, method)
+
+    def prune_for_question(
+        self,
+        text: str | Sequence[str | Segment],
+        question: str,
+        rate: float | None,
+        target_tokens: int | None,
+        forcing: Forcing,
+        keep_last: int,
+        separator: str,
+    ) -> PruneResult:
+        """Prune one or several passages for a question, one budget over all of them (see passages.py)."""
+        if not isinstance(question, str) or not question.strip():
+            raise LiteError(f"question must be a non-empty string, got {question!r}")
+        single = isinstance(text, str)
+        segments = [Segment(text, keep_last=keep_last)] if single else [
+            s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
+        for segment in segments:
+            if segment.rate is not None or segment.target_tokens is not None:
+                raise LiteError("with a question, passages share one budget: give rate or target_tokens to prune, "
+                                "not to a Segment")
+        encoded = [self.encode(segment.text) for segment in segments]
+        ranked = [i for i, segment in enumerate(segments) if not segment.keep and encoded[i].n_tokens]
+        total = sum(encoded[i].n_tokens for i in ranked)
+        budget = token_budget(total, rate, target_tokens)
+        keeps = {i: np.ones(encoded[i].units.count, dtype=bool) for i in range(len(segments))}  # [n_units] each
+        if ranked and budget < total:
+            scores = unit_order_scores([segments[i].text for i in ranked],
+                                       [encoded[i].units.span_start for i in ranked], question)
+            forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens, forcing,
+                                   segments[i].keep_last) for i in ranked]
+            sizes = [encoded[i].sizes for i in ranked]
+            keep = select_units(np.concatenate(scores), np.concatenate(sizes), budget, np.concatenate(forced))
+            bounds = np.cumsum([0] + [len(s) for s in sizes])
+            for i, a, b in zip(ranked, bounds, bounds[1:]):
+                keeps[i] = keep[a:b]
+                if forcing.drop_consecutive and forcing.strings:
+                    texts = [segments[i].text[start:end] for start, end in encoded[i].spans]
+                    keeps[i] = drop_consecutive_repeats(texts, keeps[i], list(forcing.strings))
+        results = [encoded[i].result(segments[i].text, keeps[i]) for i in range(len(segments))]
+        return results[0] if single else join_results(results, separator)
+
+    def encode(self, text: str) -> "Encoded":
+        """The text's own tokens grouped into units (see units.py)."""
+        if not isinstance(text, str):
+            raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
+        try:
+            encoding = self.tokenizer.encode(text)
+        except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
+            raise LiteError("text is not valid Unicode (it holds a lone surrogate)") from None
+        own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
+        offsets = encoding.offsets  # a fresh list on every access: read it once
+        units = group_units(text, [offsets[i] for i in own])
+        return Encoded(np.asarray(encoding.ids, dtype=np.int64), own, units)
 
     def prune_segments(
         self,
@@ -178,43 +276,25 @@ class Pruner:
         method: str = DEFAULT_METHOD,
     ) -> PruneResult:
         """Prune one string (see `prune`)."""
-        if not isinstance(text, str):
-            raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         if keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
-        try:
-            encoding = self.tokenizer.encode(text)
-        except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
-            raise LiteError("text is not valid Unicode (it holds a lone surrogate)") from None
-        own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
-        n_tokens = len(own)
+        encoded = self.encode(text)
+        n_tokens, units = encoded.n_tokens, encoded.units
         if n_tokens == 0:
-            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
-        offsets = encoding.offsets  # a fresh list on every access: read it once
-        units = group_units(text, [offsets[i] for i in own])
-        sizes = units.sizes(n_tokens)  # [n_units]
-        spans = units.spans()
+            return encoded.result(text, np.ones(0, dtype=bool))
+        sizes, spans = encoded.sizes, encoded.spans
         budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
         if budget >= n_tokens:  # everything stays: no need to score
             keep = np.ones(units.count, dtype=bool)  # [n_units]
         else:
-            ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
-            importance = self.scorer.importance(ids, method=method)[own]  # [n], specials scored but not selectable
+            importance = self.scorer.importance(encoded.ids, method=method)[encoded.own]  # [n], specials not selectable
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
             forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
             keep = select_units(scores, sizes, budget, forced)
             if forcing.drop_consecutive and forcing.strings:
                 texts = [text[start:end] for start, end in spans]
                 keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
-        kept_tokens = np.flatnonzero(keep[units.token_unit(n_tokens)])  # [compressed_tokens]
-        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(spans, keep))
-        return PruneResult(
-            text="".join(piece for piece, k in pieces if k),
-            kept=tuple(kept_tokens.tolist()),
-            origin_tokens=n_tokens,
-            compressed_tokens=len(kept_tokens),
-            pieces=pieces,
-        )
+        return encoded.result(text, keep)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
