@@ -8,7 +8,7 @@ import pytest
 import xquad
 from lite import LiteError, Segment
 from lite.prune.relevance import bm25, sentence_priority, terms
-from lite.prune.sentences import SPACED_END, BARE_END, split_sentences, split_spans
+from lite.prune.sentences import BARE_END, SPACED_END, clause_spans, split_sentences, split_spans
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,21 @@ def test_sentence_rules(text, expected):
     assert split_sentences(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("First, he left; then: she came - and went, quickly.",
+         ["First, ", "he left; ", "then: ", "she came - ", "and went, ", "quickly."]),
+        ("他来了，她走了、真的：好", ["他来了，", "她走了、", "真的：", "好"]),
+        ("قال، ثم ذهب", ["قال، ", "ثم ذهب"]),
+        ("1,000 people", ["1,000 people"]),
+    ],
+)
+def test_clause_rules(text, expected):
+    spans = clause_spans(text, 0, len(text))
+    assert [text[a:b] for a, b in spans] == expected
+
+
 # ---- relevance ----
 
 def test_terms_by_script():
@@ -131,6 +146,14 @@ def test_the_sentence_sharing_rare_words_with_the_question_is_kept(pruner):
     assert "Bruno Lindqvist" not in pruner.prune(MUSEUM, rate=0.25).text  # the question is what keeps it
     other = pruner.prune(MUSEUM, rate=0.25, question="When was the director Anna Kowalczyk appointed?")
     assert "Anna Kowalczyk, was appointed in 2015" in other.text
+
+
+def test_a_sentence_too_long_for_the_budget_keeps_its_most_relevant_clause(pruner):
+    text = ("After a long and difficult search that lasted many years and involved several committees, "
+            "the board chose an architect from Sweden, who designed the sculpture gardens in 1923.")
+    result = pruner.prune(text, rate=0.4, question="When were the sculpture gardens designed?")
+    assert "who designed the sculpture gardens in 1923." in result.text
+    assert "committees" not in result.text
 
 
 def test_kept_sentences_stay_in_order_and_the_text_is_cut_from_the_input(pruner):

@@ -6,7 +6,7 @@
 The budget (round(rate * n) tokens over all the passages, or target_tokens) is spent on whole
 sentences in order of relevance to the question (relevance.py: rare words shared with the
 question, passages about the question first); the first sentence that does not fit whole is
-cut to fill the budget with its first tokens. Forced keeps are kept first, as in any prune.
+cut to fill the budget with its most relevant clauses (in their order). Forced keeps are kept first, as in any prune.
 Kept sentences stay in their original order and passages in theirs; the output is cut from
 the original strings along the same whole-character units as any prune, so the budget is met
 exactly as prune meets it (exact when units are single tokens, else short by less than a unit).
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .relevance import sentence_priority
-from .sentences import split_spans
+from .relevance import sentence_priority, with_neighbours
+from .sentences import clause_spans, split_spans
 
 
 def anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
@@ -37,30 +37,49 @@ def anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
     return found
 
 
-def sentence_of_units(text: str, unit_starts: np.ndarray, sentence_spans: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Index of the sentence each unit belongs to (the one its first non-space character is in): int64 [n_units]."""
-    starts = np.array([start for start, _ in sentence_spans], dtype=np.int64)  # [n_sentences]
-    return np.maximum(np.searchsorted(starts, anchors(text, unit_starts), side="right") - 1, 0)  # [n_units]
+def ranks(priority: np.ndarray) -> np.ndarray:
+    """0 for the highest priority, then 1, ...; ties to the earlier: int64 [n]."""
+    found = np.empty(len(priority), dtype=np.int64)
+    found[np.lexsort((np.arange(len(priority)), -priority))] = np.arange(len(priority))
+    return found
+
+
+def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Sequence[tuple[int, int]],
+                 question: str) -> np.ndarray:
+    """Rank of each unit's clause among the clauses of its sentence, by relevance: int64 [n_units]."""
+    found = np.zeros(len(anchor), dtype=np.int64)  # [n_units]
+    for k, (start, end) in enumerate(spans):
+        clauses = clause_spans(text, start, end)
+        if len(clauses) < 2:
+            continue
+        rank = ranks(with_neighbours([text[a:b] for a, b in clauses], question))  # [n_clauses]
+        starts = np.array([a for a, _ in clauses], dtype=np.int64)
+        inside = sentence == k
+        found[inside] = rank[np.maximum(np.searchsorted(starts, anchor[inside], side="right") - 1, 0)]
+    return found
 
 
 def unit_order_scores(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> list[np.ndarray]:
-    """A score per unit of each passage such that ranking units by it takes whole sentences by relevance.
+    """A score per unit of each passage such that taking units by it takes whole sentences by relevance.
 
-    Units rank by their sentence's relevance (ties: the earlier sentence), then by position in it,
-    so a budget filled in this order takes the best sentences whole and cuts the next one short.
-    Returns one float64 [n_units] array per passage (higher first).
+    Units rank by their sentence's relevance (ties: the earlier sentence), then by their clause's
+    relevance within the sentence, then by position: a budget filled in this order takes the best
+    sentences whole and, of the next one, its most relevant clauses. One float64 [n_units] array
+    per passage (higher first).
     """
     spans = [split_spans(text) for text in texts]
-    priority = sentence_priority([[text[a:b] for a, b in passage] for text, passage in zip(texts, spans)], question)
-    sentence_rank = np.empty(len(priority), dtype=np.int64)  # [n_sentences], 0 = most relevant
-    sentence_rank[np.lexsort((np.arange(len(priority)), -priority))] = np.arange(len(priority))
+    sentence_rank = ranks(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)], question))
     offsets = np.cumsum([0] + [len(passage) for passage in spans])
-    unit_rank = np.concatenate(
-        [sentence_rank[offset + sentence_of_units(text, starts, passage)] if passage else np.zeros(len(starts), np.int64)
-         for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans)]
-    )  # [all units]
-    order = np.lexsort((np.arange(len(unit_rank)), unit_rank))  # sentence rank, then position
-    scores = np.empty(len(unit_rank))  # [all units]
-    scores[order] = -np.arange(len(unit_rank), dtype=np.float64)
+    by_sentence, by_clause = [], []
+    for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
+        anchor = anchors(text, starts)  # [n_units]
+        found = np.searchsorted([a for a, _ in passage], anchor, side="right") - 1 if passage else anchor * 0
+        sentence = np.maximum(found, 0)  # [n_units]
+        by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
+        by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
+    sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
+    order = np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))
+    scores = np.empty(len(sentence_order))  # [all units]
+    scores[order] = -np.arange(len(sentence_order), dtype=np.float64)
     bounds = np.cumsum([0] + [len(starts) for starts in unit_starts])
     return [scores[a:b] for a, b in zip(bounds, bounds[1:])]

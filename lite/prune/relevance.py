@@ -12,7 +12,8 @@ sentences, so words every sentence shares count little and the question's rare w
 Each sentence then gets NEIGHBOUR_WEIGHT of the score of the sentence before it in its passage
 (an answer often follows the sentence that names the question's subject). With several
 passages, each passage's BM25 over whole-word terms (passages as the documents) is added in
-z-score units, so sentences of the passage about the question rank first.
+z-score units, so sentences of the passage about the question rank first. Inside the sentence
+that the budget cuts, clauses (sentences.clause_spans) are ranked the same way among themselves.
 
 The choices (n-gram sizes, the neighbour weight, the passage weight, Thai piece length in
 sentences.py) were made on the dev split of XQuAD (paragraphs 0-59), by answer retention; see
@@ -95,6 +96,17 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
+def with_neighbours(pieces: Sequence[str], question: str, group: np.ndarray | None = None) -> np.ndarray:
+    """BM25 of each piece (the pieces as the documents) plus NEIGHBOUR_WEIGHT times the previous piece's,
+    when that one is in the same group (passage): float64 [n_pieces]."""
+    own = bm25([terms(piece) for piece in pieces], terms(question))  # [n_pieces]
+    previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
+    if group is None:
+        group = np.zeros(len(pieces), dtype=np.int64)
+    same = np.concatenate([[False], group[1:] == group[:-1]])  # [n_pieces]
+    return own + NEIGHBOUR_WEIGHT * previous * same
+
+
 def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.ndarray:
     """Priority of each sentence (higher first), for one or several passages.
 
@@ -103,10 +115,7 @@ def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.n
     """
     flat = [sentence for passage in sentences for sentence in passage]
     passage_of = np.repeat(np.arange(len(sentences)), [len(passage) for passage in sentences])  # [n_sentences]
-    own = bm25([terms(sentence) for sentence in flat], terms(question))  # [n_sentences]
-    previous = np.concatenate([[0.0], own[:-1]])  # [n_sentences]
-    same_passage = np.concatenate([[False], passage_of[1:] == passage_of[:-1]])
-    score = own + NEIGHBOUR_WEIGHT * previous * same_passage
+    score = with_neighbours(flat, question, passage_of)  # [n_sentences]
     if len(sentences) < 2:
         return score
     passages = bm25([terms("".join(passage), whole_words=True) for passage in sentences], terms(question, True))
