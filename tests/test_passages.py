@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import xquad
 from lite import LiteError, Segment
 from lite.prune.relevance import bm25, sentence_priority, terms
 from lite.prune.sentences import BARE_END, SPACED_END, clause_spans, split_sentences, split_spans
+from tools import xquad
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_several_passages_share_one_budget(pruner):
     assert result.segments[0].compressed_tokens == 0  # the river passage gives its budget away
     assert "Bruno Lindqvist" in result.segments[1].text
     assert result.compressed_tokens == round(0.3 * result.origin_tokens)
-    assert result.text == "\n\n".join(s.text for s in result.segments)
+    assert result.text == "\n\n".join(s.text for s in result.segments if s.text)
 
 
 def test_kept_segments_and_forced_keeps_with_a_question(pruner):
@@ -237,3 +237,31 @@ def test_a_segment_with_its_own_budget_is_an_error_with_a_question(pruner):
     assert "\n" not in str(err.value)
     with pytest.raises(LiteError, match="must be a string"):
         pruner.prune([MUSEUM, 3], rate=0.5, question="Why?")
+
+
+def test_compress_prompt_ranks_the_context_by_its_question(pruner):
+    river = "The river floods in spring. Farmers along the river plant rice after the water goes down."
+    question = "Who designed the sculpture gardens?"
+    out = pruner.compress_prompt([river, MUSEUM], instruction="Answer briefly.", question=question, rate=0.3)
+    assert out["compressed_prompt_list"][0] == ""  # the river passage gave its budget away, and left the prompt
+    assert "Bruno Lindqvist" in out["compressed_prompt_list"][1]
+    assert out["compressed_prompt"] == "\n\n".join(["Answer briefly.", out["compressed_prompt_list"][1], question])
+    whole = pruner.count_tokens("Answer briefly.") + pruner.count_tokens(question)
+    context = pruner.count_tokens(river) + pruner.count_tokens(MUSEUM)
+    assert out["origin_tokens"] == whole + context
+    assert out["compressed_tokens"] == whole + round(0.3 * context)
+    same = pruner.prune([river, MUSEUM], rate=0.3, question=question, separator="\n\n")
+    assert same.text == out["compressed_prompt_list"][1]
+    per_item = pruner.compress_prompt([river, MUSEUM], question=question, rate=0.3, rank_by_question=False)
+    assert per_item["compressed_prompt_list"][0] == pruner.prune(river, rate=0.3).text
+
+
+def test_dropped_passages_leave_no_empty_joins(pruner):
+    river = "The river floods in spring."
+    result = pruner.prune([river, MUSEUM, river], target_tokens=12, question="Who designed the sculpture gardens?",
+                          separator="\n\n")
+    assert [s.text == "" for s in result.segments] == [True, False, True]
+    assert result.text == result.segments[1].text
+    assert "".join(piece for piece, _ in result.pieces) == "\n\n".join([river, MUSEUM, river])
+    assert "".join(piece for piece, kept in result.pieces if kept) == result.text
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
@@ -28,7 +28,7 @@ def data_dir() -> Path:
     raise FileNotFoundError(f"XQuAD data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
 
 
-@lru_cache(maxsize=None)
+@cache
 def paragraphs(lang: str) -> list[dict]:
     """{"context", "qas": [{"id", "question", "answer", "answer_start"}, ...]} for each paragraph, in order."""
     with open(data_dir() / f"xquad_{lang}.jsonl", encoding="utf-8") as f:

@@ -1,5 +1,16 @@
-"""Pruning: `load(slice)` gives a `Pruner`; `python -m lite.prune` is its command line."""
+"""Pruning: `load(slice)` gives a `Pruner`; `python -m lite.prune` is its command line.
 
-from .pruner import DEFAULT_RATE, PruneResult, Pruner, Segment, load
+- options.py  PruneOptions: rate / target / method / forced keeps, checked once
+- units.py    tokens grouped into whole-character units, and their spans of the text
+- select.py   the token budget and which units to keep
+- sentences.py sentences (and clauses) of a text in every script of the data, tiling it
+- relevance.py how relevant each sentence and passage is to a question, from words alone (BM25)
+- passages.py the order in which a question-aware prune takes units: whole sentences by relevance
+- pruner.py   Pruner: text -> tokens -> importance -> units -> selection -> the kept spans
+- batch.py    JSONL files pruned on worker processes
+"""
 
-__all__ = ["DEFAULT_RATE", "PruneResult", "Pruner", "Segment", "load"]
+from .options import DEFAULT_RATE, PruneOptions
+from .pruner import Pruner, PruneResult, Segment, load
+
+__all__ = ["DEFAULT_RATE", "PruneOptions", "PruneResult", "Pruner", "Segment", "load"]

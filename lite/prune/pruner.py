@@ -13,29 +13,19 @@ scored with the text, as the model sees them, but are never counted, selected or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD, check_method
-from .select import (
-    check_rate,
-    drop_consecutive_repeats,
-    select_units,
-    split_budget,
-    token_budget,
-    unit_importance,
-)
+from ..score.methods import DEFAULT_METHOD
+from ..score.scorer import Scorer
+from .options import PruneOptions
 from .passages import unit_order_scores
+from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .units import Units, digit_ranges, group_units, occurrences, units_covering
-
-if TYPE_CHECKING:
-    from ..scorer import Scorer
-
-DEFAULT_RATE = 0.9
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ class PruneResult:
     origin_tokens: int
     compressed_tokens: int
     pieces: tuple[tuple[str, bool], ...]
-    segments: tuple["PruneResult", ...] = field(default=())
+    segments: tuple[PruneResult, ...] = field(default=())
 
     @property
     def rate(self) -> float:
@@ -82,18 +72,10 @@ class PruneResult:
 
 
 @dataclass(frozen=True)
-class Forcing:
-    """What every pruned segment must keep, besides its own keep_last."""
-
-    strings: tuple[str, ...] = ()
-    digits: bool = False
-    drop_consecutive: bool = False
-
-
-@dataclass(frozen=True)
 class Encoded:
-    """A text's tokenization: all ids (with any special tokens the tokenizer adds), its own tokens, their units."""
+    """A text's tokenization: all ids (with the special tokens the tokenizer adds), its own tokens, their units."""
 
+    text: str
     ids: np.ndarray  # [n + added specials] int64
     own: np.ndarray  # [n] positions of the text's own tokens among ids
     units: Units
@@ -106,16 +88,12 @@ class Encoded:
     def sizes(self) -> np.ndarray:
         return self.units.sizes(self.n_tokens)  # [n_units]
 
-    @property
-    def spans(self) -> list[tuple[int, int]]:
-        return self.units.spans()
-
-    def result(self, text: str, keep: np.ndarray) -> "PruneResult":
-        """The result of keeping the units in `keep` ([n_units] bool)."""
+    def result(self, keep: np.ndarray) -> PruneResult:
+        """The result of keeping the units marked in `keep` ([n_units] bool)."""
         if self.n_tokens == 0:
-            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
+            return PruneResult(self.text, (), 0, 0, ((self.text, True),) if self.text else ())
         kept_tokens = np.flatnonzero(keep[self.units.token_unit(self.n_tokens)])  # [compressed_tokens]
-        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(self.spans, keep))
+        pieces = tuple((self.text[start:end], bool(k)) for (start, end), k in zip(self.units.spans(), keep))
         return PruneResult(
             text="".join(piece for piece, k in pieces if k),
             kept=tuple(kept_tokens.tolist()),
@@ -128,8 +106,8 @@ class Encoded:
 class Pruner:
     """A scorer (the model slice) and the tokenizer stored in the same slice."""
 
-    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None):
-        self.scorer = scorer
+    def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None):
+        self.scorer = scorer  # anything with importance(ids, method=...) -> float32 [n] (and .slice if no tokenizer)
         self.tokenizer = tokenizer or tokenizer_of(scorer)
 
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
@@ -137,7 +115,7 @@ class Pruner:
 
         method: one of lite.METHODS; the default "attention" is the paper's score.
         """
-        return self.scorer.importance(ids, method=check_method(method))
+        return self.scorer.importance(ids, method=method)
 
     def prune(
         self,
@@ -164,69 +142,83 @@ class Pruner:
         the tokens, one of lite.METHODS (default "attention", the paper's score).
 
         question: prune the passage(s) in `text` for this question instead (passages.py): whole
-        sentences by relevance to it, one budget over all the passages, no model run (`method` is
-        not used). A list is then a list of passages; Segment(..., keep=True) is kept whole
-        outside the budget, and a Segment's own rate or target is an error.
+        sentences by relevance to the question, one budget over all the passages, no model run
+        (`method` is not used). A list is then a list of passages; Segment(..., keep=True) is kept
+        whole outside the budget; a Segment's own rate or target is an error.
         """
-        check_method(method)
-        if rate is not None and target_tokens is not None:
-            raise LiteError("give either rate or target_tokens, not both")
-        if rate is None and target_tokens is None:
-            rate = DEFAULT_RATE
-        if rate is not None:
-            rate = check_rate(rate)
-        forcing = Forcing(tuple(force), force_digits, drop_consecutive)
-        token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
-        if question is not None:
-            return self.prune_for_question(text, question, rate, target_tokens, forcing, keep_last, separator)
-        if isinstance(text, str):
-            return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
-        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        return self.prune_segments(segments, rate, target_tokens, forcing, separator, method)
+        options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive,
+                               question)
+        return self.run(text, options, separator)
 
-    def prune_for_question(
-        self,
-        text: str | Sequence[str | Segment],
-        question: str,
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        keep_last: int,
-        separator: str,
-    ) -> PruneResult:
-        """Prune one or several passages for a question, one budget over all of them (see passages.py)."""
-        if not isinstance(question, str) or not question.strip():
-            raise LiteError(f"question must be a non-empty string, got {question!r}")
+    def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
+        """`prune` with its options already made (and checked) as a PruneOptions."""
+        if options.question is not None:
+            return self.prune_for_question(text, options, separator)
+        if isinstance(text, str):
+            return self.prune_one(text, options)
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
+        return self.prune_segments(segments, options, separator)
+
+    def prune_segments(self, segments: list[Segment], options: PruneOptions, separator: str) -> PruneResult:
+        """Prune each segment on its own (with its own rate, target and keep_last) and join the results."""
+        budgets: dict[int, int] = {}
+        if options.target_tokens is not None:
+            sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
+            lengths = [self.count_tokens(segments[i].text) for i in sharing]
+            budgets = dict(zip(sharing, split_budget(options.target_tokens, lengths)))
+        results = []
+        for i, segment in enumerate(segments):
+            rate, target = segment.rate, segment.target_tokens
+            if rate is None and target is None:
+                rate, target = (None, budgets[i]) if i in budgets else (options.rate, None)
+            if target == 0:  # an empty segment's share
+                rate, target = 1.0, None
+            own = replace(options, rate=rate, target_tokens=target, keep_last=segment.keep_last)
+            results.append(self.prune_one(segment.text, own, keep_whole=segment.keep))
+        return join_results(results, separator)
+
+    def prune_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> PruneResult:
+        """Prune one string (see `prune`); the scores come from self.scorer.importance(ids, method=...)."""
+        encoded = self.encode(text)
+        n_tokens, units = encoded.n_tokens, encoded.units
+        budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
+        if budget >= n_tokens:  # everything stays: no need to score
+            return encoded.result(np.ones(units.count, dtype=bool))
+        importance = self.scorer.importance(encoded.ids, method=options.method)[encoded.own]  # [n], specials not kept
+        sizes = encoded.sizes  # [n_units]
+        scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
+        forced = forced_units(text, units, n_tokens, options)  # [n_units]
+        return encoded.result(kept_units(encoded, select_units(scores, sizes, budget, forced), options))
+
+    def prune_for_question(self, text: str | Sequence[str | Segment], options: PruneOptions,
+                           separator: str) -> PruneResult:
+        """Prune one or several passages for options.question, one budget over all of them (see passages.py)."""
         single = isinstance(text, str)
-        segments = [Segment(text, keep_last=keep_last)] if single else [
-            s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        for segment in segments:
-            if segment.rate is not None or segment.target_tokens is not None:
-                raise LiteError("with a question, passages share one budget: give rate or target_tokens to prune, "
-                                "not to a Segment")
-        encoded = [self.encode(segment.text) for segment in segments]
-        ranked = [i for i, segment in enumerate(segments) if not segment.keep and encoded[i].n_tokens]
+        items = [text] if single else list(text)
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in items]
+        if any(s.rate is not None or s.target_tokens is not None for s in segments):
+            raise LiteError("with a question, the passages share one budget: give rate or target_tokens to prune, "
+                            "not to a Segment")
+        encoded = [self.encode(s.text) for s in segments]
+        ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
         total = sum(encoded[i].n_tokens for i in ranked)
-        budget = token_budget(total, rate, target_tokens)
-        keeps = {i: np.ones(encoded[i].units.count, dtype=bool) for i in range(len(segments))}  # [n_units] each
-        if ranked and budget < total:
-            scores = unit_order_scores([segments[i].text for i in ranked],
-                                       [encoded[i].units.span_start for i in ranked], question)
-            forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens, forcing,
-                                   segments[i].keep_last) for i in ranked]
+        budget = token_budget(total, options.rate, options.target_tokens)
+        keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
+        if budget < total:
+            texts, starts = [segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked]
+            scores = unit_order_scores(texts, starts, options.question)  # [n_units] per ranked segment
+            forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens,
+                                   replace(options, keep_last=segments[i].keep_last)) for i in ranked]
             sizes = [encoded[i].sizes for i in ranked]
             keep = select_units(np.concatenate(scores), np.concatenate(sizes), budget, np.concatenate(forced))
             bounds = np.cumsum([0] + [len(s) for s in sizes])
-            for i, a, b in zip(ranked, bounds, bounds[1:]):
-                keeps[i] = keep[a:b]
-                if forcing.drop_consecutive and forcing.strings:
-                    texts = [segments[i].text[start:end] for start, end in encoded[i].spans]
-                    keeps[i] = drop_consecutive_repeats(texts, keeps[i], list(forcing.strings))
-        results = [encoded[i].result(segments[i].text, keeps[i]) for i in range(len(segments))]
-        return results[0] if single else join_results(results, separator)
+            for i, start, end in zip(ranked, bounds, bounds[1:]):
+                keeps[i] = kept_units(encoded[i], keep[start:end], options)
+        results = [e.result(k) for e, k in zip(encoded, keeps)]
+        return results[0] if single else join_results(results, separator, skip_empty=True)
 
-    def encode(self, text: str) -> "Encoded":
-        """The text's own tokens grouped into units (see units.py)."""
+    def encode(self, text: str) -> Encoded:
+        """The text's tokens, its own ones (no added specials) grouped into whole-character units."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         try:
@@ -236,65 +228,7 @@ class Pruner:
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
-        return Encoded(np.asarray(encoding.ids, dtype=np.int64), own, units)
-
-    def prune_segments(
-        self,
-        segments: list[Segment],
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        separator: str,
-        method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune each segment on its own and join the results."""
-        budgets: dict[int, int] = {}
-        if target_tokens is not None:
-            sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
-            lengths = [self.count_tokens(segments[i].text) for i in sharing]
-            budgets = dict(zip(sharing, split_budget(target_tokens, lengths)))
-        results = []
-        for i, segment in enumerate(segments):
-            own_rate, own_target = segment.rate, segment.target_tokens
-            if own_rate is None and own_target is None:
-                own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
-            if own_target == 0:  # an empty segment's share
-                own_rate, own_target = 1.0, None
-            results.append(
-                self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method)
-            )
-        return join_results(results, separator)
-
-    def prune_one(
-        self,
-        text: str,
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        keep_last: int = 0,
-        keep_whole: bool = False,
-        method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune one string (see `prune`)."""
-        if keep_last < 0:
-            raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
-        encoded = self.encode(text)
-        n_tokens, units = encoded.n_tokens, encoded.units
-        if n_tokens == 0:
-            return encoded.result(text, np.ones(0, dtype=bool))
-        sizes, spans = encoded.sizes, encoded.spans
-        budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
-        if budget >= n_tokens:  # everything stays: no need to score
-            keep = np.ones(units.count, dtype=bool)  # [n_units]
-        else:
-            importance = self.scorer.importance(encoded.ids, method=method)[encoded.own]  # [n], specials not selectable
-            scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
-            forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
-            keep = select_units(scores, sizes, budget, forced)
-            if forcing.drop_consecutive and forcing.strings:
-                texts = [text[start:end] for start, end in spans]
-                keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
-        return encoded.result(text, keep)
+        return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
@@ -311,13 +245,18 @@ class Pruner:
         force_reserve_digit: bool = False,
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
+        rank_by_question: bool = True,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
 
-        Each context item is pruned on its own at `rate` (or, with target_token > 0, to share
-        target_token minus the instruction's and question's tokens); instruction and question are
-        kept whole. Parts are joined instruction, context..., question with "\\n\\n", empty ones
-        left out. Token counts are of this model's tokenizer and add up over the parts (the
+        With a question (and rank_by_question, the default), the context items are passages pruned
+        for it (`prune(..., question=question)`): one budget of `rate` times their tokens (or
+        target_token minus the instruction's and question's tokens) spent on their sentences most
+        relevant to the question; an item that keeps nothing is left out of the prompt (its entry
+        in compressed_prompt_list is ""), and `method` is not used. Otherwise each context item is
+        pruned on its own at `rate` (or to its share of that target) by `method`. Instruction and
+        question are kept whole. Parts are joined instruction, context..., question with "\\n\\n",
+        empty ones left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
         rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
@@ -341,6 +280,7 @@ class Pruner:
             drop_consecutive=drop_consecutive,
             separator="\n\n",
             method=method,
+            question=question if question and rank_by_question else None,
         )
         ratio = result.origin_tokens / result.compressed_tokens if result.compressed_tokens else 1.0
         context_results = [r for r, p in zip(result.segments, parts) if not p.keep]
@@ -354,30 +294,44 @@ class Pruner:
         }
 
 
-def forced_units(text: str, units, n_tokens: int, forcing: Forcing, keep_last: int) -> np.ndarray:
+def kept_units(encoded: Encoded, keep: np.ndarray, options: PruneOptions) -> np.ndarray:
+    """The selection, less forced strings that repeat the kept unit before them when drop_consecutive asks."""
+    if not (options.drop_consecutive and options.force):
+        return keep
+    texts = [encoded.text[start:end] for start, end in encoded.units.spans()]
+    return drop_consecutive_repeats(texts, keep, list(options.force))
+
+
+def forced_units(text: str, units: Units, n_tokens: int, options: PruneOptions) -> np.ndarray:
     """Mask of the units that must be kept: forced strings, digits, the last N tokens."""
-    ranges = [r for s in forcing.strings for r in occurrences(text, s)]
-    if forcing.digits:
+    ranges = [r for s in options.force for r in occurrences(text, s)]
+    if options.force_digits:
         ranges += digit_ranges(text)
     forced = units_covering(units, ranges)  # [n_units]
-    if keep_last > 0:
-        forced[units.token_unit(n_tokens)[-keep_last:]] = True
+    if options.keep_last > 0:
+        forced[units.token_unit(n_tokens)[-options.keep_last :]] = True
     return forced
 
 
-def join_results(results: list[PruneResult], separator: str) -> PruneResult:
-    """One result for segments pruned one by one: texts joined, token positions one after the other."""
+def join_results(results: list[PruneResult], separator: str, skip_empty: bool = False) -> PruneResult:
+    """One result for segments pruned one by one: texts joined, token positions one after the other.
+
+    skip_empty: results whose text is empty (a passage that gave its whole budget away) are left
+    out of the join, and the separators around them are marked dropped in `pieces`.
+    """
     kept: list[int] = []
     pieces: list[tuple[str, bool]] = []
     offset = 0
+    shown = False  # has a non-empty text been joined yet
     for i, result in enumerate(results):
         if i and separator:
-            pieces.append((separator, True))
+            pieces.append((separator, not skip_empty or (shown and bool(result.text))))
+        shown = shown or bool(result.text)
         pieces.extend(result.pieces)
         kept.extend(position + offset for position in result.kept)
         offset += result.origin_tokens
     return PruneResult(
-        text=separator.join(r.text for r in results),
+        text=separator.join(r.text for r in results if r.text or not skip_empty),
         kept=tuple(kept),
         origin_tokens=offset,
         compressed_tokens=len(kept),
@@ -386,11 +340,11 @@ def join_results(results: list[PruneResult], separator: str) -> PruneResult:
     )
 
 
-def tokenizer_of(scorer: "Scorer") -> Tokenizer:
+def tokenizer_of(scorer: Scorer) -> Tokenizer:
     """The slice's tokenizer, encoding whole texts: no truncation, no padding."""
     try:
         tokenizer = Tokenizer.from_str(scorer.slice.tokenizer_json)
-    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+    except Exception as err:
         raise LiteError(f"{scorer.slice.path} holds a tokenizer.json that cannot be loaded ({err})") from None
     tokenizer.no_truncation()
     tokenizer.no_padding()
@@ -399,6 +353,4 @@ def tokenizer_of(scorer: "Scorer") -> Tokenizer:
 
 def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
     """A pruner for a slice file: its model for scoring and its tokenizer."""
-    from ..scorer import Scorer
-
     return Pruner(Scorer(path, threads=threads))

@@ -29,11 +29,15 @@ SPACED_END = ".!?…"  # end a sentence only before whitespace
 BARE_END = "。！？｡।॥؟۔"  # end a sentence whatever follows
 GREEK_QUESTION = ";\u037e"  # the Greek question mark, after a Greek letter
 CLOSERS = "\"'”’»)]}」』）〉》›"
-ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st jr sr vs etc cf no nr mt gen col lt sgt capt inc ltd co corp fig approx ca
-    jan feb mar apr jun jul aug sep sept oct nov dec bzw usw sog vgl evtl ggf hr fr str mio mrd sra srta
-    ud uds pág núm vol ed eds pp т г гг др им ул проф акад стр см рис млн млрд тыс вв δηλ σελ βλ vb""".split()
+ABBREVIATION_WORDS = (  # casefolded, without their dots
+    "mr mrs ms dr prof st jr sr vs etc cf no mt gen col lt sgt capt inc ltd co corp fig approx ca "  # English
+    "jan feb mar apr jun jul aug sep sept oct nov dec "  # months
+    "nr bzw usw sog vgl evtl ggf hr fr str mio mrd "  # German
+    "sra srta ud uds pág núm vol ed eds pp "  # Spanish
+    "т г гг др им ул проф акад стр см рис млн млрд тыс вв "  # Russian
+    "δηλ σελ βλ vb"  # Greek, Turkish
 )
+ABBREVIATIONS = frozenset(ABBREVIATION_WORDS.split())
 ROMAN = re.compile(r"[IVXLC]{1,6}")
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 CLAUSE_END = re.compile(r"[,;:،؛]\s+|[，；：、]\s*|\s[–—-]\s")  # a comma, semicolon, colon or dash, and spaces
