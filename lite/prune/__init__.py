@@ -7,10 +7,14 @@
 - relevance.py how relevant each sentence and passage is to a question, from words alone (BM25)
 - passages.py the order in which a question-aware prune takes units: whole sentences by relevance
 - pruner.py   Pruner: text -> tokens -> importance -> units -> selection -> the kept spans
+- messages.py chat messages: each prunable text on its own, everything else untouched
+- target.py   the target model's tokenizer (budgets in its tokens); budget.py the search that meets them
+- llmlingua.py  LLMLingua's structured tags and option names, for compress_prompt
 - batch.py    JSONL files pruned on worker processes
 """
 
+from .messages import MessageCount, MessagesResult
 from .options import DEFAULT_RATE, PruneOptions
 from .pruner import Pruner, PruneResult, Segment, load
 
-__all__ = ["DEFAULT_RATE", "PruneOptions", "PruneResult", "Pruner", "Segment", "load"]
+__all__ = ["DEFAULT_RATE", "MessageCount", "MessagesResult", "PruneOptions", "PruneResult", "Pruner", "Segment", "load"]

@@ -53,6 +53,9 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
         record[key] = result.text
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
+        if result.target_origin_tokens is not None:
+            record["target_origin_tokens"] = result.target_origin_tokens
+            record["target_compressed_tokens"] = result.target_compressed_tokens
         return json.dumps(record, ensure_ascii=False), None
     except Exception as err:
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"

@@ -9,6 +9,7 @@ before any work is done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,7 @@ class PruneOptions:
     force_digits: bool = False  # keep every digit
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
+    target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
     question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
 
     def __post_init__(self) -> None:
@@ -65,3 +67,7 @@ class PruneOptions:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
         if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
             raise LiteError(f"question must be a non-empty string, got {self.question!r}")
+        if self.target_tokenizer is not None:
+            from .target import target_tokenizer
+
+            target_tokenizer(self.target_tokenizer)  # one that cannot load fails here (names are cached)
