@@ -265,3 +265,21 @@ def test_dropped_passages_leave_no_empty_joins(pruner):
     assert "".join(piece for piece, _ in result.pieces) == "\n\n".join([river, MUSEUM, river])
     assert "".join(piece for piece, kept in result.pieces if kept) == result.text
 
+
+
+def test_chat_messages_ranked_by_the_last_user_message(pruner):
+    river = "The river floods in spring. Farmers along the river plant rice after the water goes down."
+    question = "Who designed the sculpture gardens?"
+    messages = [{"role": "system", "content": "Answer from the documents."},
+                {"role": "user", "content": [{"type": "text", "text": river}, {"type": "text", "text": MUSEUM}]},
+                {"role": "assistant", "content": "Ask me."},
+                {"role": "user", "content": question}]
+    result = pruner.prune_messages(messages, rate=0.3, rank_by_question=True)
+    parts = result.messages[1]["content"]
+    expected = pruner.prune([river, MUSEUM, "Ask me."], rate=0.3, question=question)
+    assert [parts[0]["text"], parts[1]["text"], result.messages[2]["content"]] == [s.text for s in expected.segments]
+    assert "Bruno Lindqvist" in parts[1]["text"]
+    assert result.messages[3]["content"] == question and result.messages[0] == messages[0]
+    assert result.compressed_tokens - result.origin_tokens == expected.compressed_tokens - expected.origin_tokens
+    with pytest.raises(LiteError, match="needs a last user message"):
+        pruner.prune_messages([{"role": "assistant", "content": river}], rate=0.5, rank_by_question=True)

@@ -276,6 +276,7 @@ class Pruner:
         force_digits: bool = False,
         drop_consecutive: bool = False,
         target_tokenizer: Any = None,
+        rank_by_question: bool = False,
     ) -> MessagesResult:
         """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
 
@@ -286,10 +287,12 @@ class Pruner:
         not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
         its tokens, and the counts are also given in it (.target_origin_tokens, ...).
+        rank_by_question: the last user message is the question; the prunable texts are pruned as
+        passages for it, one budget over all of them (see passages.py; `method` is then not used).
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
                                target_tokenizer)
-        return prune_chat(self, messages, options, roles, keep_last_user)
+        return prune_chat(self, messages, options, roles, keep_last_user, rank_by_question)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
