@@ -309,8 +309,8 @@ class Pruner:
         force_reserve_digit: bool = False,
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
-        rank_by_question: bool = True,
         target_tokenizer: Any = None,
+        rank_by_question: bool = True,
         **llmlingua_options: Any,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
