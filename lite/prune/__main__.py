@@ -88,6 +88,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--question", metavar="Q",
+                        help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
                         help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
     parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
@@ -99,6 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch = parser.add_argument_group("batch (JSONL)")
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
+    batch.add_argument("--question-field", metavar="FIELD",
+                       help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
     batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -112,6 +116,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+    if args.question_field is not None and (args.jsonl is None or args.question is not None):
+        raise LiteError("--question-field goes with --jsonl, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.revision is not None and args.model is None:
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
                            args.keep_last, False, target_tokenizer=args.target_tokenizer,
-                           granularity=args.granularity)  # bad options fail here, before any work
+                           granularity=args.granularity, question=args.question)  # bad options fail here
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
@@ -150,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
     data = read_input(args.jsonl)
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress)
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:

@@ -50,6 +50,7 @@ class PruneOptions:
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
     target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
     granularity: str = DEFAULT_GRANULARITY  # "word": whole words (characters in zh/ja/th); "char": characters
+    question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
 
     def __post_init__(self) -> None:
         rate, target = self.rate, self.target_tokens
@@ -68,6 +69,8 @@ class PruneOptions:
             raise LiteError(f"granularity {self.granularity!r} is not one of {', '.join(GRANULARITIES)}")
         if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, (int, np.integer)) or self.keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
+        if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
+            raise LiteError(f"question must be a non-empty string, got {self.question!r}")
         if self.target_tokenizer is not None:
             from .target import target_tokenizer
 
