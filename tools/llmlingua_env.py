@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.fixtures import building, cache_dir, smollm2_folder  # noqa: E402
+from tools.fixtures import building, cache_dir, smollm2_folder
 
 REQUIREMENTS = [
     "llmlingua==0.2.2",
@@ -178,7 +178,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def __enter__(self) -> "Worker":
+    def __enter__(self) -> Worker:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -65,6 +65,9 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1, help="torch threads for the target (default 1)")
     p.add_argument("--results", type=Path, help="results JSONL (default bench/results/quality-<profile>-<split>...)")
     p.add_argument("--report-only", action="store_true", help="rewrite the report from the results files")
+    p.add_argument("--workers", type=int, default=1, help="processes (one torch thread each); 2 on 2 cores")
+    p.add_argument("--shard", help=argparse.SUPPRESS)  # k/N: run shard k of N (set by --workers)
+    p.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -129,6 +132,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     load_arm_modules(args.arm_module)
     results = results_path(args)
+    if args.workers > 1 and not args.report_only:
+        return run_workers(args, argv if argv is not None else sys.argv[1:])
     if not args.report_only:
         from tools import fixtures
 
@@ -146,16 +151,52 @@ def main(argv=None) -> int:
         bench = Bench(pruner, target, settings, results, cache, log=lambda m: print(m, file=sys.stderr, flush=True),
                       services=services)
         started = time.monotonic()
+        shard = tuple(int(x) for x in args.shard.split("/")) if args.shard else (0, 1)
         try:
-            bench.run()
+            bench.run(shard)
         finally:
             for service in services.values():
                 service.close()
-        print(f"evaluation took {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+        print(f"evaluation took {(time.monotonic() - started) / 60:.1f} min, {time.process_time() / 60:.1f} min CPU",
+              file=sys.stderr)
+    if args.no_report:
+        return 0
     from .report import write_report
 
     write_report(RESULTS)
     return 0
+
+
+def run_workers(args, argv: list[str]) -> int:
+    """Run --workers processes, each a shard of the tasks (costliest first, to the least loaded), then report."""
+    import subprocess
+
+    argv = without_option(argv, "--workers")
+    started = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.quality", *argv, "--shard", f"{k}/{args.workers}",
+                               "--no-report"]) for k in range(args.workers)]
+    codes = [p.wait() for p in procs]
+    print(f"{args.workers} workers took {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+    if any(codes):
+        print(f"error: a worker failed (exit codes {codes}); rerun to resume", file=sys.stderr)
+        return 1
+    from .report import write_report
+
+    write_report(RESULTS)
+    return 0
+
+
+def without_option(argv: list[str], name: str) -> list[str]:
+    """argv without `name VALUE` / `name=VALUE`."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == name:
+            skip = True
+        elif not a.startswith(name + "="):
+            out.append(a)
+    return out
 
 
 def warm_up(pruner: lite.Pruner, arms) -> None:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,7 @@ class Arm:
     kind: str = "baseline"  # lite | baseline | ceiling | peer | reference
     question_aware: bool = False  # its output depends on ctx.question
     expensive: bool = False  # runs only on the bench's model subset (not on every retention item)
+    regimes: tuple[str, ...] = ("mgsm", "rag")  # where it runs
     description: str = ""
 
 
@@ -223,7 +225,7 @@ def register_builtins() -> None:
     register("random_words", random_words_arm, seeds=RANDOM_SEEDS[:1], description="random whole words")
     register("truncation", truncation_arm, description="the first tokens")
     register("rarity", rarity_arm, description="in-text rarity log(n/count), no model")
-    register("sentences", sentences_arm, question_aware=True,
+    register("sentences", sentences_arm, question_aware=True, regimes=("rag",),
              description="sentences by word overlap with the question, no model")
 
 

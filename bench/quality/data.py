@@ -18,7 +18,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from tools import mgsm
@@ -30,8 +30,8 @@ RESOURCE_BINS = {
     "medium": ("th", "ar", "el", "ro", "tr", "vi"),
     "low": ("bn", "sw", "te", "hi"),
 }
-MGSM_SPLITS = {"dev": range(0, 125), "test": range(125, 250)}
-XQUAD_SPLITS = {"dev": range(0, 60), "test": range(60, 120)}
+MGSM_SPLITS = {"dev": range(125), "test": range(125, 250)}
+XQUAD_SPLITS = {"dev": range(60), "test": range(60, 120)}
 SEPARATOR = "\n\n"  # between exemplars, between the last exemplar and the question, between passage and question
 LABEL_END = re.compile(r"[:：]")
 
@@ -86,7 +86,7 @@ def xquad_dir() -> Path:
     raise FileNotFoundError(f"XQuAD data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
 
 
-@lru_cache(maxsize=None)
+@cache
 def paragraphs(lang: str) -> tuple[dict, ...]:
     lines = (xquad_dir() / f"xquad_{lang}.jsonl").read_text(encoding="utf-8").splitlines()
     return tuple(json.loads(line) for line in lines if line.strip())

@@ -36,8 +36,7 @@ def llmlingua_arm(ctx: Context) -> str:
     text = answer["text"]
     if ctx.question:
         text = text.strip()
-        if text.endswith(ctx.question.strip()):
-            text = text[: -len(ctx.question.strip())]
+        text = text.removesuffix(ctx.question.strip())
         text = text.rstrip("\n")
     return text
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -197,19 +197,19 @@ class Bench:
         arm = self.peer_arm()
         want = max(1, round(rate * segment.n))
         tolerance = max(1, int(self.s.peer_tolerance * segment.n))
-        asked, best, cpu, calls = rate, None, 0.0, []
+        asked, best, calls = rate, None, []
         for _ in range(self.s.peer_calls):
             ctx = self.context(task, segment.text, question, want, asked, None)
             text = arm.fn(ctx)
-            cpu += ctx.extra_cpu
             kept = self.pruner.count_tokens(text)
-            calls.append({"asked": asked, "kept": kept})
+            calls.append({"asked": asked, "kept": kept, "cpu_s": ctx.extra_cpu})
             if best is None or abs(kept - want) < abs(best["kept"] - want):
-                best = {"text": text, "kept": max(kept, 1), "asked": asked}
+                best = {"text": text, "kept": max(kept, 1), "asked": asked, "cpu_s": ctx.extra_cpu}
             if abs(kept - want) <= tolerance:
                 break
             asked = float(np.clip(asked * want / max(kept, 1), 0.02, 1.0))
-        out = {**best, "cpu_s": cpu, "calls": calls, "n": segment.n}
+        # the arm's CPU time is that of the call whose output is used: a user makes one call
+        out = {**best, "calls": calls, "n": segment.n, "want": want}
         self.cache.put(key, out)
         return out
 
@@ -229,21 +229,44 @@ class Bench:
         return hit
 
     # ---- the loop --------------------------------------------------------------------------------------
-    def run(self) -> None:
+    def tasks(self) -> list[tuple[str, str, list[float]]]:
         s = self.s
-        tasks: list[tuple[str, list[float], Callable[[str], Task]]] = [
-            *(("mgsm", lang, list(s.rates), self.mgsm_task) for lang in s.mgsm_languages),
-            *(("rag", lang, list(s.rag_rates), self.rag_task) for lang in s.rag_languages),
-        ]
-        for regime, lang, rates, make in tasks:
-            jobs = [Job(regime, lang, r, a.name, seed) for r in rates for a in self.arms for seed in a.seeds]
+        return [*(("mgsm", lang, list(s.rates)) for lang in s.mgsm_languages),
+                *(("rag", lang, list(s.rag_rates)) for lang in s.rag_languages)]
+
+    def cost(self, regime: str, lang: str) -> float:
+        """A rough cost of a task: target tokens run per arm (prefixes and question suffixes)."""
+        task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
+        kl_items = [it for it in task.items if it.kl]
+        segs = sum(seg.n for seg in task.segments) if regime == "mgsm" else 0
+        per_item = [self.pruner.count_tokens(it.suffix) + (0 if regime == "mgsm" else
+                    sum(task.segments[i].n for i in it.segments)) for it in kl_items]
+        return (segs + sum(per_item) + 30 * len(kl_items)) * (len(self.s.rates) if regime == "mgsm" else len(self.s.rag_rates))
+
+    def shard(self, tasks: list, index: int, count: int) -> list:
+        """Tasks of shard `index` of `count`: the costliest first, each to the least loaded shard."""
+        if count <= 1:
+            return tasks
+        costs = sorted(((self.cost(g, x), (g, x, r)) for g, x, r in tasks), key=lambda c: -c[0])
+        loads, picked = [0.0] * count, [[] for _ in range(count)]
+        for c, task in costs:
+            k = loads.index(min(loads))
+            loads[k] += c
+            picked[k].append(task)
+        return [t for t in tasks if t in picked[index]]
+
+    def run(self, shard: tuple[int, int] = (0, 1)) -> None:
+        for regime, lang, rates in self.shard(self.tasks(), *shard):
+            jobs = [Job(regime, lang, r, a.name, seed) for r in rates for a in self.arms for seed in a.seeds
+                    if regime in a.regimes]
             todo = [j for j in jobs if j.key not in self.done]
             if not todo:
                 continue
-            t0 = time.monotonic()
-            task = make(lang)
+            t0, c0 = time.monotonic(), time.process_time()
+            task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
             self.run_task(task, rates, todo)
-            self.log(f"{regime}/{lang}: {len(todo)} jobs in {time.monotonic() - t0:.0f} s")
+            self.log(f"{regime}/{lang}: {len(todo)} jobs in {time.monotonic() - t0:.0f} s "
+                     f"({time.process_time() - c0:.0f} s CPU)")
 
     def run_task(self, task: Task, rates: list[float], todo: list[Job]) -> None:
         refs: dict[str, tuple[dict, object]] = {}  # item -> (reference answer, its log-probs [kl_tokens, vocab])
@@ -263,7 +286,9 @@ class Bench:
             if jobs:
                 budgets = self.budgets(task, rate)
                 for job in jobs:
-                    self.write(job, *self.run_job(task, job, budgets, refs))
+                    t0, c0 = time.monotonic(), time.process_time()
+                    found = self.run_job(task, job, budgets, refs)
+                    self.write(job, *found, wall=time.monotonic() - t0, cpu_all=time.process_time() - c0)
 
     def runs_on(self, task: Task, arm: Arm, item: Item) -> bool:
         if arm.kind == "peer":
@@ -328,9 +353,13 @@ class Bench:
         tokens = sum(task.segments[seg].n for seg, _ in pruned)
         return records, cpu, tokens
 
-    def write(self, job: Job, records: list[dict], cpu: float, tokens: int) -> None:
+    def write(self, job: Job, records: list[dict], cpu: float, tokens: int, wall: float = 0.0,
+              cpu_all: float = 0.0) -> None:
+        """Append a job's records and its "done" line: the arm's CPU seconds over its distinct input
+        tokens, and the job's wall and CPU seconds (pruning plus the target's runs)."""
         lines = [json.dumps(r, ensure_ascii=False) for r in records]
-        lines.append(json.dumps({"done": job.key, "cpu_s": cpu, "input_tokens": tokens, "records": len(records)}))
+        lines.append(json.dumps({"done": job.key, "cpu_s": cpu, "input_tokens": tokens, "records": len(records),
+                                 "job_wall_s": round(wall, 2), "job_cpu_s": round(cpu_all, 2)}))
         with self.results.open("a", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")  # one write: a killed run leaves no job half-marked done
         self.done.add(job.key)
