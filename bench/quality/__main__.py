@@ -29,6 +29,7 @@ PROFILES = {
     # 2 cores, < 60 min: see docs/quality.md for the measured time
     "quick": dict(
         mgsm_languages=QUICK_MGSM, mgsm_questions=12, max_shots=2, prompt_cap=900, agreement_questions=2,
+        agreement_rates=(0.7,),
         rag_languages=QUICK_RAG, rag_paragraphs=12, rag_kl_items=6, rag_rates=(0.7, 0.5), peer_items=3,
     ),
     # a bigger machine: every language, the whole split, 8 shots
@@ -38,8 +39,12 @@ PROFILES = {
         rag_kl_items=60, peer_items=None,
     ),
 }
-CROSS_FAMILY = dict(mgsm_languages=("en", "zh", "th"), rag_languages=("en", "zh"), mgsm_questions=12,
-                    agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=0)
+# the cross-family target (Gemma-3-270M) on a subset; the peer's outputs are the ones cached for SmolLM2
+CROSS_FAMILY = {
+    "quick": dict(mgsm_languages=("en", "zh", "th"), rag_languages=("en", "zh", "hi"), mgsm_questions=12,
+                  agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=3),
+    "full": dict(agreement_questions=0),
+}
 
 
 def default_arms() -> tuple[str, ...]:
@@ -59,8 +64,9 @@ def parse_args(argv):
     p.add_argument("--languages", nargs="+", help="restrict both regimes to these languages")
     p.add_argument("--mgsm-questions", type=int)
     p.add_argument("--rag-paragraphs", type=int)
-    p.add_argument("--target", choices=("smollm2", "gemma3"), default="smollm2",
-                   help="the target model: SmolLM2-135M-Instruct (in-family) or Gemma-3-270M (cross-family)")
+    p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"],
+                   help="target models, run one after the other: SmolLM2-135M-Instruct (in-family) and "
+                        "Gemma-3-270M (cross-family, on a subset in --quick)")
     p.add_argument("--no-peer", action="store_true", help="leave LLMLingua out")
     p.add_argument("--threads", type=int, default=1, help="torch threads for the target (default 1)")
     p.add_argument("--results", type=Path, help="results JSONL (default bench/results/quality-<profile>-<split>...)")
@@ -71,11 +77,11 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
-def settings_from(args) -> Settings:
+def settings_from(args, target: str = "smollm2") -> Settings:
     profile = "full" if args.full else "quick"
     values = dict(PROFILES[profile])
-    if args.target == "gemma3":
-        values.update(CROSS_FAMILY)
+    if target == "gemma3":
+        values.update(CROSS_FAMILY[profile])
     arms = tuple(args.arms) if args.arms else default_arms()
     if args.no_peer:
         arms = tuple(a for a in arms if a != "llmlingua")
@@ -117,10 +123,11 @@ def pruner_slice(folder: Path) -> Path:
     return out
 
 
-def results_path(args) -> Path:
+def results_path(args, target: str) -> Path:
     profile = "full" if args.full else "quick"
-    suffix = "" if args.target == "smollm2" else f"-{args.target}"
-    return args.results or RESULTS / f"quality-{profile}-{args.split}{suffix}.jsonl"
+    if args.results:
+        return args.results.with_name(f"{args.results.stem}-{target}.jsonl") if target != "smollm2" else args.results
+    return RESULTS / f"quality-{profile}-{args.split}-{target}.jsonl"
 
 
 def load_arm_modules(names: list[str]) -> None:
@@ -131,40 +138,44 @@ def load_arm_modules(names: list[str]) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     load_arm_modules(args.arm_module)
-    results = results_path(args)
     if args.workers > 1 and not args.report_only:
         return run_workers(args, argv if argv is not None else sys.argv[1:])
     if not args.report_only:
-        from tools import fixtures
-
-        from .cache import DiskCache
-        from .target import Target
-
-        settings = settings_from(args)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        results.parent.mkdir(parents=True, exist_ok=True)
-        pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
-        warm_up(pruner, settings.arms)
-        target = Target(target_folder(args.target), threads=args.threads)
-        cache = DiskCache(fixtures.cache_dir() / "quality-cache.jsonl")
-        services: dict = {}
-        bench = Bench(pruner, target, settings, results, cache, log=lambda m: print(m, file=sys.stderr, flush=True),
-                      services=services)
-        started = time.monotonic()
-        shard = tuple(int(x) for x in args.shard.split("/")) if args.shard else (0, 1)
-        try:
-            bench.run(shard)
-        finally:
-            for service in services.values():
-                service.close()
-        print(f"evaluation took {(time.monotonic() - started) / 60:.1f} min, {time.process_time() / 60:.1f} min CPU",
-              file=sys.stderr)
+        for target in args.targets:
+            run_target(args, target)
     if args.no_report:
         return 0
     from .report import write_report
 
     write_report(RESULTS)
     return 0
+
+
+def run_target(args, name: str) -> None:
+    from tools import fixtures
+
+    from .cache import DiskCache
+    from .target import Target
+
+    settings = settings_from(args, name)
+    results = results_path(args, name)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
+    warm_up(pruner)
+    target = Target(target_folder(name), threads=args.threads)
+    cache = DiskCache(fixtures.cache_dir() / "quality-cache.jsonl")
+    services: dict = {}
+    log = lambda m: print(f"[{name}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    bench = Bench(pruner, target, settings, results, cache, log=log, services=services)
+    started, cpu = time.monotonic(), time.process_time()
+    shard = tuple(int(x) for x in args.shard.split("/")) if args.shard else (0, 1)
+    try:
+        bench.run(shard)
+    finally:
+        for service in services.values():
+            service.close()
+    log(f"evaluation took {(time.monotonic() - started) / 60:.1f} min, {(time.process_time() - cpu) / 60:.1f} min CPU "
+        f"(this process; the LLMLingua worker's CPU is in the records)")
 
 
 def run_workers(args, argv: list[str]) -> int:
@@ -199,7 +210,7 @@ def without_option(argv: list[str], name: str) -> list[str]:
     return out
 
 
-def warm_up(pruner: lite.Pruner, arms) -> None:
+def warm_up(pruner: lite.Pruner) -> None:
     """Compile lite's kernels before anything is timed."""
     for method in lite.METHODS:
         pruner.prune("A short text to compile the kernels on.", rate=0.5, method=method)

@@ -46,6 +46,7 @@ class Settings:
     max_shots: int = 2
     prompt_cap: int | None = 900  # fewer shots where exemplars + mean question exceed this (pruner tokens)
     agreement_questions: int = 3  # questions per language answered in full (final-number agreement)
+    agreement_rates: tuple[float, ...] | None = None  # rates with agreement (None: every rate)
     max_new: int = 64  # answer length cap for agreement
     # regime (b)
     rag_languages: tuple[str, ...] = ()
@@ -344,7 +345,8 @@ class Bench:
                 teacher = ref["ids"][: self.s.kl_tokens] or [min(self.target.eos)]
                 suffix = self.target.encode(item.suffix)
                 record["kl"], record["flip"] = kl_and_flips(reference, self.target.log_probs(prefixes[text], suffix, teacher))
-                if item.agreement:
+                if item.agreement and arm.kind != "reference" and (
+                        self.s.agreement_rates is None or job.rate in self.s.agreement_rates):
                     answer = self.target.decode(self.target.greedy(prefixes[text], suffix, self.s.max_new, stop="\n\n"))
                     record["number_agrees"] = final_number(answer) == final_number(ref["text"])
                     record["answer"] = answer
