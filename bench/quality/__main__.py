@@ -47,10 +47,13 @@ CROSS_FAMILY = {
 }
 
 
-def default_arms() -> tuple[str, ...]:
-    lite_others = tuple(f"lite:{m}" for m in lite.METHODS if m != "attention")
+def default_arms(profile: str) -> tuple[str, ...]:
+    """--quick: the product's default, the paper's score, the baselines, the ceiling and the peer (the other
+    lite.METHODS cost a quarter more: name them with --arms); --full: every registered arm."""
     extras = tuple(a for a in ("sentences", "selfinfo", "llmlingua") if a in ARMS)
-    return CORE_ARMS + lite_others + extras
+    if profile == "quick":
+        return CORE_ARMS + extras
+    return CORE_ARMS + tuple(a for a in ARMS if a not in CORE_ARMS and a not in extras) + extras
 
 
 def parse_args(argv):
@@ -58,7 +61,8 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="the < 60 min profile on 2 cores (default)")
     p.add_argument("--full", action="store_true", help="every language, the whole split: for a bigger machine")
     p.add_argument("--split", choices=("dev", "test"), default="dev")
-    p.add_argument("--arms", nargs="+", help="arms to run (default: all registered); 'none' is always run")
+    p.add_argument("--arms", nargs="+", help="arms to run (default: see default_arms; 'none' is always run); "
+                                             "e.g. lite attention random truncation rarity lite:rarity_mix")
     p.add_argument("--arm-module", action="append", default=[], help="import a module that registers more arms")
     p.add_argument("--regimes", nargs="+", choices=("mgsm", "rag"), default=["mgsm", "rag"])
     p.add_argument("--languages", nargs="+", help="restrict both regimes to these languages")
@@ -82,7 +86,7 @@ def settings_from(args, target: str = "smollm2") -> Settings:
     values = dict(PROFILES[profile])
     if target == "gemma3":
         values.update(CROSS_FAMILY[profile])
-    arms = tuple(args.arms) if args.arms else default_arms()
+    arms = tuple(args.arms) if args.arms else default_arms(profile)
     if args.no_peer:
         arms = tuple(a for a in arms if a != "llmlingua")
     arms = ("none",) + tuple(a for a in arms if a != "none")
@@ -136,6 +140,9 @@ def load_arm_modules(names: list[str]) -> None:
 
 
 def main(argv=None) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still closes its LLMLingua worker
     args = parse_args(argv)
     load_arm_modules(args.arm_module)
     if args.workers > 1 and not args.report_only:

@@ -245,16 +245,17 @@ class Bench:
         return (segs + sum(per_item) + 30 * len(kl_items)) * (len(self.s.rates) if regime == "mgsm" else len(self.s.rag_rates))
 
     def shard(self, tasks: list, index: int, count: int) -> list:
-        """Tasks of shard `index` of `count`: the costliest first, each to the least loaded shard."""
-        if count <= 1:
-            return tasks
+        """Tasks of shard `index` of `count`, cheapest first (a stopped run has whole languages).
+
+        Tasks are dealt costliest first, each to the least loaded shard, so the shards finish together.
+        """
         costs = sorted(((self.cost(g, x), (g, x, r)) for g, x, r in tasks), key=lambda c: -c[0])
         loads, picked = [0.0] * count, [[] for _ in range(count)]
         for c, task in costs:
             k = loads.index(min(loads))
             loads[k] += c
-            picked[k].append(task)
-        return [t for t in tasks if t in picked[index]]
+            picked[k].append((c, task))
+        return [task for _, task in sorted(picked[index], key=lambda c: c[0])]
 
     def run(self, shard: tuple[int, int] = (0, 1)) -> None:
         for regime, lang, rates in self.shard(self.tasks(), *shard):
