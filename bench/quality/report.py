@@ -21,7 +21,7 @@ import numpy as np
 
 from . import data
 from .run import read_jsonl, records
-from .stats import cluster_bootstrap, log_ratio, sign_test
+from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
 
 RANDOM = "random"
 ORDER = ("lite", "attention", "llmlingua", "selfinfo", "sentences", "truncation", "rarity", "random_words", RANDOM)
@@ -78,7 +78,8 @@ class Results:
         keys = sorted(set(a) & set(b))
         return log_ratio([a[k] for k in keys], [b[k] for k in keys]), [k[0] for k in keys]
 
-    def paired_diff(self, regime: str, rate: float, arm: str, reference: str, field: str) -> tuple[np.ndarray, list[str]]:
+    def paired_diff(self, regime: str, rate: float, arm: str, reference: str,
+                    field: str) -> tuple[np.ndarray, list[str]]:
         a = self.mean_over_seeds(regime, rate, arm, field)
         b = self.mean_over_seeds(regime, rate, reference, field)
         keys = sorted(set(a) & set(b))
@@ -271,12 +272,16 @@ def plot(results: list[Results], image: Path) -> None:
                 keys = sorted(vals)
                 v = np.array([vals[k] for k in keys])
                 langs = [k[0] for k in keys]
-                if metric == "kl":
-                    ci = cluster_bootstrap(np.log(np.maximum(v, 1e-6)), langs)
-                    ys.append(np.exp(ci.mean)); lo.append(np.exp(ci.low)); hi.append(np.exp(ci.high))
+                if metric == "kl":  # the geometric mean and its CI: the mean of log KL, exponentiated
+                    ci = cluster_bootstrap(np.log(np.maximum(v, KL_FLOOR)), langs)
+                    ys.append(np.exp(ci.mean))
+                    lo.append(np.exp(ci.low))
+                    hi.append(np.exp(ci.high))
                 else:
                     ci = cluster_bootstrap(v, langs)
-                    ys.append(ci.mean); lo.append(ci.low); hi.append(ci.high)
+                    ys.append(ci.mean)
+                    lo.append(ci.low)
+                    hi.append(ci.high)
                 xs.append(res.kept_share(regime, rate, arm, "target"))
             if xs:
                 ys_a = np.array(ys)

@@ -118,8 +118,8 @@ class Bench:
         s = self.s
         questions = list(data.mgsm_questions(s.split))[: s.mgsm_questions]
         shots = self.pick_shots(lang, questions)
-        segments = [Segment(f"shot{i}", data.exemplars(lang)[i], None, self.pruner.count_tokens(data.exemplars(lang)[i]))
-                    for i in shots]
+        texts = {i: data.exemplars(lang)[i] for i in shots}
+        segments = [Segment(f"shot{i}", texts[i], None, self.pruner.count_tokens(texts[i])) for i in shots]
         items = [Item(f"q{q}", list(range(len(segments))), data.question_part(lang, q),
                       agreement=k < s.agreement_questions) for k, q in enumerate(questions)]
         return Task("mgsm", lang, segments, items, {"shots": shots})
@@ -129,7 +129,8 @@ class Bench:
         order = list(s.shot_order)[: s.max_shots]
         if s.prompt_cap is not None:
             mean_q = np.mean([self.pruner.count_tokens(data.question_part(lang, q)) for q in questions])
-            while len(order) > 1 and sum(self.pruner.count_tokens(data.exemplars(lang)[i]) for i in order) + mean_q > s.prompt_cap:
+            lengths = {i: self.pruner.count_tokens(data.exemplars(lang)[i]) for i in order}
+            while len(order) > 1 and sum(lengths[i] for i in order) + mean_q > s.prompt_cap:
                 order.pop()
         return sorted(order)
 
@@ -242,7 +243,8 @@ class Bench:
         segs = sum(seg.n for seg in task.segments) if regime == "mgsm" else 0
         per_item = [self.pruner.count_tokens(it.suffix) + (0 if regime == "mgsm" else
                     sum(task.segments[i].n for i in it.segments)) for it in kl_items]
-        return (segs + sum(per_item) + 30 * len(kl_items)) * (len(self.s.rates) if regime == "mgsm" else len(self.s.rag_rates))
+        rates = self.s.rates if regime == "mgsm" else self.s.rag_rates
+        return (segs + sum(per_item) + 30 * len(kl_items)) * len(rates)
 
     def shard(self, tasks: list, index: int, count: int) -> list:
         """Tasks of shard `index` of `count`, cheapest first (a stopped run has whole languages).
@@ -345,7 +347,8 @@ class Bench:
                 ref, reference = refs[item.key]
                 teacher = ref["ids"][: self.s.kl_tokens] or [min(self.target.eos)]
                 suffix = self.target.encode(item.suffix)
-                record["kl"], record["flip"] = kl_and_flips(reference, self.target.log_probs(prefixes[text], suffix, teacher))
+                pruned_lp = self.target.log_probs(prefixes[text], suffix, teacher)  # [len(teacher), vocab]
+                record["kl"], record["flip"] = kl_and_flips(reference, pruned_lp)
                 if item.agreement and arm.kind != "reference" and (
                         self.s.agreement_rates is None or job.rate in self.s.agreement_rates):
                     answer = self.target.decode(self.target.greedy(prefixes[text], suffix, self.s.max_new, stop="\n\n"))

@@ -13,28 +13,18 @@ scored with the text, as the model sees them, but are never counted, selected or
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD, check_method
-from .select import (
-    check_rate,
-    drop_consecutive_repeats,
-    select_units,
-    split_budget,
-    token_budget,
-    unit_importance,
-)
-from .units import digit_ranges, group_units, occurrences, units_covering
-
-if TYPE_CHECKING:
-    from ..scorer import Scorer
-
-DEFAULT_RATE = 0.9
+from ..score.methods import DEFAULT_METHOD
+from ..score.scorer import Scorer
+from .options import PruneOptions
+from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
+from .units import Units, digit_ranges, group_units, occurrences, units_covering
 
 
 @dataclass(frozen=True)
@@ -63,7 +53,7 @@ class PruneResult:
     origin_tokens: int
     compressed_tokens: int
     pieces: tuple[tuple[str, bool], ...]
-    segments: tuple["PruneResult", ...] = field(default=())
+    segments: tuple[PruneResult, ...] = field(default=())
 
     @property
     def rate(self) -> float:
@@ -80,20 +70,11 @@ class PruneResult:
         }
 
 
-@dataclass(frozen=True)
-class Forcing:
-    """What every pruned segment must keep, besides its own keep_last."""
-
-    strings: tuple[str, ...] = ()
-    digits: bool = False
-    drop_consecutive: bool = False
-
-
 class Pruner:
     """A scorer (the model slice) and the tokenizer stored in the same slice."""
 
-    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None):
-        self.scorer = scorer
+    def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None):
+        self.scorer = scorer  # anything with importance(ids, method=...) -> float32 [n] (and .slice if no tokenizer)
         self.tokenizer = tokenizer or tokenizer_of(scorer)
 
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
@@ -101,7 +82,7 @@ class Pruner:
 
         method: one of lite.METHODS; the default "attention" is the paper's score.
         """
-        return self.scorer.importance(ids, method=check_method(method))
+        return self.scorer.importance(ids, method=method)
 
     def prune(
         self,
@@ -126,62 +107,38 @@ class Pruner:
         a forced string that repeats the kept unit just before it. method: the score that ranks
         the tokens, one of lite.METHODS (default "attention", the paper's score).
         """
-        check_method(method)
-        if rate is not None and target_tokens is not None:
-            raise LiteError("give either rate or target_tokens, not both")
-        if rate is None and target_tokens is None:
-            rate = DEFAULT_RATE
-        if rate is not None:
-            rate = check_rate(rate)
-        forcing = Forcing(tuple(force), force_digits, drop_consecutive)
-        token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
-        if isinstance(text, str):
-            return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
-        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        return self.prune_segments(segments, rate, target_tokens, forcing, separator, method)
+        options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive)
+        return self.run(text, options, separator)
 
-    def prune_segments(
-        self,
-        segments: list[Segment],
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        separator: str,
-        method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune each segment on its own and join the results."""
+    def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
+        """`prune` with its options already made (and checked) as a PruneOptions."""
+        if isinstance(text, str):
+            return self.prune_one(text, options)
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
+        return self.prune_segments(segments, options, separator)
+
+    def prune_segments(self, segments: list[Segment], options: PruneOptions, separator: str) -> PruneResult:
+        """Prune each segment on its own (with its own rate, target and keep_last) and join the results."""
         budgets: dict[int, int] = {}
-        if target_tokens is not None:
+        if options.target_tokens is not None:
             sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
             lengths = [self.count_tokens(segments[i].text) for i in sharing]
-            budgets = dict(zip(sharing, split_budget(target_tokens, lengths)))
+            budgets = dict(zip(sharing, split_budget(options.target_tokens, lengths)))
         results = []
         for i, segment in enumerate(segments):
-            own_rate, own_target = segment.rate, segment.target_tokens
-            if own_rate is None and own_target is None:
-                own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
-            if own_target == 0:  # an empty segment's share
-                own_rate, own_target = 1.0, None
-            results.append(
-                self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method)
-            )
+            rate, target = segment.rate, segment.target_tokens
+            if rate is None and target is None:
+                rate, target = (None, budgets[i]) if i in budgets else (options.rate, None)
+            if target == 0:  # an empty segment's share
+                rate, target = 1.0, None
+            own = replace(options, rate=rate, target_tokens=target, keep_last=segment.keep_last)
+            results.append(self.prune_one(segment.text, own, keep_whole=segment.keep))
         return join_results(results, separator)
 
-    def prune_one(
-        self,
-        text: str,
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        keep_last: int = 0,
-        keep_whole: bool = False,
-        method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune one string (see `prune`)."""
+    def prune_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> PruneResult:
+        """Prune one string (see `prune`); the scores come from self.scorer.importance(ids, method=...)."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
-        if keep_last < 0:
-            raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
         try:
             encoding = self.tokenizer.encode(text)
         except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
@@ -194,18 +151,18 @@ class Pruner:
         units = group_units(text, [offsets[i] for i in own])
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
-        budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
+        budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
         if budget >= n_tokens:  # everything stays: no need to score
             keep = np.ones(units.count, dtype=bool)  # [n_units]
         else:
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
-            importance = self.scorer.importance(ids, method=method)[own]  # [n], specials scored but not selectable
+            importance = self.scorer.importance(ids, method=options.method)[own]  # [n], specials scored, not selectable
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
-            forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
+            forced = forced_units(text, units, n_tokens, options)  # [n_units]
             keep = select_units(scores, sizes, budget, forced)
-            if forcing.drop_consecutive and forcing.strings:
+            if options.drop_consecutive and options.force:
                 texts = [text[start:end] for start, end in spans]
-                keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
+                keep = drop_consecutive_repeats(texts, keep, list(options.force))
         kept_tokens = np.flatnonzero(keep[units.token_unit(n_tokens)])  # [compressed_tokens]
         pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(spans, keep))
         return PruneResult(
@@ -274,14 +231,14 @@ class Pruner:
         }
 
 
-def forced_units(text: str, units, n_tokens: int, forcing: Forcing, keep_last: int) -> np.ndarray:
+def forced_units(text: str, units: Units, n_tokens: int, options: PruneOptions) -> np.ndarray:
     """Mask of the units that must be kept: forced strings, digits, the last N tokens."""
-    ranges = [r for s in forcing.strings for r in occurrences(text, s)]
-    if forcing.digits:
+    ranges = [r for s in options.force for r in occurrences(text, s)]
+    if options.force_digits:
         ranges += digit_ranges(text)
     forced = units_covering(units, ranges)  # [n_units]
-    if keep_last > 0:
-        forced[units.token_unit(n_tokens)[-keep_last:]] = True
+    if options.keep_last > 0:
+        forced[units.token_unit(n_tokens)[-options.keep_last :]] = True
     return forced
 
 
@@ -306,11 +263,11 @@ def join_results(results: list[PruneResult], separator: str) -> PruneResult:
     )
 
 
-def tokenizer_of(scorer: "Scorer") -> Tokenizer:
+def tokenizer_of(scorer: Scorer) -> Tokenizer:
     """The slice's tokenizer, encoding whole texts: no truncation, no padding."""
     try:
         tokenizer = Tokenizer.from_str(scorer.slice.tokenizer_json)
-    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+    except Exception as err:
         raise LiteError(f"{scorer.slice.path} holds a tokenizer.json that cannot be loaded ({err})") from None
     tokenizer.no_truncation()
     tokenizer.no_padding()
@@ -319,6 +276,4 @@ def tokenizer_of(scorer: "Scorer") -> Tokenizer:
 
 def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
     """A pruner for a slice file: its model for scoring and its tokenizer."""
-    from ..scorer import Scorer
-
     return Pruner(Scorer(path, threads=threads))

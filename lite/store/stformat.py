@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from .errors import LiteError
+from ..errors import LiteError
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 

@@ -18,10 +18,9 @@ import contextlib
 import re
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
-from huggingface_hub.utils import httpx  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -37,10 +36,11 @@ from huggingface_hub.utils import (
     hf_raise_for_status,
     http_backoff,
     http_stream_backoff,
+    httpx,  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
     validate_repo_id,
 )
 
-from .errors import LiteError
+from ..errors import LiteError
 from .slicefile import REVISION_KEY, SOURCE_KEY
 from .sources import LocalFolder, Progress, Source
 
@@ -88,7 +88,9 @@ class HubRepo:
                 return None
         return response.content
 
-    def read_ranges(self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None) -> list[bytes]:
+    def read_ranges(
+        self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
+    ) -> list[bytes]:
         """Each range [start, end) of the file; long ranges in parts, a few requests at once."""
         url = self._url(filename)
         buffers = [bytearray(end - start) for start, end in ranges]
@@ -118,7 +120,9 @@ class HubRepo:
         return repo_name(self.repo_id)
 
     # ---- one ranged part, resumed when the connection breaks -----------------------------
-    def _fetch_part(self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event) -> None:
+    def _fetch_part(
+        self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event
+    ) -> None:
         received, breaks = 0, 0
         while received < len(into):
             try:
@@ -147,7 +151,9 @@ class HubRepo:
                     if stop.is_set():
                         raise LiteError("interrupted")
                     if received + len(chunk) > len(into):
-                        raise LiteError(f"the hub sent more than the {len(into)} bytes asked of {self.repo_id}/{filename}")
+                        raise LiteError(
+                            f"the hub sent more than the {len(into)} bytes asked of {self.repo_id}/{filename}"
+                        )
                     into[received : received + len(chunk)] = chunk
                     received += len(chunk)
                     if progress:
@@ -180,7 +186,8 @@ def check_partial_response(response: httpx.Response, start: int, end: int, where
         )
     match = CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
     if not match or (int(match[1]), int(match[2])) != (start, end - 1):
-        raise LiteError(f"asked {asked} of {where}, the server sent Content-Range {response.headers.get('Content-Range')!r}")
+        sent = response.headers.get("Content-Range")
+        raise LiteError(f"asked {asked} of {where}, the server sent Content-Range {sent!r}")
     length = response.headers.get("Content-Length")
     if length is not None and int(length) != end - start:
         raise LiteError(f"asked {end - start} bytes of {where}, the server announced {length}")
@@ -223,7 +230,9 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
     except HfHubHTTPError as err:
         status = err.response.status_code if err.response is not None else "an error"
         if status == 401:
-            raise LiteError(f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`") from None
+            raise LiteError(
+                f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`"
+            ) from None
         raise LiteError(f"the hub answered {status} for {repo_id}/{filename}") from None
     except (httpx.ConnectError, httpx.ConnectTimeout, OfflineModeIsEnabled) as err:
         raise HubUnreachable(
@@ -231,7 +240,9 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
             "or set HF_HUB_OFFLINE=1 to use a repo already in the Hugging Face cache"
         ) from None
     except httpx.TransportError as err:
-        raise LiteError(f"lost the connection to the hub while fetching {repo_id}/{filename} ({_first_line(err)})") from None
+        raise LiteError(
+            f"lost the connection to the hub while fetching {repo_id}/{filename} ({_first_line(err)})"
+        ) from None
 
 
 def _first_line(err: BaseException) -> str:
