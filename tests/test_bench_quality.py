@@ -162,7 +162,17 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
 
     folder = fixtures.tiny("llama3-gqa")
     pruner = lite.load(make_slice(folder, tmp_path / "tiny.safetensors"), threads=1)
-    names = ("none", "lite", "random", "truncation", "rarity", "selfinfo", "sentences")
+
+    def fake_peer(ctx):
+        """A peer like LLMLingua: it keeps round(asked rate * n) * 1.1 tokens, and keeps text under 100 tokens whole."""
+        n = ctx.pruner.count_tokens(ctx.text)
+        if n < 100:
+            return ctx.text
+        return arms.prune_with_scores(arms.replace_budget(ctx, min(n, round(ctx.rate * n * 1.1))),
+                                      lambda ids: -np.arange(len(ids), dtype=np.float64))
+
+    arms.register("fake_peer", fake_peer, kind="peer", question_aware=True, expensive=True)
+    names = ("none", "lite", "random", "truncation", "rarity", "selfinfo", "sentences", "fake_peer")
     settings = Settings(split="dev", arms=names, rates=(0.8,), mgsm_languages=("en",), mgsm_questions=2,
                         agreement_questions=1, max_new=8, kl_tokens=6, rag_languages=("en",), rag_rates=(0.5,),
                         rag_paragraphs=1, rag_kl_items=1)
@@ -172,7 +182,9 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     bench.run()
     found = records(results)
     mgsm = [r for r in found if r["regime"] == "mgsm"]
-    assert {r["arm"] for r in mgsm} == set(names) - {"sentences"}
+    # the MGSM exemplars are short: the peer keeps them whole, is left out, and the others keep the nominal budget
+    assert {r["arm"] for r in mgsm} == set(names) - {"sentences", "fake_peer"}
+    assert all(not r["peer_budget"] for r in mgsm)
     assert len([r for r in mgsm if r["arm"] == "random"]) == 2 * len(arms.RANDOM_SEEDS)
     assert all(r["kl"] >= 0 and 0 <= r["flip"] <= 1 for r in mgsm)
     assert all(r["kl"] == 0 for r in mgsm if r["arm"] == "none")
@@ -183,11 +195,22 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     assert {r["arm"] for r in rag} == set(names)
     assert all(isinstance(r["retained"], bool) for r in rag)
     assert [r for r in rag if r["arm"] == "none"][0]["retained"] is True
+    # the passage is long enough: the peer is driven to the budget and every arm gets exactly what it kept
+    peer = [r for r in rag if r["arm"] == "fake_peer"]
+    assert len(peer) == 1 and peer[0]["peer_budget"]
+    same_item = [r for r in rag if r["item"] == peer[0]["item"] and r["arm"] != "none"]
+    assert {r["budget"] for r in same_item} == {peer[0]["kept_pruner"]}
+    n = peer[0]["origin_pruner"]
+    assert abs(peer[0]["kept_pruner"] - round(0.5 * n)) <= max(1, 0.03 * n)
+    notes = [json.loads(line) for line in results.read_text().splitlines() if '"peer"' in line]
+    assert {(n["peer"].split("/")[0], n["reached_budget"]) for n in notes} == {("mgsm", 0), ("rag", 1)}
     # a rerun finds everything done
     lines = results.read_text().count("\n")
     Bench(pruner, bench.target, settings, results, bench.cache, log=lambda m: None).run()
     assert results.read_text().count("\n") == lines
     report = write_report(tmp_path).read_text()
     assert "dev split" in report and "d vs random [95% CI]" in report and "answer retained" in report
+    assert "reached the budget" in report
     assert (tmp_path / "quality.png").stat().st_size > 0
+    del arms.ARMS["fake_peer"]
     assert json.loads(results.read_text().splitlines()[-1])["done"]

@@ -26,6 +26,7 @@ product's own.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zlib
 from collections.abc import Callable, Sequence
@@ -112,6 +113,10 @@ def per_token(ctx: Context, scores_of: Callable[[Any], np.ndarray]) -> Callable[
         return scores
 
     return fn
+
+
+def replace_budget(ctx: Context, budget: int) -> Context:
+    return dataclasses.replace(ctx, budget=budget)
 
 
 def text_seed(ctx: Context) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import data
+from .arms import ARMS
 from .run import read_jsonl, records
 from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
 
@@ -117,6 +118,8 @@ def summary_table(res: Results, regime: str, rate: float) -> str:
     head += ["CPU ms / 1k tokens"]
     rows = []
     for arm in res.arms(regime):
+        if not res.by[(regime, rate, arm)]:
+            continue  # not run at this rate
         kl, _ = res.field_mean(regime, rate, arm, "kl")
         if arm == RANDOM or RANDOM not in res.arms(regime):
             d_txt, sign_txt, verdict = "–", "–", "–"
@@ -190,21 +193,42 @@ def retention_table(res: Results, rate: float) -> str:
     return markdown(head, rows)
 
 
+def peer_of(res: Results, regime: str) -> str | None:
+    """The peer arm in the results (registered with kind "peer"; LLMLingua in the bench)."""
+    return next((a for a in res.arms(regime) if a in ARMS and ARMS[a].kind == "peer"), None)
+
+
 def peer_table(res: Results, regime: str, rate: float) -> str | None:
-    if "llmlingua" not in res.arms(regime):
+    peer = peer_of(res, regime)
+    if peer is None:
         return None
-    head = ["arm", "d vs llmlingua [95% CI]", "wins/losses (p)", "questions"]
+    notes = [r for r in read_jsonl(res.path) if r.get("peer", "").startswith(f"{regime}/")
+             and r["peer"].endswith(f"/{rate}")]
+    tried = sum(r["tried"] for r in notes)
+    reached = sum(r["reached_budget"] for r in notes)
+    head = ["arm", "kept (pruner)", "kept (target)", "mean KL", f"d vs {peer} [95% CI]", "wins/losses (p)",
+            "questions"]
     rows = []
+    peer_items = set(res.mean_over_seeds(regime, rate, peer, "kl"))
     for arm in res.arms(regime):
-        if arm == "llmlingua":
-            continue
-        d, langs = res.paired_d(regime, rate, arm, "llmlingua")
+        d, langs = res.paired_d(regime, rate, arm, peer)
         if not len(d):
+            continue
+        on_peer = [r for key, rs in res.by[(regime, rate, arm)].items() if key in peer_items for r in rs]
+        kept = [sum(r[f"kept_{side}"] for r in on_peer) / sum(r[f"origin_{side}"] for r in on_peer)
+                for side in ("pruner", "target")]
+        kl = float(np.mean([r["kl"] for r in on_peer]))
+        if arm == peer:
+            rows.append([arm, fmt(kept[0]), fmt(kept[1]), fmt(kl), "–", "–", str(len(d))])
             continue
         ci = cluster_bootstrap(d, langs)
         w, lo, p = sign_test(d)
-        rows.append([arm, bold_if(ci.fmt(), ci.high < 0), f"{w}/{lo} ({p:.2g})", str(ci.n)])
-    return markdown(head, rows)
+        rows.append([arm, fmt(kept[0]), fmt(kept[1]), fmt(kl), bold_if(ci.fmt(), ci.high < 0),
+                     f"{w}/{lo} ({p:.2g})", str(ci.n)])
+    reach = (f"{peer} reached the budget (within 3% of the segment) on {reached} of the {tried} questions "
+             "it was tried on; elsewhere it is left out and the other arms keep the nominal budget.\n\n"
+             if notes else "")
+    return reach + markdown(head, rows)
 
 
 def bold_if(text: str, condition: bool) -> str:
@@ -231,8 +255,8 @@ def section(res: Results) -> str:
             out += [f"#### Rate {rate} ({res.split()} split)", "", summary_table(res, regime, rate), ""]
             peer = peer_table(res, regime, rate)
             if peer:
-                out += [f"Against the peer at its own budgets (questions where LLMLingua ran; d < 0: lower KL "
-                        f"than LLMLingua), rate {rate}, {res.split()} split:", "", peer, ""]
+                out += [f"Against the peer at its own budgets (questions where {peer_of(res, regime)} ran; d < 0: "
+                        f"lower KL than the peer), rate {rate}, {res.split()} split:", "", peer, ""]
             if regime == "rag":
                 out += [f"Answer retention, paired differences (all items of the split sample), rate {rate}:", "",
                         retention_table(res, rate), ""]

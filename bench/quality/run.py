@@ -157,7 +157,7 @@ class Bench:
     def peer_arm(self) -> Arm | None:
         return next((a for a in self.arms if a.kind == "peer"), None)
 
-    def peer_runs_on(self, task: Task, item: Item) -> bool:
+    def peer_tried_on(self, task: Task, item: Item) -> bool:
         s = self.s
         if self.peer_arm() is None or (s.peer_languages is not None and task.lang not in s.peer_languages):
             return False
@@ -167,32 +167,40 @@ class Bench:
         limit = len(kl_items) if s.peer_items is None else s.peer_items
         return item.kl and kl_items.index(item) < limit
 
-    def budgets(self, task: Task, rate: float) -> dict[tuple[int, str | None], int]:
-        """(segment, question or None) -> pruner tokens every arm keeps; the peer's count where it runs."""
-        out: dict[tuple[int, str | None], int] = {}
+    def budgets(self, task: Task, rate: float) -> tuple[dict, set[str]]:
+        """(segment, question or None) -> (pruner tokens every arm keeps, from the peer?); the items with the peer.
+
+        Where the peer is tried and reaches the nominal budget (within peer_tolerance) on every segment of an
+        item, every arm gets exactly the peer's counts there. Where it cannot (LLMLingua keeps short texts
+        whole at any asked rate), the item keeps the nominal budgets and the peer is left out of it.
+        """
+        out: dict[tuple[int, str | None], tuple[int, bool]] = {}
+        peer_items: set[str] = set()
         for item in task.items:
             question = self.question_of(task, item)
+            if self.peer_tried_on(task, item):
+                found = [self.peer_output(task, seg, question, rate) for seg in item.segments]
+                if all(f["hit"] for f in found):
+                    peer_items.add(item.key)
+                    for seg, f in zip(item.segments, found):
+                        out[(seg, question)] = (f["kept"], True)
+                    continue
             for seg in item.segments:
-                nominal = max(1, round(rate * task.segments[seg].n))
-                if self.peer_runs_on(task, item):
-                    out[(seg, question)] = self.peer_output(task, seg, question, rate)["kept"]
-                else:
-                    out.setdefault((seg, None), nominal)
-        return out
+                out.setdefault((seg, None), (max(1, round(rate * task.segments[seg].n)), False))
+        return out, peer_items
 
     def question_of(self, task: Task, item: Item) -> str | None:
         return task.info["questions"][item.key] if task.regime == "rag" else None
 
-    def budget_for(self, budgets: dict, seg: int, question: str | None) -> tuple[int, bool]:
-        """The budget of a segment for a question; and whether it was the peer's count."""
-        if (seg, question) in budgets:
-            return budgets[(seg, question)], True
-        return budgets[(seg, None)], False
+    @staticmethod
+    def budget_for(budgets: dict, seg: int, question: str | None) -> tuple[int, bool]:
+        """The budget of a segment for a question; and whether it is the peer's count."""
+        return budgets[(seg, question)] if (seg, question) in budgets else budgets[(seg, None)]
 
     def peer_output(self, task: Task, seg: int, question: str | None, rate: float) -> dict:
         """The peer's output for one segment, its asked rate driven towards the nominal budget (cached)."""
         segment = task.segments[seg]
-        key = digest(["peer", segment.text, question, rate, self.s.peer_tolerance, self.s.peer_calls])
+        key = digest(["peer-v2", segment.text, question, rate, self.s.peer_tolerance, self.s.peer_calls])
         hit = self.cache.get(key)
         if hit is not None:
             return hit
@@ -211,7 +219,7 @@ class Bench:
                 break
             asked = float(np.clip(asked * want / max(kept, 1), 0.02, 1.0))
         # the arm's CPU time is that of the call whose output is used: a user makes one call
-        out = {**best, "calls": calls, "n": segment.n, "want": want}
+        out = {**best, "calls": calls, "n": segment.n, "want": want, "hit": abs(best["kept"] - want) <= tolerance}
         self.cache.put(key, out)
         return out
 
@@ -288,18 +296,24 @@ class Bench:
         for rate in rates:
             jobs = [j for j in todo if j.rate == rate]
             if jobs:
-                budgets = self.budgets(task, rate)
+                budgets, peer_items = self.budgets(task, rate)
+                tried = [it.key for it in task.items if self.peer_tried_on(task, it)]
+                if tried and any(j.arm == self.peer_arm().name for j in jobs):
+                    self.note({"peer": f"{task.regime}/{task.lang}/{rate}", "tried": len(tried),
+                               "reached_budget": len(peer_items)})
                 for job in jobs:
                     t0, c0 = time.monotonic(), time.process_time()
-                    found = self.run_job(task, job, budgets, refs)
+                    found = self.run_job(task, job, budgets, refs, peer_items)
                     self.write(job, *found, wall=time.monotonic() - t0, cpu_all=time.process_time() - c0)
 
-    def runs_on(self, task: Task, arm: Arm, item: Item) -> bool:
+    @staticmethod
+    def runs_on(arm: Arm, item: Item, peer_items: set[str]) -> bool:
         if arm.kind == "peer":
-            return self.peer_runs_on(task, item)
+            return item.key in peer_items
         return item.kl or not arm.expensive
 
-    def run_job(self, task: Task, job: Job, budgets: dict, refs: dict) -> tuple[list[dict], float, int]:
+    def run_job(self, task: Task, job: Job, budgets: dict, refs: dict,
+                peer_items: set[str]) -> tuple[list[dict], float, int]:
         """The job's records, and the CPU seconds and input tokens of the distinct segments it pruned."""
         arm = ARMS[job.arm]
         pruned: dict[tuple[int, str | None], tuple[str, float]] = {}
@@ -321,7 +335,7 @@ class Bench:
         records = []
         prefixes: dict[str, Prefix] = {}
         for item in task.items:
-            if not self.runs_on(task, arm, item):
+            if not self.runs_on(arm, item, peer_items):
                 continue
             question = self.question_of(task, item)
             parts = [prune(seg, question) for seg in item.segments]
@@ -358,6 +372,10 @@ class Bench:
         cpu = sum(c for _, c in pruned.values())  # each distinct segment once
         tokens = sum(task.segments[seg].n for seg, _ in pruned)
         return records, cpu, tokens
+
+    def note(self, line: dict) -> None:
+        with self.results.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
     def write(self, job: Job, records: list[dict], cpu: float, tokens: int, wall: float = 0.0,
               cpu_all: float = 0.0) -> None:
