@@ -66,6 +66,8 @@ def parse_args(argv):
     p.add_argument("--arm-module", action="append", default=[], help="import a module that registers more arms")
     p.add_argument("--regimes", nargs="+", choices=("mgsm", "rag"), default=["mgsm", "rag"])
     p.add_argument("--languages", nargs="+", help="restrict both regimes to these languages")
+    p.add_argument("--rates", type=float, nargs="+", help="MGSM rates (default 0.9 0.8 0.7)")
+    p.add_argument("--rag-rates", type=float, nargs="+", help="XQuAD rates (default 0.7 0.5)")
     p.add_argument("--mgsm-questions", type=int)
     p.add_argument("--rag-paragraphs", type=int)
     p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"],
@@ -81,6 +83,10 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+class BenchError(Exception):
+    """A bad option: reported as one line, `error: ...`, exit status 2."""
+
+
 def settings_from(args, target: str = "smollm2") -> Settings:
     profile = "full" if args.full else "quick"
     values = dict(PROFILES[profile])
@@ -92,7 +98,10 @@ def settings_from(args, target: str = "smollm2") -> Settings:
     arms = ("none",) + tuple(a for a in arms if a != "none")
     unknown = [a for a in arms if a not in ARMS]
     if unknown:
-        raise SystemExit(f"error: unknown arm(s) {', '.join(unknown)}; registered: {', '.join(ARMS)}")
+        raise BenchError(f"unknown arm(s) {', '.join(unknown)}; registered: {', '.join(ARMS)}")
+    bad = [r for r in (args.rates or []) + (args.rag_rates or []) if not 0 < r <= 1]
+    if bad:
+        raise BenchError(f"rates must be in (0, 1], got {', '.join(map(str, bad))}")
     s = Settings(split=args.split, arms=arms, **values)
     if "mgsm" not in args.regimes:
         s = replace(s, mgsm_languages=())
@@ -103,6 +112,10 @@ def settings_from(args, target: str = "smollm2") -> Settings:
                     rag_languages=tuple(x for x in s.rag_languages if x in args.languages))
     if args.mgsm_questions:
         s = replace(s, mgsm_questions=args.mgsm_questions)
+    if args.rates:
+        s = replace(s, rates=tuple(args.rates))
+    if args.rag_rates:
+        s = replace(s, rag_rates=tuple(args.rag_rates))
     if args.rag_paragraphs:
         s = replace(s, rag_paragraphs=args.rag_paragraphs, rag_kl_items=min(s.rag_kl_items, args.rag_paragraphs))
     return s
@@ -136,7 +149,10 @@ def results_path(args, target: str) -> Path:
 
 def load_arm_modules(names: list[str]) -> None:
     for module in ["bench.quality.selfinfo", "bench.quality.peer", *names]:
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            raise BenchError(f"cannot import arm module {module!r} ({err})") from None
 
 
 def main(argv=None) -> int:
@@ -144,7 +160,12 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still closes its LLMLingua worker
     args = parse_args(argv)
-    load_arm_modules(args.arm_module)
+    try:
+        load_arm_modules(args.arm_module)
+        settings_from(args)  # check the options before anything is built
+    except BenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.workers > 1 and not args.report_only:
         return run_workers(args, argv if argv is not None else sys.argv[1:])
     if not args.report_only:
