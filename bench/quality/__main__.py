@@ -50,7 +50,7 @@ CROSS_FAMILY = {
 def default_arms(profile: str) -> tuple[str, ...]:
     """--quick: the product's default, the paper's score, the baselines, the ceiling and the peer (the other
     lite.METHODS cost a quarter more: name them with --arms); --full: every registered arm."""
-    extras = tuple(a for a in ("sentences", "selfinfo", "llmlingua") if a in ARMS)
+    extras = tuple(a for a in ("lite+question", "sentences", "selfinfo", "llmlingua") if a in ARMS)
     if profile == "quick":
         return CORE_ARMS + extras
     return CORE_ARMS + tuple(a for a in ARMS if a not in CORE_ARMS and a not in extras) + extras
