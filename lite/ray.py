@@ -68,18 +68,21 @@ class PruneColumn:
     """map_batches' callable class: one Pruner per actor (the slice mapped once, one thread); a batch in, the
     same batch with the pruned text, kept spans, counts and error columns out."""
 
-    def __init__(self, model: str, options: PruneOptions, column: str, output_column: str):
+    def __init__(self, model: str, options: PruneOptions, column: str, output_column: str,
+                 question_column: str | None = None):
         self.pruner = load(model, threads=1)  # the actors use the CPUs, not threads inside each
         self.options, self.column, self.output_column = options, column, output_column
+        self.question_column = question_column
         self.counts = COUNTS + (TARGET_COUNTS if options.target_tokenizer is not None else ())
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        values = batch.column(self.column).to_pylist() if self.column in batch.column_names else None
+        names = [n for n in (self.column, self.question_column) if n is not None and n in batch.column_names]
+        columns = {name: batch.column(name).to_pylist() for name in names}
         rows: list[dict[str, Any]] = []
         for i in range(batch.num_rows):
-            record = {} if values is None else {self.column: values[i]}
+            record = {name: values[i] for name, values in columns.items()}
             try:
-                result = prune_record(self.pruner, record, self.options, self.column)
+                result = prune_record(self.pruner, record, self.options, self.column, self.question_column)
                 rows.append({self.output_column: result.text, SPANS: kept_spans(result), **result_counts(result)})
             except Exception as err:  # a bad row becomes an error row; the job goes on
                 rows.append({ERROR: error_text(err)})
@@ -98,12 +101,12 @@ class PruneColumn:
 class PruneLines:
     """map_batches' callable class for JSONL: the process pool's own `prune_line` on each (line number, bytes)."""
 
-    def __init__(self, model: str, options: PruneOptions, key: str):
+    def __init__(self, model: str, options: PruneOptions, key: str, question_key: str | None = None):
         self.pruner = load(model, threads=1)
-        self.options, self.key = options, key
+        self.options, self.key, self.question_key = options, key, question_key
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        done = [prune_line(self.pruner, n, raw, self.options, self.key)
+        done = [prune_line(self.pruner, n, raw, self.options, self.key, self.question_key)
                 for n, raw in zip(batch.column("line").to_pylist(), batch.column("raw").to_pylist())]
         return pa.table({"line": batch.column("line"), "out": pa.array([out for out, _ in done], pa.string()),
                          ERROR: pa.array([error for _, error in done], pa.string())})
@@ -149,6 +152,7 @@ def prune_dataset(
     column: str = "text",
     *,
     output_column: str | None = None,
+    question_column: str | None = None,
     actors: int | None = None,
     batch_size: int = BATCH_SIZE,
     **options: Any,
@@ -157,7 +161,8 @@ def prune_dataset(
     kept_spans, the counts and error (see the module docstring). Lazy, like every Ray Data transform.
 
     options: Pruner.prune's keywords (rate or target_tokens, method, force, force_digits, keep_last,
-    drop_consecutive, target_tokenizer), checked here, before anything runs. actors: the most actors
+    drop_consecutive, target_tokenizer, granularity, question), checked here, before anything runs.
+    question_column: prune each row's text for the question in this column. actors: the most actors
     (default: the cluster's CPUs). Rows keep their order only with Ray Data's `preserve_order`.
     """
     if not isinstance(ds, ray.data.Dataset):
@@ -170,7 +175,7 @@ def prune_dataset(
     return ds.map_batches(
         PruneColumn,
         fn_constructor_kwargs={"model": checked_model(model), "options": prune_options, "column": column,
-                               "output_column": output_column},
+                               "output_column": output_column, "question_column": question_column},
         batch_format="pyarrow",
         batch_size=batch_size,
         compute=pool,
@@ -186,12 +191,13 @@ def prune_jsonl(
     key: str = "text",
     actors: int | None = None,
     progress: Callable[[int], None] | None = None,
+    question_key: str | None = None,
 ) -> BatchReport:
     """lite.prune.batch.prune_jsonl on Ray actors: the same lines out (byte for byte), in input order."""
     lines = numbered_lines(data)
     report = BatchReport(lines=len(lines))
     with atomic_write(out_path) as out:
-        for out_line, error in ray_lines(checked_model(model), lines, options, key, actors):
+        for out_line, error in ray_lines(checked_model(model), lines, options, key, question_key, actors):
             out.write(out_line.encode("utf-8") + b"\n")
             if error:
                 report.errors.append(error)
@@ -201,7 +207,8 @@ def prune_jsonl(
 
 
 def ray_lines(
-    model: str, lines: list[tuple[int, bytes]], options: PruneOptions, key: str, actors: int | None
+    model: str, lines: list[tuple[int, bytes]], options: PruneOptions, key: str, question_key: str | None,
+    actors: int | None,
 ) -> Iterator[tuple[str, str | None]]:
     """(output line, error) per input line, in input order, from the actor pool."""
     if not lines:
@@ -213,7 +220,7 @@ def ray_lines(
         ds = ray.data.from_items([{"line": n, "raw": raw} for n, raw in lines])
         done = ds.map_batches(
             PruneLines,
-            fn_constructor_kwargs={"model": model, "options": options, "key": key},
+            fn_constructor_kwargs={"model": model, "options": options, "key": key, "question_key": question_key},
             batch_format="pyarrow",
             batch_size=BATCH_SIZE,
             compute=actor_pool(actors, len(lines)),
@@ -227,14 +234,14 @@ def ray_lines(
 
 def prune_parquet(
     model: str | os.PathLike, source: str, out_dir: str, options: PruneOptions, key: str = "text",
-    actors: int | None = None,
+    actors: int | None = None, question_key: str | None = None,
 ) -> BatchReport:
     """Parquet file(s) in, a directory of Parquet files out (`prune_dataset`'s columns); the error rows' messages."""
     import pyarrow.dataset as pads
 
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
         raise LiteError(f"{out_dir} already exists and is not an empty folder; give a new folder for the Parquet files")
-    pruned = prune_dataset(ray.data.read_parquet(source), model, key, actors=actors,
+    pruned = prune_dataset(ray.data.read_parquet(source), model, key, question_column=question_key, actors=actors,
                            **{name: getattr(options, name) for name in PruneOptions.__dataclass_fields__})
     pruned.write_parquet(out_dir)
     table = pads.dataset(out_dir, format="parquet").to_table(columns=[ERROR])

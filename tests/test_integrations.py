@@ -22,27 +22,31 @@ def test_import_lite_pulls_in_no_framework():
     assert out.strip() == "[]"
 
 
-class QuestionPruner(Pruner):
-    """A prune that takes a question (as question-aware pruning adds), recording what it was given."""
+class NoQuestionPruner(Pruner):
+    """A prune that takes no question (as before question-aware pruning), recording its calls."""
 
     def __init__(self, base: Pruner):
         super().__init__(base.scorer, base.tokenizer)
-        self.questions: list[str | None] = []
+        self.calls = 0
 
-    def prune(self, text, rate=None, target_tokens=None, *, question=None, method="attention"):
-        self.questions.append(question)
+    def prune(self, text, rate=None, target_tokens=None, *, method="attention"):
+        self.calls += 1
         return super().prune(text, rate, target_tokens, method=method)
 
 
 def test_query_is_passed_as_question_only_when_prune_takes_one(pruner):
-    plain = prune_text(pruner, PASSAGE, {"rate": 0.5}, query="How many eggs?")
-    assert plain == pruner.prune(PASSAGE, rate=0.5)
-    asking = QuestionPruner(pruner)
-    assert accepts_question(asking)
-    assert prune_text(asking, PASSAGE, {"rate": 0.5}, query="How many eggs?") == plain
-    prune_text(asking, PASSAGE, {"rate": 0.5}, query="   ")  # a blank query is no question
-    prune_text(asking, PASSAGE, {"rate": 0.5})
-    assert asking.questions == ["How many eggs?", None, None]
+    question = "How many eggs does Janet sell?"
+    assert accepts_question(pruner)  # this lite prunes passages for a question
+    asked = prune_text(pruner, PASSAGE, {"rate": 0.5}, query=question)
+    assert asked == pruner.prune(PASSAGE, rate=0.5, question=question)
+    assert asked != pruner.prune(PASSAGE, rate=0.5)
+    assert prune_text(pruner, PASSAGE, {"rate": 0.5}, query="   ") == pruner.prune(PASSAGE, rate=0.5)  # no question
+    assert prune_text(pruner, PASSAGE, {"rate": 0.5}) == pruner.prune(PASSAGE, rate=0.5)
+    older = NoQuestionPruner(pruner)
+    assert not accepts_question(older)
+    assert prune_text(older, PASSAGE, {"rate": 0.5}, query=question) == pruner.prune(PASSAGE, rate=0.5,
+                                                                                      method="attention")
+    assert older.calls == 1
 
 
 def test_counts_are_flat_scalars(pruner):

@@ -24,10 +24,11 @@ def test_each_document_pruned_on_its_own_with_ids_and_metadata_kept(pruner):
     assert isinstance(compressor, BaseDocumentCompressor) and isinstance(compressor, BaseDocumentTransformer)
     docs = documents()
     before = [doc.model_copy(deep=True) for doc in docs]
-    out = compressor.compress_documents(docs, "How much does she make?")
+    query = "How much does she make?"
+    out = compressor.compress_documents(docs, query)
     assert len(out) == len(docs)  # no joining, no re-splitting on "\n\n"
     for doc, pruned in zip(docs, out):
-        expected = pruner.prune(doc.page_content, rate=0.6)
+        expected = pruner.prune(doc.page_content, rate=0.6, question=query)  # the query, as the question
         assert pruned.page_content == expected.text
         assert pruned.id == doc.id
         assert pruned.metadata == {**doc.metadata, "lite_origin_tokens": expected.origin_tokens,
@@ -39,18 +40,26 @@ def test_each_document_pruned_on_its_own_with_ids_and_metadata_kept(pruner):
 
 def test_transformer_runnable_and_async_give_the_same_documents(pruner):
     compressor = LiteCompressor(pruner=pruner, target_tokens=12, force_digits=True)
-    expected = compressor.compress_documents(documents(), "q")
-    assert compressor.transform_documents(documents()) == expected
-    assert asyncio.run(compressor.atransform_documents(documents())) == expected
-    assert asyncio.run(compressor.acompress_documents(documents(), "q")) == expected
-    assert [doc.metadata["lite_compressed_tokens"] for doc in expected] == [12, 12, 12]
-    assert "16" in expected[0].page_content
+    query = "How many eggs?"
+    asked = compressor.compress_documents(documents(), query)
+    assert asyncio.run(compressor.acompress_documents(documents(), query)) == asked
+    assert [doc.page_content for doc in asked] == [pruner.prune(text, target_tokens=12, force_digits=True,
+                                                                question=query).text for text in TEXTS]
     # in a chain: retrieved documents and the query side by side, into the compressor's Runnable
     retriever = RunnableLambda(lambda query: documents())
     chain = RunnableParallel(documents=retriever, query=RunnablePassthrough()) | compressor.as_runnable()
-    assert chain.invoke("How many eggs?") == expected
-    assert (retriever | compressor.as_runnable()).invoke("How many eggs?") == expected
-    assert RunnableLambda(compressor.transform_documents).invoke(documents()) == expected
+    assert chain.invoke(query) == asked
+    # without a query (a transformer, a plain list into the Runnable, or use_query=False): the text alone
+    alone = compressor.transform_documents(documents())
+    assert [doc.page_content for doc in alone] == [pruner.prune(text, target_tokens=12, force_digits=True).text
+                                                   for text in TEXTS]
+    assert [doc.metadata["lite_compressed_tokens"] for doc in alone] == [12, 12, 12]
+    assert "16" in alone[0].page_content
+    assert asyncio.run(compressor.atransform_documents(documents())) == alone
+    assert (retriever | compressor.as_runnable()).invoke(query) == alone
+    assert RunnableLambda(compressor.transform_documents).invoke(documents()) == alone
+    ignoring = LiteCompressor(pruner=pruner, target_tokens=12, force_digits=True, use_query=False)
+    assert ignoring.compress_documents(documents(), query) == alone
 
 
 def test_budget_in_a_target_tokenizer_and_its_counts(pruner):

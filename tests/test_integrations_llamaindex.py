@@ -44,10 +44,11 @@ def test_each_node_pruned_with_id_score_and_metadata_kept(pruner):
     assert isinstance(post, BaseNodePostprocessor)
     nodes = retrieved()
     before = [item.model_copy(deep=True) for item in nodes]
-    out = post.postprocess_nodes(nodes, query_str="How much does she make?")
+    query = "How much does she make?"
+    out = post.postprocess_nodes(nodes, query_str=query)
     assert len(out) == len(nodes)
     for item, pruned in zip(nodes, out):
-        expected = pruner.prune(item.node.text, rate=0.6)
+        expected = pruner.prune(item.node.text, rate=0.6, question=query)
         assert pruned.node.text == expected.text and pruned.score == item.score
         assert pruned.node.id_ == item.node.id_
         assert pruned.node.relationships == item.node.relationships
@@ -68,9 +69,13 @@ def test_query_forms_and_async_agree_and_other_nodes_pass_through(pruner):
     post = LitePostprocessor(pruner=pruner, target_tokens=10, force=("$",))
     expected = post.postprocess_nodes(retrieved(), QueryBundle("How much?"))
     assert post.postprocess_nodes(retrieved(), query_str="How much?") == expected
-    assert post.postprocess_nodes(retrieved()) == expected
     assert asyncio.run(post.apostprocess_nodes(retrieved(), query_str="How much?")) == expected
-    assert "$" in expected[0].node.text
+    assert [item.node.text for item in expected] == [pruner.prune(text, target_tokens=10, force=("$",),
+                                                                  question="How much?").text for text in TEXTS]
+    alone = post.postprocess_nodes(retrieved())  # no query: the text alone
+    assert [item.node.text for item in alone] == [pruner.prune(text, target_tokens=10, force=("$",)).text
+                                                  for text in TEXTS]
+    assert "$" in alone[0].node.text
     image = NodeWithScore(node=Node(image_resource=MediaResource(url="https://example.org/a.png"), id_="img"),
                           score=0.5)
     assert post.postprocess_nodes([image])[0] is image  # not a TextNode: nothing to prune
@@ -85,7 +90,7 @@ def test_in_a_query_engine_the_llm_sees_the_pruned_text(pruner):
     assert sorted(item.node.id_ for item in response.source_nodes) == ["node-0", "node-1", "node-2"]
     by_id = {node.id_: node for node in nodes}
     for item in response.source_nodes:
-        assert item.node.text == pruner.prune(by_id[item.node.id_].text, rate=0.5).text
+        assert item.node.text == pruner.prune(by_id[item.node.id_].text, rate=0.5, question="Where is Paris?").text
         assert item.node.text in response.response  # MockLLM answers with the prompt it was given
     assert "lite_origin_tokens" not in response.response
 

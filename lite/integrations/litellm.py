@@ -12,10 +12,10 @@ In the proxy's config.yaml (the slice file must be readable by the proxy; see do
           rate: 0.7
 
 Before each call, `data["messages"]` is replaced by `pruner.prune_messages(messages, **options).messages`,
-run in a worker thread (asyncio.to_thread), never on the proxy's event loop. Every option of
-prune_messages can be given (rate or target_tokens, roles, keep_last_user, method, force,
-force_digits, drop_consecutive, target_tokenizer); system and developer messages, the last user
-message, tool calls and non-text parts are left as they are (see docs/messages.md). The totals go
+run in a worker thread (asyncio.to_thread), never on the proxy's event loop. Every keyword option of
+prune_messages can be given (rate or target_tokens, roles, keep_last_user, method, force, ...);
+system and developer messages, the last user message, tool calls and non-text parts are left as
+they are (see docs/messages.md). The totals go
 into the request's metadata under "lite" (origin_tokens, compressed_tokens, rate). Requests without
 chat messages (embeddings, images) pass through. A payload lite cannot read is an error
 (on_error="raise", the default) or is sent on unpruned with a warning (on_error="skip"). Bad options
@@ -40,7 +40,7 @@ except ImportError as err:  # pragma: no cover - the message is the point
 
 from ..errors import LiteError
 from ..prune import Pruner
-from .common import check_options, resolve_pruner
+from .common import check_options, option_names, resolve_pruner
 
 ON_ERROR = ("raise", "skip")
 METADATA_KEY = "lite"
@@ -58,10 +58,10 @@ def litellm_keywords() -> set[str]:
 class LiteGuardrail(CustomGuardrail):
     """Prune the chat messages of every request before LiteLLM sends it (mode: pre_call).
 
-    lite_model: a slice file or a hub repo id (or pruner=, a loaded lite.Pruner). rate, target_tokens, roles,
-    keep_last_user, method, force, force_digits, drop_consecutive, target_tokenizer: as in
-    `Pruner.prune_messages`. on_error: "raise" (default) or "skip" for a payload lite cannot read.
-    Anything else is LiteLLM's (guardrail_name, event_hook, default_on, ...).
+    lite_model: a slice file or a hub repo id (or pruner=, a loaded lite.Pruner). Every keyword option
+    of `Pruner.prune_messages` (rate, target_tokens, roles, keep_last_user, method, ...) is passed to it.
+    on_error: "raise" (default) or "skip" for a payload lite cannot read. Anything else is LiteLLM's
+    (guardrail_name, event_hook, default_on, ...); a keyword that is neither is a LiteError.
     """
 
     def __init__(
@@ -69,24 +69,17 @@ class LiteGuardrail(CustomGuardrail):
         lite_model: str | os.PathLike | None = None,
         pruner: Pruner | None = None,
         *,
-        rate: float | None = None,
-        target_tokens: int | None = None,
-        roles: Any = None,
-        keep_last_user: bool | None = None,
-        method: str | None = None,
-        force: Any = None,
-        force_digits: bool | None = None,
-        drop_consecutive: bool | None = None,
-        target_tokenizer: Any = None,
         on_error: str = "raise",
         **kwargs: Any,
     ) -> None:
         try:
+            self.pruner = resolve_pruner(lite_model, pruner)
+            lite_names = option_names(self.pruner.prune_messages)
+            options = {name: kwargs.pop(name) for name in lite_names if name in kwargs}
             unknown = sorted(set(kwargs) - litellm_keywords())
             if unknown:
-                raise LiteError(f"unknown option {unknown[0]!r}; lite's options are: lite_model, pruner, rate, "
-                                f"target_tokens, roles, keep_last_user, method, force, force_digits, "
-                                f"drop_consecutive, target_tokenizer, on_error")
+                raise LiteError(f"unknown option {unknown[0]!r}; lite's options are: lite_model, pruner, on_error, "
+                                f"{', '.join(lite_names)}")
             if on_error not in ON_ERROR:
                 raise LiteError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
             kwargs.setdefault("guardrail_name", "lite-prune")
@@ -94,10 +87,6 @@ class LiteGuardrail(CustomGuardrail):
                 super().__init__(supported_event_hooks=[GuardrailEventHooks.pre_call], **kwargs)
             except ValueError as err:  # LiteLLM's check of the mode
                 raise LiteError(f"{err} (LiteGuardrail prunes the request: mode: pre_call)") from None
-            self.pruner = resolve_pruner(lite_model, pruner)
-            options = {"rate": rate, "target_tokens": target_tokens, "roles": roles, "keep_last_user": keep_last_user,
-                       "method": method, "force": force, "force_digits": force_digits,
-                       "drop_consecutive": drop_consecutive, "target_tokenizer": target_tokenizer}
             self.options = check_options(self.pruner.prune_messages, options, probe=[])
             self.on_error = on_error
         except LiteError as err:

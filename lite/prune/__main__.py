@@ -24,6 +24,7 @@ from ..store.slicefile import WEIGHTS_DIR
 from .batch import BatchReport, numbered_lines, prune_jsonl
 from .options import DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -89,14 +90,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--question", metavar="Q",
+                        help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
+                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                             f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
     batch = parser.add_argument_group("batch (JSONL)")
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
+    batch.add_argument("--question-field", metavar="FIELD",
+                       help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl); a directory with --parquet")
     batch.add_argument("--workers", type=int, help="worker processes, or Ray actors (default: one per core)")
     batch.add_argument("--engine", choices=("pool", "ray"), default="pool",
@@ -126,6 +134,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None and args.parquet is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+    if args.question_field is not None and ((args.jsonl is None and args.parquet is None) or args.question is not None):
+        raise LiteError("--question-field goes with --jsonl or --parquet, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.revision is not None and args.model is None:
@@ -135,7 +145,8 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last, False, args.target_tokenizer)  # bad options fail here, before any work
+                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
+                           granularity=args.granularity, question=args.question)  # bad options fail here
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.parquet is not None:
         return run_batch(args, model, options)
@@ -169,12 +180,13 @@ def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> i
 
         on_ray.connect(args.address)
         if args.parquet is not None:
-            report = on_ray.prune_parquet(model, args.parquet, str(args.out), options, args.field, args.workers)
+            report = on_ray.prune_parquet(model, args.parquet, str(args.out), options, args.field, args.workers,
+                                          args.question_field)
             return reported(report, args.out, "row")
     data = read_input(args.jsonl)
     prune = on_ray.prune_jsonl if args.engine == "ray" else prune_jsonl
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune(model, data, args.out, options, args.field, args.workers, progress)
+        report = prune(model, data, args.out, options, args.field, args.workers, progress, args.question_field)
     return reported(report, args.out, "line")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, check_method
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 DEFAULT_RATE = 0.9
 
@@ -48,6 +49,8 @@ class PruneOptions:
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
     target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
+    granularity: str = DEFAULT_GRANULARITY  # "word": whole words (characters in zh/ja/th); "char": characters
+    question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
 
     def __post_init__(self) -> None:
         rate, target = self.rate, self.target_tokens
@@ -62,8 +65,12 @@ class PruneOptions:
         if not all(isinstance(s, str) for s in force):
             raise LiteError(f"force must be strings, got {force!r}")
         object.__setattr__(self, "force", force)
+        if self.granularity not in GRANULARITIES:
+            raise LiteError(f"granularity {self.granularity!r} is not one of {', '.join(GRANULARITIES)}")
         if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, (int, np.integer)) or self.keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
+        if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
+            raise LiteError(f"question must be a non-empty string, got {self.question!r}")
         if self.target_tokenizer is not None:
             from .target import target_tokenizer
 

@@ -28,9 +28,10 @@ from .llmlingua import check_options, split_tags, strip_tags
 from .messages import DEFAULT_ROLES, MessagesResult
 from .messages import prune_messages as prune_chat
 from .options import PruneOptions
+from .passages import unit_order_scores
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .target import target_tokenizer as load_target
-from .units import Units, digit_ranges, group_units, occurrences, units_covering
+from .units import DEFAULT_GRANULARITY, Units, digit_ranges, group_units, occurrences, units_covering, word_units
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,38 @@ class PruneResult:
         return data
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A text's tokenization: all ids (with the special tokens the tokenizer adds), its own tokens, their units."""
+
+    text: str
+    ids: np.ndarray  # [n + added specials] int64
+    own: np.ndarray  # [n] positions of the text's own tokens among ids
+    units: Units
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.own)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return self.units.sizes(self.n_tokens)  # [n_units]
+
+    def result(self, keep: np.ndarray) -> PruneResult:
+        """The result of keeping the units marked in `keep` ([n_units] bool)."""
+        if self.n_tokens == 0:
+            return PruneResult(self.text, (), 0, 0, ((self.text, True),) if self.text else ())
+        kept_tokens = np.flatnonzero(keep[self.units.token_unit(self.n_tokens)])  # [compressed_tokens]
+        pieces = tuple((self.text[start:end], bool(k)) for (start, end), k in zip(self.units.spans(), keep))
+        return PruneResult(
+            text="".join(piece for piece, k in pieces if k),
+            kept=tuple(kept_tokens.tolist()),
+            origin_tokens=self.n_tokens,
+            compressed_tokens=len(kept_tokens),
+            pieces=pieces,
+        )
+
+
 class Pruner:
     """A scorer (the model slice) and the tokenizer stored in the same slice."""
 
@@ -92,7 +125,7 @@ class Pruner:
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
 
-        method: one of lite.METHODS; the default "attention" is the paper's score.
+        method: one of lite.METHODS (default "rank_mix"); "attention" is the paper's exact score.
         """
         return self.scorer.importance(ids, method=method)
 
@@ -109,6 +142,8 @@ class Pruner:
         separator: str = "",
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
+        question: str | None = None,
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -118,18 +153,26 @@ class Pruner:
         force: strings whose every occurrence is kept; force_digits: keep every digit;
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
-        the tokens, one of lite.METHODS (default "attention", the paper's score).
+        the tokens, one of lite.METHODS (default "rank_mix"; "attention" is the paper's exact score).
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
         its tokens (the output holds at most that many of them), and the result reports both counts.
+        granularity: "word" (default) keeps or drops whole words in scripts written with spaces
+        (characters stay the units in Chinese, Japanese, Thai); "char": whole characters.
+        question: prune the passage(s) in `text` for this question instead (passages.py): whole
+        sentences by relevance to the question, one budget over all the passages, no model run
+        (`method` is not used). A list is then a list of passages; Segment(..., keep=True) is kept
+        whole outside the budget; a Segment's own rate or target is an error.
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive,
-                               target_tokenizer)
+                               target_tokenizer=target_tokenizer, granularity=granularity, question=question)
         return self.run(text, options, separator)
 
     def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
         """`prune` with its options already made (and checked) as a PruneOptions."""
         if options.target_tokenizer is not None:
             return self.run_for_target(text, options, separator)
+        if options.question is not None:
+            return self.prune_for_question(text, options, separator)
         if isinstance(text, str):
             return self.prune_one(text, options)
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
@@ -171,6 +214,46 @@ class Pruner:
 
     def prune_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> PruneResult:
         """Prune one string (see `prune`); the scores come from self.scorer.importance(ids, method=...)."""
+        encoded = self.encode(text, options.granularity)
+        n_tokens, units = encoded.n_tokens, encoded.units
+        budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
+        if budget >= n_tokens:  # everything stays: no need to score
+            return encoded.result(np.ones(units.count, dtype=bool))
+        importance = self.scorer.importance(encoded.ids, method=options.method)[encoded.own]  # [n], specials not kept
+        sizes = encoded.sizes  # [n_units]
+        scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
+        forced = forced_units(text, units, n_tokens, options)  # [n_units]
+        return encoded.result(kept_units(encoded, select_units(scores, sizes, budget, forced), options))
+
+    def prune_for_question(self, text: str | Sequence[str | Segment], options: PruneOptions,
+                           separator: str) -> PruneResult:
+        """Prune one or several passages for options.question, one budget over all of them (see passages.py)."""
+        single = isinstance(text, str)
+        items = [text] if single else list(text)
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in items]
+        if any(s.rate is not None or s.target_tokens is not None for s in segments):
+            raise LiteError("with a question, the passages share one budget: give rate or target_tokens to prune, "
+                            "not to a Segment")
+        encoded = [self.encode(s.text, options.granularity) for s in segments]
+        ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
+        total = sum(encoded[i].n_tokens for i in ranked)
+        budget = token_budget(total, options.rate, options.target_tokens)
+        keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
+        if budget < total:
+            texts, starts = [segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked]
+            scores = unit_order_scores(texts, starts, options.question)  # [n_units] per ranked segment
+            forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens,
+                                   replace(options, keep_last=segments[i].keep_last)) for i in ranked]
+            sizes = [encoded[i].sizes for i in ranked]
+            keep = select_units(np.concatenate(scores), np.concatenate(sizes), budget, np.concatenate(forced))
+            bounds = np.cumsum([0] + [len(s) for s in sizes])
+            for i, start, end in zip(ranked, bounds, bounds[1:]):
+                keeps[i] = kept_units(encoded[i], keep[start:end], options)
+        results = [e.result(k) for e, k in zip(encoded, keeps)]
+        return results[0] if single else join_results(results, separator, skip_empty=True)
+
+    def encode(self, text: str, granularity: str = "char") -> Encoded:
+        """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         try:
@@ -178,34 +261,11 @@ class Pruner:
         except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
             raise LiteError("text is not valid Unicode (it holds a lone surrogate)") from None
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
-        n_tokens = len(own)
-        if n_tokens == 0:
-            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
-        sizes = units.sizes(n_tokens)  # [n_units]
-        spans = units.spans()
-        budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
-        if budget >= n_tokens:  # everything stays: no need to score
-            keep = np.ones(units.count, dtype=bool)  # [n_units]
-        else:
-            ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
-            importance = self.scorer.importance(ids, method=options.method)[own]  # [n], specials scored, not selectable
-            scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
-            forced = forced_units(text, units, n_tokens, options)  # [n_units]
-            keep = select_units(scores, sizes, budget, forced)
-            if options.drop_consecutive and options.force:
-                texts = [text[start:end] for start, end in spans]
-                keep = drop_consecutive_repeats(texts, keep, list(options.force))
-        kept_tokens = np.flatnonzero(keep[units.token_unit(n_tokens)])  # [compressed_tokens]
-        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(spans, keep))
-        return PruneResult(
-            text="".join(piece for piece, k in pieces if k),
-            kept=tuple(kept_tokens.tolist()),
-            origin_tokens=n_tokens,
-            compressed_tokens=len(kept_tokens),
-            pieces=pieces,
-        )
+        if granularity == "word":
+            units = word_units(text, units)
+        return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
 
     def prune_messages(
         self,
@@ -220,6 +280,8 @@ class Pruner:
         force_digits: bool = False,
         drop_consecutive: bool = False,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
+        rank_by_question: bool = False,
     ) -> MessagesResult:
         """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
 
@@ -229,11 +291,14 @@ class Pruner:
         tool_call_id, name, non-text parts and unknown fields are returned unchanged; the input is
         not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
-        its tokens, and the counts are also given in it (.target_origin_tokens, ...).
+        its tokens, and the counts are also given in it (.target_origin_tokens, ...). method and
+        granularity: as in `prune`.
+        rank_by_question: the last user message is the question; the prunable texts are pruned as
+        passages for it, one budget over all of them (see passages.py; `method` is then not used).
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
-                               target_tokenizer)
-        return prune_chat(self, messages, options, roles, keep_last_user)
+                               target_tokenizer=target_tokenizer, granularity=granularity)
+        return prune_chat(self, messages, options, roles, keep_last_user, rank_by_question)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
@@ -251,24 +316,31 @@ class Pruner:
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
+        rank_by_question: bool = True,
         **llmlingua_options: Any,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
 
-        Each context item is pruned on its own at `rate` (or, with target_token > 0, to share
-        target_token minus the instruction's and question's tokens); instruction and question are
-        kept whole. Parts are joined instruction, context..., question with "\\n\\n", empty ones
-        left out. Token counts are of this model's tokenizer and add up over the parts (the
+        With a question (and rank_by_question, the default), the context items are passages pruned
+        for it (`prune(..., question=question)`): one budget of `rate` times their tokens (or
+        target_token minus the instruction's and question's tokens) spent on their sentences most
+        relevant to the question; an item that keeps nothing is left out of the prompt (its entry
+        in compressed_prompt_list is ""), and `method` is not used. Otherwise each context item is
+        pruned on its own at `rate` (or to its share of that target) by `method`. Instruction and
+        question are kept whole. Parts are joined instruction, context..., question with "\\n\\n",
+        empty ones left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
-        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
-        score, one of lite.METHODS (default "attention", the paper's score).
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method and
+        granularity: as in `prune`.
 
         LLMLingua's structured tags in context items are honoured (`<llmlingua, compress=False>`,
         `<llmlingua, rate=0.4>`; see llmlingua.py), and its other options are accepted at their
         defaults. target_tokenizer: the target model's tokenizer; target_token then counts its
         tokens in the whole compressed prompt, and target_origin_tokens / target_compressed_tokens
-        are added to the answer.
+        are added to the answer. A tag with a rate keeps LLMLingua's per-span budgets: the context
+        is then pruned item by item by `method`, not ranked by the question.
         """
         check_options(llmlingua_options)
         counter = load_target(target_tokenizer)
@@ -286,8 +358,10 @@ class Pruner:
                 owners.append(i)
         parts += [Segment(question, keep=True)] if question else []
         owners += [None] if question else []
+        # an <llmlingua, rate=...> tag sets a span's own budget, as in LLMLingua: the context is then not ranked
+        ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts)
         options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
-                       method=method)
+                       method=method, granularity=granularity, question=question if ranked else None)
         PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
                      tuple(force_tokens))  # bad options fail here, before any work
 
@@ -304,7 +378,7 @@ class Pruner:
                     items[owner] = [piece.text]
                     blocks.append(items[owner])
             texts = ["".join(b) if isinstance(b, list) else b for b in blocks]
-            return "\n\n".join(texts), ["".join(items[i]) for i in sorted(items)]
+            return "\n\n".join(t for t in texts if t), ["".join(items[i]) for i in sorted(items)]
 
         def run(target: int | None) -> PruneResult:
             return pruner.prune(parts, rate=None if target else rate, target_tokens=target, **options)
@@ -338,6 +412,14 @@ class Pruner:
         return answer
 
 
+def kept_units(encoded: Encoded, keep: np.ndarray, options: PruneOptions) -> np.ndarray:
+    """The selection, less forced strings that repeat the kept unit before them when drop_consecutive asks."""
+    if not (options.drop_consecutive and options.force):
+        return keep
+    texts = [encoded.text[start:end] for start, end in encoded.units.spans()]
+    return drop_consecutive_repeats(texts, keep, list(options.force))
+
+
 def forced_units(text: str, units: Units, n_tokens: int, options: PruneOptions) -> np.ndarray:
     """Mask of the units that must be kept: forced strings, digits, the last N tokens."""
     ranges = [r for s in options.force for r in occurrences(text, s)]
@@ -349,19 +431,25 @@ def forced_units(text: str, units: Units, n_tokens: int, options: PruneOptions) 
     return forced
 
 
-def join_results(results: list[PruneResult], separator: str) -> PruneResult:
-    """One result for segments pruned one by one: texts joined, token positions one after the other."""
+def join_results(results: list[PruneResult], separator: str, skip_empty: bool = False) -> PruneResult:
+    """One result for segments pruned one by one: texts joined, token positions one after the other.
+
+    skip_empty: results whose text is empty (a passage that gave its whole budget away) are left
+    out of the join, and the separators around them are marked dropped in `pieces`.
+    """
     kept: list[int] = []
     pieces: list[tuple[str, bool]] = []
     offset = 0
+    shown = False  # has a non-empty text been joined yet
     for i, result in enumerate(results):
         if i and separator:
-            pieces.append((separator, True))
+            pieces.append((separator, not skip_empty or (shown and bool(result.text))))
+        shown = shown or bool(result.text)
         pieces.extend(result.pieces)
         kept.extend(position + offset for position in result.kept)
         offset += result.origin_tokens
     return PruneResult(
-        text=separator.join(r.text for r in results),
+        text=separator.join(r.text for r in results if r.text or not skip_empty),
         kept=tuple(kept),
         origin_tokens=offset,
         compressed_tokens=len(kept),
