@@ -87,6 +87,19 @@ def test_engine_ray_writes_the_same_file_as_the_process_pool(local_ray, smollm2_
     assert (tmp_path / "cli.jsonl").read_bytes() == (tmp_path / "pool.jsonl").read_bytes()
 
 
+def test_engine_ray_prunes_for_each_lines_question_as_the_pool_does(local_ray, smollm2_slice, pruner, tmp_path):
+    questions = ["How much does Janet make?", "Where is Paris?", "Wo mündet der Rhein?"]
+    records = [{"text": PASSAGES[i % 3], "q": questions[i % 3]} for i in range(6)] + [{"text": PASSAGES[0]}]
+    options = PruneOptions(rate=0.5)
+    prune_jsonl(smollm2_slice, jsonl(records), tmp_path / "pool.jsonl", options, workers=2, question_key="q")
+    report = lite.ray.prune_jsonl(smollm2_slice, jsonl(records), tmp_path / "ray.jsonl", options, actors=2,
+                                  question_key="q")
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "pool.jsonl").read_bytes()
+    assert report.errors == ["line 7: field 'q' must be a string, found no such field"]
+    first = json.loads((tmp_path / "ray.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["text"] == pruner.prune(PASSAGES[0], rate=0.5, question=questions[0]).text
+
+
 def test_parquet_in_and_out(local_ray, smollm2_slice, tmp_path):
     records = corpus()
     pq.write_table(pa.Table.from_pylist(records), tmp_path / "corpus.parquet")
