@@ -92,6 +92,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--target-tokenizer", type=Path, metavar="FILE",
+                        help="the target model's tokenizer.json: the pruned text creates none of its special tokens")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
                         help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
     output = parser.add_mutually_exclusive_group()
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
-    result = load(model).prune(
+    result = load(model, target_tokenizer=args.target_tokenizer).prune(
         text,
         rate=rate,
         target_tokens=args.target_tokens,
@@ -151,7 +153,7 @@ def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
     options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
                            args.method)
     with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
-        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress)
+        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress, args.target_tokenizer)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:

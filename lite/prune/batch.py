@@ -75,9 +75,9 @@ _worker_pruner: Pruner | None = None  # one per worker process, set by init_work
 _worker_options: PruneOptions | None = None
 
 
-def init_worker(model: str, options: PruneOptions) -> None:
+def init_worker(model: str, options: PruneOptions, target_tokenizer: str | None = None) -> None:
     global _worker_pruner, _worker_options
-    _worker_pruner = load(model, threads=1)  # the processes use the cores, not threads inside each
+    _worker_pruner = load(model, threads=1, target_tokenizer=target_tokenizer)  # the processes use the cores
     _worker_options = options
 
 
@@ -102,15 +102,17 @@ def prune_jsonl(
     options: PruneOptions,
     workers: int | None = None,
     progress: Callable[[int], Iterable] | None = None,
+    target_tokenizer: str | os.PathLike | None = None,
 ) -> BatchReport:
     """Prune every line of `in_path` into `out_path`; returns the count and the per-line errors.
 
     progress: wraps the result iterator (given its length), e.g. a progress bar.
+    target_tokenizer: a tokenizer.json whose special tokens the pruned texts must not create.
     """
     lines = numbered_lines(in_path)
     workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
     report = BatchReport(lines=len(lines))
-    with atomic_write(out_path) as out, results_of(model, lines, options, workers) as results:
+    with atomic_write(out_path) as out, results_of(model, lines, options, workers, target_tokenizer) as results:
         for out_line, error in progress(results, len(lines)) if progress else results:
             out.write(out_line.encode("utf-8") + b"\n")
             if error:
@@ -120,13 +122,19 @@ def prune_jsonl(
 
 @contextlib.contextmanager
 def results_of(
-    model: str | os.PathLike, lines: list[tuple[int, bytes]], options: PruneOptions, workers: int
+    model: str | os.PathLike,
+    lines: list[tuple[int, bytes]],
+    options: PruneOptions,
+    workers: int,
+    target_tokenizer: str | os.PathLike | None = None,
 ) -> Iterator[Iterator[tuple[str, str | None]]]:
     """(output line, error) per input line, in input order, from `workers` processes."""
-    pruner = load(model, threads=1 if workers > 1 else None)  # a slice that cannot load fails here, not in every worker
+    # a slice or tokenizer that cannot load fails here, not in every worker
+    pruner = load(model, threads=1 if workers > 1 else None, target_tokenizer=target_tokenizer)
     if workers == 1:
         yield (prune_line(pruner, n, raw, options) for n, raw in lines)
         return
     # spawn, not fork: a forked numba thread pool is not safe; each worker maps the slice itself
-    with get_context("spawn").Pool(workers, init_worker, (str(model), options)) as pool:
+    target = None if target_tokenizer is None else str(target_tokenizer)
+    with get_context("spawn").Pool(workers, init_worker, (str(model), options, target)) as pool:
         yield pool.imap(prune_numbered_line, lines, chunksize=max(1, len(lines) // (workers * 16)))

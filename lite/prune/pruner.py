@@ -7,7 +7,8 @@
 The output is cut from the original string along unit spans (see units.py), never decoded
 from ids: it holds no broken characters and no special token the input did not have, and
 rate=1.0 gives the input back exactly. Special tokens the tokenizer adds itself (a BOS) are
-scored with the text, as the model sees them, but are never counted, selected or output.
+scored with the text, as the model sees them, but are never counted, selected or output. Joining
+kept spans never creates a special or added token the input did not hold there (specials.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .select import (
     token_budget,
     unit_importance,
 )
+from .specials import AddedTokenGuard, load_tokenizer
 from .units import digit_ranges, group_units, occurrences, units_covering
 
 if TYPE_CHECKING:
@@ -89,12 +91,49 @@ class Forcing:
     drop_consecutive: bool = False
 
 
-class Pruner:
-    """A scorer (the model slice) and the tokenizer stored in the same slice."""
+@dataclass
+class Plan:
+    """One string's units and which of them are kept, before the results are assembled."""
 
-    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None):
+    text: str
+    spans: list[tuple[int, int]]  # each unit's (start, end) in text; together they tile it
+    sizes: np.ndarray  # [n_units] tokens per unit
+    keep: np.ndarray  # [n_units] bool
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.sizes.sum())
+
+    def pieces(self) -> list[str]:
+        return [self.text[start:end] for start, end in self.spans]
+
+    def result(self) -> PruneResult:
+        if not self.spans:  # no tokens: the text (empty, or what the tokenizer ignores) is kept as it is
+            return PruneResult(self.text, (), 0, 0, ((self.text, True),) if self.text else ())
+        token_unit = np.repeat(np.arange(len(self.sizes)), self.sizes)  # [n_tokens]
+        kept_tokens = np.flatnonzero(self.keep[token_unit])  # [compressed_tokens]
+        pieces = tuple((piece, bool(k)) for piece, k in zip(self.pieces(), self.keep))
+        return PruneResult(
+            text="".join(piece for piece, k in pieces if k),
+            kept=tuple(kept_tokens.tolist()),
+            origin_tokens=self.n_tokens,
+            compressed_tokens=len(kept_tokens),
+            pieces=pieces,
+        )
+
+
+class Pruner:
+    """A scorer (the model slice) and the tokenizer stored in the same slice.
+
+    target_tokenizer: the tokenizer of the model the pruned text is for (a tokenizers.Tokenizer or
+    a tokenizer.json path): the pruned text then creates none of its special or added tokens either.
+    """
+
+    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None, target_tokenizer=None):
         self.scorer = scorer
         self.tokenizer = tokenizer or tokenizer_of(scorer)
+        self.target_tokenizer = None if target_tokenizer is None else load_tokenizer(target_tokenizer)
+        self.guard = AddedTokenGuard([t for t in (self.tokenizer, self.target_tokenizer) if t is not None])
 
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
@@ -136,38 +175,56 @@ class Pruner:
         forcing = Forcing(tuple(force), force_digits, drop_consecutive)
         token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
         if isinstance(text, str):
-            return self.prune_one(text, rate, target_tokens, forcing, keep_last, method=method)
+            plan = self.plan_one(text, rate, target_tokens, forcing, keep_last, method=method)
+            self.remove_created_tokens([plan], separator)
+            return plan.result()
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        return self.prune_segments(segments, rate, target_tokens, forcing, separator, method)
+        plans = self.plan_segments(segments, rate, target_tokens, forcing, method)
+        self.remove_created_tokens(plans, separator)
+        return join_results([plan.result() for plan in plans], separator)
 
-    def prune_segments(
+    def remove_created_tokens(self, plans: list[Plan], separator: str) -> None:
+        """Keep units again where the pruned text (segments joined) would hold an added token the input did not."""
+        # (text, kept, (plan, unit)) of each piece of the joined input; separators are always kept
+        pieces: list[tuple[str, bool, tuple[int, int] | None]] = []
+        for p, plan in enumerate(plans):
+            if p and separator:
+                pieces.append((separator, True, None))
+            if not plan.spans:
+                pieces.append((plan.text, True, None))
+            pieces.extend((piece, bool(k), (p, u)) for u, (piece, k) in enumerate(zip(plan.pieces(), plan.keep)))
+        repaired = self.guard.repair([t for t, _, _ in pieces], np.array([k for _, k, _ in pieces], dtype=bool))
+        for (_, _, where), kept in zip(pieces, repaired):
+            if where is not None:
+                plans[where[0]].keep[where[1]] = kept
+
+    def plan_segments(
         self,
         segments: list[Segment],
         rate: float | None,
         target_tokens: int | None,
         forcing: Forcing,
-        separator: str,
         method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune each segment on its own and join the results."""
+    ) -> list[Plan]:
+        """Select within each segment on its own."""
         budgets: dict[int, int] = {}
         if target_tokens is not None:
             sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
             lengths = [self.count_tokens(segments[i].text) for i in sharing]
             budgets = dict(zip(sharing, split_budget(target_tokens, lengths)))
-        results = []
+        plans = []
         for i, segment in enumerate(segments):
             own_rate, own_target = segment.rate, segment.target_tokens
             if own_rate is None and own_target is None:
                 own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
             if own_target == 0:  # an empty segment's share
                 own_rate, own_target = 1.0, None
-            results.append(
-                self.prune_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method)
+            plans.append(
+                self.plan_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method)
             )
-        return join_results(results, separator)
+        return plans
 
-    def prune_one(
+    def plan_one(
         self,
         text: str,
         rate: float | None,
@@ -176,8 +233,8 @@ class Pruner:
         keep_last: int = 0,
         keep_whole: bool = False,
         method: str = DEFAULT_METHOD,
-    ) -> PruneResult:
-        """Prune one string (see `prune`)."""
+    ) -> Plan:
+        """Select the units of one string to keep (see `prune`)."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         if keep_last < 0:
@@ -189,7 +246,7 @@ class Pruner:
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         n_tokens = len(own)
         if n_tokens == 0:
-            return PruneResult(text, (), 0, 0, ((text, True),) if text else ())
+            return Plan(text, [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
         sizes = units.sizes(n_tokens)  # [n_units]
@@ -206,15 +263,7 @@ class Pruner:
             if forcing.drop_consecutive and forcing.strings:
                 texts = [text[start:end] for start, end in spans]
                 keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
-        kept_tokens = np.flatnonzero(keep[units.token_unit(n_tokens)])  # [compressed_tokens]
-        pieces = tuple((text[start:end], bool(k)) for (start, end), k in zip(spans, keep))
-        return PruneResult(
-            text="".join(piece for piece, k in pieces if k),
-            kept=tuple(kept_tokens.tolist()),
-            origin_tokens=n_tokens,
-            compressed_tokens=len(kept_tokens),
-            pieces=pieces,
-        )
+        return Plan(text, spans, sizes, keep)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
@@ -317,8 +366,12 @@ def tokenizer_of(scorer: "Scorer") -> Tokenizer:
     return tokenizer
 
 
-def load(path: str | os.PathLike, threads: int | None = None) -> Pruner:
-    """A pruner for a slice file: its model for scoring and its tokenizer."""
+def load(path: str | os.PathLike, threads: int | None = None, target_tokenizer=None) -> Pruner:
+    """A pruner for a slice file: its model for scoring and its tokenizer.
+
+    target_tokenizer: the target model's tokenizer (a tokenizers.Tokenizer or a tokenizer.json path),
+    whose special and added tokens the pruned text must not create either.
+    """
     from ..scorer import Scorer
 
-    return Pruner(Scorer(path, threads=threads))
+    return Pruner(Scorer(path, threads=threads), target_tokenizer=target_tokenizer)
