@@ -42,7 +42,7 @@ from huggingface_hub.utils import (
 
 from .errors import LiteError
 from .slicefile import REVISION_KEY, SOURCE_KEY
-from .sources import LocalFolder, Progress, Source
+from .sources import LocalFolder, Progress, Source, check_file_name
 
 PARALLEL_REQUESTS = 4  # ranged requests in flight at once
 PART_BYTES = 16 * 1024 * 1024  # a longer range is fetched as several parts, in parallel
@@ -68,7 +68,7 @@ class HubRepo:
         self.commit = self._resolve_commit()
 
     def _url(self, filename: str) -> str:
-        return hf_hub_url(self.repo_id, filename, revision=self.commit)
+        return hf_hub_url(self.repo_id, check_file_name(filename, "a file name"), revision=self.commit)
 
     def _resolve_commit(self) -> str:
         url = hf_hub_url(self.repo_id, "config.json", revision=self.revision)

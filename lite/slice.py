@@ -19,7 +19,7 @@ from typing import Iterator
 from .atomic import check_writable
 from .errors import LiteError, exit_on_error
 from .slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, RawTensor, write_slice
-from .sources import Progress, Source, open_source
+from .sources import Progress, Source, check_file_name, open_source
 from .spec import AttentionSpec
 from .stformat import Header, TensorEntry, read_header
 
@@ -50,9 +50,13 @@ def shard_of_each_tensor(source: Source) -> tuple[dict[str, str], dict[str, Head
     """Which shard file holds each tensor; headers already read on the way (single-file case)."""
     index = read_json(source, INDEX_FILE)
     if index is not None:
+        if not isinstance(index, dict):
+            raise LiteError(f"{source.name}/{INDEX_FILE} is not a JSON object")
         weight_map = index.get("weight_map")
         if not isinstance(weight_map, dict):
-            raise LiteError(f"{source.name}/{INDEX_FILE} has no weight_map")
+            raise LiteError(f"{source.name}/{INDEX_FILE} has no weight_map object")
+        for name, shard in weight_map.items():  # every name, not only the needed ones: a hostile index is refused whole
+            check_file_name(shard, f"{source.name}/{INDEX_FILE}: the weight_map entry of {name!r}")
         return dict(weight_map), {}
     header = shard_header(source, SINGLE_FILE)
     return {name: SINGLE_FILE for name in header.entries}, {SINGLE_FILE: header}

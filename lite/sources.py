@@ -18,6 +18,24 @@ from .slicefile import REVISION_KEY, SOURCE_KEY
 Progress = Callable[[int], None]
 
 
+UNSAFE_NAME_CHARS = frozenset("\\?#%") | {chr(c) for c in range(32)} | {chr(127)}
+
+
+def check_file_name(name: object, what: str) -> str:
+    """A file name inside the model folder or repo: relative, `/`-separated, no `.` or `..` parts, no URL tricks.
+
+    `what` says where the name came from, for the one-line error. The check is on the name, not on
+    where a link points: the Hugging Face cache links every file of a snapshot into its blobs folder.
+    """
+    if not isinstance(name, str):
+        raise LiteError(f"{what} must be a file name, got {type(name).__name__} {str(name)[:80]!r}")
+    parts = name.split("/")
+    if not name or any(part in ("", ".", "..") for part in parts) or UNSAFE_NAME_CHARS.intersection(name):
+        raise LiteError(f"{what} is {name[:200]!r}: not a plain file name inside the model (no '..', no absolute "
+                        "path, no empty part, none of \\ ? # % or control characters)")
+    return name
+
+
 class Source(Protocol):
     name: str  # what the user named: a folder path or a repo id
 
@@ -44,11 +62,11 @@ class LocalFolder:
         self.name = str(self.root)
 
     def read_file(self, filename: str) -> bytes | None:
-        path = self.root / filename
+        path = self.root / check_file_name(filename, "a file name")
         return path.read_bytes() if path.is_file() else None
 
     def read_ranges(self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None) -> list[bytes]:
-        path = self.root / filename
+        path = self.root / check_file_name(filename, "a file name")
         if not path.is_file():
             raise LiteError(f"{self.root} has no {filename}")
         chunks = []
