@@ -18,7 +18,7 @@ from lite.sources import LocalFolder
 
 def run(*args: str, stdin: str | bytes | None = None, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
     text = not isinstance(stdin, bytes)
-    return subprocess.run([sys.executable, *args], input=stdin, capture_output=True, text=text, cwd=cwd,
+    return subprocess.run([sys.executable, *args], input=stdin, capture_output=True, text=text, cwd=cwd, check=False,
                           timeout=timeout)
 
 

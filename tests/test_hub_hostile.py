@@ -4,7 +4,6 @@ repo's index into fetching another repo. Each server behaviour is a fault of the
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from conftest import run_slice
