@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from .errors import LiteError
 
@@ -40,6 +40,32 @@ def check_writable(path: str | os.PathLike) -> Path:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise LiteError(f"cannot write {target}: {parent} is not a writable folder")
     return target
+
+
+def _file_ids(path: Path) -> set[tuple[int, int]]:
+    """(device, inode) of the path itself and of what it points to, for those that exist."""
+    ids = set()
+    for follow in (True, False):
+        with contextlib.suppress(OSError):
+            st = os.stat(path, follow_symlinks=follow)
+            ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
+def check_not_an_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an output path that is, or resolves to, one of the input files: writing it would destroy the input.
+
+    Compared by file identity (device and inode, with and without following links), so another spelling of
+    the path, a link to the file or a hard link are all caught.
+    """
+    out_ids = _file_ids(Path(out))
+    if not out_ids:  # nothing there yet: it cannot be an input
+        return
+    for path in inputs:
+        if out_ids & _file_ids(Path(path)):
+            same = "" if Path(path) == Path(out) else f" ({path})"
+            raise LiteError(f"the output {out} is the input{same}; writing it would destroy the input: "
+                            "choose another output file")
 
 
 def _raise_on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .atomic import check_writable
+from .atomic import check_not_an_input, check_writable
 from .errors import LiteError, exit_on_error
 from .slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, RawTensor, write_slice
-from .sources import Progress, Source, check_file_name, open_source
+from .sources import LocalFolder, Progress, Source, check_file_name, open_source
 from .spec import AttentionSpec
 from .stformat import Header, TensorEntry, read_header
 
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     source = open_source(args.source, revision=args.revision, token=args.token)
     out = check_writable(args.out or default_out(source))  # before any byte is fetched
+    if isinstance(source, LocalFolder):  # a local folder, or a snapshot in the Hugging Face cache
+        check_not_an_input(out, source.root.rglob("*"))
     with byte_progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         report = make_slice(source, out, progress)
     mib = 1024 * 1024

@@ -106,3 +106,39 @@ def test_hf_cache_snapshot_with_symlinked_shards_still_slices(tmp_path):
     folder = copy_of(fixtures.tiny("llama3-gqa", sharded=True), tmp_path / "snapshot")
     report = make_slice(LocalFolder(folder), tmp_path / "ok.safetensors")
     assert report.size > 0
+
+
+# ---- 5: --out is never one of the inputs ----------------------------------------------------------------
+def test_slice_out_cannot_overwrite_a_source_file(tmp_path):
+    shutil.copytree(fixtures.tiny("llama3-gqa", sharded=True), tmp_path / "files")  # the cached fixture stays safe
+    folder = copy_of(tmp_path / "files", tmp_path / "model")  # links, as in a Hugging Face cache snapshot
+    shard = min(folder.glob("model-*.safetensors"))
+    real_shard = shard.resolve()
+    before = real_shard.read_bytes()
+    (tmp_path / "via").symlink_to(folder)
+    for out in (shard, tmp_path / "via" / shard.name, real_shard, folder / "config.json", folder / INDEX_FILE):
+        result = run("-m", "lite.slice", str(folder), "--out", str(out), "--quiet")
+        assert_one_line_error(result, "is the input", str(out))
+        assert real_shard.read_bytes() == before and shard.is_symlink()
+    plain = tmp_path / "plain"  # a folder of real files (not links), the shard named directly
+    shutil.copytree(fixtures.tiny("llama-mha"), plain)
+    before = (plain / "model.safetensors").read_bytes()
+    result = run("-m", "lite.slice", str(plain), "--out", str(plain / "model.safetensors"), "--quiet")
+    assert_one_line_error(result, "is the input")
+    assert (plain / "model.safetensors").read_bytes() == before
+    assert run("-m", "lite.slice", str(plain), "--out", str(plain / "slice.safetensors"), "--quiet").returncode == 0
+
+
+def test_prune_jsonl_out_cannot_be_an_input(tmp_path, smollm2_slice):
+    jsonl = tmp_path / "in.jsonl"
+    original = '{"text": "hello there, general kenobi"}\n'
+    jsonl.write_text(original)
+    real_model = tmp_path / "real.safetensors"
+    real_model.hardlink_to(smollm2_slice)  # replacing this name would leave the session's slice as it is
+    model_copy = tmp_path / "model.safetensors"
+    model_copy.symlink_to(real_model)
+    for out in (jsonl, tmp_path / "." / "in.jsonl", model_copy, real_model):
+        result = run("-m", "lite.prune", "--model", str(model_copy), "--jsonl", str(jsonl), "--out", str(out),
+                     "--workers", "1", "--quiet")
+        assert_one_line_error(result, "is the input")
+    assert jsonl.read_text() == original and model_copy.is_symlink() and real_model.samefile(smollm2_slice)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..atomic import check_writable
+from ..atomic import check_not_an_input, check_writable
 from ..errors import LiteError, exit_on_error
 from ..methods import DEFAULT_METHOD, METHODS
 from .batch import PruneOptions, prune_jsonl
@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     model = args.model or default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
+        check_not_an_input(args.out, [p for p in (args.jsonl, model, args.target_tokenizer) if p and str(p) != "-"])
         return run_batch(args, model, rate)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned

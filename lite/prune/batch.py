@@ -18,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write, check_not_an_input
 from ..errors import LiteError
 from .pruner import Pruner, load
 
@@ -109,6 +109,7 @@ def prune_jsonl(
     progress: wraps the result iterator (given its length), e.g. a progress bar.
     target_tokenizer: a tokenizer.json whose special tokens the pruned texts must not create.
     """
+    check_not_an_input(out_path, [p for p in (in_path, model, target_tokenizer) if p is not None and str(p) != "-"])
     lines = numbered_lines(in_path)
     workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
     report = BatchReport(lines=len(lines))
