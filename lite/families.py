@@ -13,6 +13,7 @@ from .spec import (
     AttentionSpec,
     base_fields,
     get_key,
+    positive_number,
     require_key,
     rope_parameters,
     with_defaults,
@@ -58,7 +59,7 @@ def _gemma_fields(config: dict, rope_params: dict | None = None) -> dict:
         fields,
         embed_scale=fields["hidden_size"] ** 0.5,  # rounded to float32, as the fp32 reference does
         norm_offset=1.0,
-        scale=float(require_key(config, "query_pre_attn_scalar")) ** -0.5,
+        scale=positive_number(require_key(config, "query_pre_attn_scalar"), "query_pre_attn_scalar") ** -0.5,
     )
 
 

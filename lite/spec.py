@@ -10,6 +10,7 @@ Keys a hub config may leave out take the defaults of the transformers config cla
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Collection
 
@@ -20,6 +21,13 @@ EMBED_NAME = "embed_tokens.weight"
 NORM_NAME = "layers.0.input_layernorm.weight"
 ATTN_PREFIX = "layers.0.self_attn."
 SCALED_ROPE_TYPES = ("llama3", "yarn", "longrope")  # the types that read original_max_position_embeddings
+MAX_SIZE = 1 << 24  # no size in a config (heads, dims, vocabulary) is larger: a bigger one is a broken config
+# rope scaling parameters that, when present, must be finite positive numbers (lists: each entry)
+POSITIVE_ROPE_PARAMS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings",
+                        "max_position_embeddings", "attention_factor", "long_factor", "short_factor")
+# the config key behind each size field, for the messages
+SIZE_KEYS = {"hidden_size": "hidden_size", "n_heads": "num_attention_heads", "n_kv_heads": "num_key_value_heads",
+             "head_dim": "head_dim", "vocab_size": "vocab_size"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,8 @@ class AttentionSpec:
         model_type = config.get("model_type")
         if not model_type:
             raise LiteError("config.json has no model_type; is this a Hugging Face transformers model?")
+        if not isinstance(model_type, str):
+            raise LiteError(f"config.json has a model_type that is not a string: {str(model_type)[:80]}")
         from .families import FAMILIES  # the builders import this module
 
         family = FAMILIES.get(model_type)
@@ -126,17 +136,62 @@ class AttentionSpec:
         return spec
 
     def check(self) -> None:
-        """Sizes positive and consistent, rope parameters complete: before any tensor byte is fetched."""
+        """Sizes positive and consistent, every number finite and in range, rope parameters complete.
+
+        Runs when slicing (before any tensor byte is fetched) and when loading a slice: a NaN or negative
+        rms_norm_eps, a rope_theta <= 0 or a rope factor of 0 would make every score NaN.
+        """
         from .rope import attention_scaling, inv_freq
 
-        for name in ("hidden_size", "n_heads", "n_kv_heads", "head_dim", "vocab_size"):
-            if getattr(self, name) < 1:
-                raise LiteError(f"config.json of model_type {self.family!r} has {name} = {getattr(self, name)}")
+        where = f"config.json of model_type {self.family!r}"
+        for name, key in SIZE_KEYS.items():
+            value = getattr(self, name)
+            if not 1 <= value <= MAX_SIZE:
+                raise LiteError(f"{where} has {key} = {value}; it must be between 1 and {MAX_SIZE}")
         if self.n_heads % self.n_kv_heads:
             raise LiteError(
                 f"num_attention_heads={self.n_heads} is not a multiple of num_key_value_heads={self.n_kv_heads}"
             )
-        inv_freq(self.rope, 1), attention_scaling(self.rope)  # a missing rope parameter fails here
+        positive_number(self.norm_eps, "rms_norm_eps", where)
+        positive_number(self.rope.theta, "rope_theta", where)
+        positive_number(self.scale, "the attention scale (head_dim or query_pre_attn_scalar)", where)
+        positive_number(self.embed_scale, "the embedding scale", where)
+        if not (math.isfinite(self.softcap) and self.softcap >= 0):
+            raise LiteError(f"{where} has attn_logit_softcapping = {self.softcap}; it must be 0 (none) or positive")
+        if not (2 <= self.rope.rotary_dim <= self.head_dim and self.rope.rotary_dim % 2 == 0):
+            raise LiteError(f"{where} rotates {self.rope.rotary_dim} of head_dim {self.head_dim} dims "
+                            "(partial_rotary_factor); it must be an even number from 2 to head_dim")
+        for key, value in self.rope.params:
+            if key in POSITIVE_ROPE_PARAMS and value is not None:
+                for item in value if isinstance(value, tuple) else (value,):
+                    positive_number(item, f"the rope scaling's {key}", where)
+        if self.rope.rope_type == "llama3" and self.rope.param("low_freq_factor") == self.rope.param("high_freq_factor"):
+            raise LiteError(f"{where} has equal low_freq_factor and high_freq_factor in its llama3 rope scaling")
+        n_values = (1, 1 << 30)  # longrope switches to its long factors past the original length
+        frequencies = [inv_freq(self.rope, n) for n in n_values]  # a missing rope parameter fails here
+        if not all(((f > 0) & (f < float("inf"))).all() for f in frequencies):
+            raise LiteError(f"{where} has rope settings that give frequencies that are not finite and positive")
+        positive_number(attention_scaling(self.rope), "the rope attention scaling", where)
+
+
+def positive_number(value: Any, key: str, where: str = "config.json") -> float:
+    """A finite number above 0 (not a bool, not a string), or a one-line error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LiteError(f"{where} has {key} = {str(value)[:80]!r}; it must be a number above 0")
+    if not (math.isfinite(value) and value > 0):
+        raise LiteError(f"{where} has {key} = {value}; it must be a finite number above 0")
+    return float(value)
+
+
+def whole_number(value: Any, key: str) -> int:
+    """A size read from a config: an int (or a float with no fraction), or a one-line error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        raise LiteError(f"config.json has {key} = {str(value)[:80]!r}; it must be a whole number")
+    if abs(value) > MAX_SIZE:
+        raise LiteError(f"config.json has {key} = {value:.3g}; it must be between 1 and {MAX_SIZE}")
+    return int(value)
 
 
 # ---- reading config keys --------------------------------------------------------------------
@@ -178,8 +233,13 @@ def make_rope(config: dict, head_dim: int, params: dict | None = None) -> RopeSp
         raise LiteError(
             f"rope type {rope_type!r} is not supported; supported: {', '.join(sorted(ROPE_TYPES))}"
         )
-    theta = float(params.pop("rope_theta"))
-    factor = params.pop("partial_rotary_factor", None) or get_key(config, "partial_rotary_factor", 1.0)
+    theta = params.pop("rope_theta")
+    theta = float(theta) if isinstance(theta, str) else theta  # checked to be a finite positive number in check()
+    factor = params.pop("partial_rotary_factor", None)
+    factor = get_key(config, "partial_rotary_factor", 1.0) if factor is None else factor
+    factor = positive_number(factor, "partial_rotary_factor")
+    if factor > 1:
+        raise LiteError(f"config.json has partial_rotary_factor = {factor}; it must be in (0, 1]")
     rotary_dim = int(head_dim * factor)
     if rope_type in SCALED_ROPE_TYPES:  # as transformers standardizes them: a top-level key wins
         top_level = config.get("original_max_position_embeddings")
@@ -195,18 +255,18 @@ def make_rope(config: dict, head_dim: int, params: dict | None = None) -> RopeSp
 
 def base_fields(config: dict, rope_params: dict | None = None) -> dict:
     """The fields every supported family reads the same way (the rope from `rope_params` if given)."""
-    hidden = int(require_key(config, "hidden_size"))
-    n_heads = int(require_key(config, "num_attention_heads"))
-    n_kv_heads = int(get_key(config, "num_key_value_heads", n_heads))
-    head_dim = int(get_key(config, "head_dim", hidden // max(n_heads, 1)))
+    hidden = whole_number(require_key(config, "hidden_size"), "hidden_size")
+    n_heads = whole_number(require_key(config, "num_attention_heads"), "num_attention_heads")
+    n_kv_heads = whole_number(get_key(config, "num_key_value_heads", n_heads), "num_key_value_heads")
+    head_dim = whole_number(get_key(config, "head_dim", hidden // max(n_heads, 1)), "head_dim")
     return dict(
         family=config["model_type"],
         hidden_size=hidden,
         n_heads=n_heads,
         n_kv_heads=n_kv_heads,
         head_dim=head_dim,
-        vocab_size=int(require_key(config, "vocab_size")),
-        norm_eps=float(get_key(config, "rms_norm_eps", 1e-6)),
+        vocab_size=whole_number(require_key(config, "vocab_size"), "vocab_size"),
+        norm_eps=positive_number(get_key(config, "rms_norm_eps", 1e-6), "rms_norm_eps"),
         rope=make_rope(config, head_dim, rope_params),
         scale=head_dim**-0.5,
         dtype=str(get_key(config, "torch_dtype", get_key(config, "dtype", "float32"))),

@@ -142,3 +142,108 @@ def test_prune_jsonl_out_cannot_be_an_input(tmp_path, smollm2_slice):
                      "--workers", "1", "--quiet")
         assert_one_line_error(result, "is the input")
     assert jsonl.read_text() == original and model_copy.is_symlink() and real_model.samefile(smollm2_slice)
+
+
+# ---- 6: bad numbers in a config are refused; a NaN score is never selected from ---------------------------
+NAN, INF = float("nan"), float("inf")
+LLAMA3 = {"factor": 8.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 64,
+          "rope_type": "llama3"}
+BAD_NUMBERS = {  # fixture -> (config change, word the error names)
+    "eps-nan": ("llama3-gqa", {"rms_norm_eps": NAN}, "rms_norm_eps"),
+    "eps-negative": ("llama3-gqa", {"rms_norm_eps": -1e-6}, "rms_norm_eps"),
+    "eps-zero": ("llama3-gqa", {"rms_norm_eps": 0}, "rms_norm_eps"),
+    "theta-zero": ("llama3-gqa", {"rope_theta": 0}, "rope_theta"),
+    "theta-negative": ("llama-mha", {"rope_theta": -10000.0}, "rope_theta"),
+    "theta-inf": ("llama-mha", {"rope_theta": INF}, "rope_theta"),
+    "llama3-factor-zero": ("llama3-gqa", {"rope_scaling": {**LLAMA3, "factor": 0}}, "factor"),
+    "llama3-equal-freq-factors": ("llama3-gqa", {"rope_scaling": {**LLAMA3, "low_freq_factor": 4.0}}, "freq_factor"),
+    "llama3-original-zero": ("llama3-gqa", {"rope_scaling": {**LLAMA3, "original_max_position_embeddings": 0}},
+                             "original_max_position_embeddings"),
+    "linear-factor-zero": ("llama-mha", {"rope_scaling": {"rope_type": "linear", "factor": 0.0}}, "factor"),
+    "linear-factor-nan": ("llama-mha", {"rope_scaling": {"rope_type": "linear", "factor": NAN}}, "factor"),
+    "partial-rotary-zero": ("phi3", {"partial_rotary_factor": 0.0}, "partial_rotary_factor"),
+    "partial-rotary-above-one": ("phi3", {"partial_rotary_factor": 2.0}, "partial_rotary_factor"),
+    "longrope-factor-nan": ("phi3", {"rope_scaling": {"rope_type": "longrope", "long_factor": [1, 1, 1, 1, 1, NAN],
+                                                      "short_factor": [1.0] * 6}}, "long_factor"),
+    "pre-attn-scalar-zero": ("gemma2", {"query_pre_attn_scalar": 0}, "query_pre_attn_scalar"),
+    "softcap-negative": ("gemma2", {"attn_logit_softcapping": -5.0}, "attn_logit_softcapping"),
+    "model-type-list": ("llama-mha", {"model_type": ["llama"]}, "model_type"),
+    "hidden-size-huge": ("llama-mha", {"hidden_size": 10**30}, "hidden_size"),
+    "heads-float": ("llama-mha", {"num_attention_heads": 4.5}, "num_attention_heads"),
+    "heads-string": ("llama-mha", {"num_attention_heads": "four"}, "num_attention_heads"),
+}
+
+
+def bad_config(name: str) -> tuple[Path, dict, str]:
+    fixture, change, word = BAD_NUMBERS[name]
+    folder = fixtures.tiny(fixture)
+    return folder, {**json.loads((folder / "config.json").read_text()), **change}, word
+
+
+@pytest.mark.parametrize("name", list(BAD_NUMBERS))
+def test_bad_numbers_are_refused_when_slicing(name, tmp_path):
+    folder, config, word = bad_config(name)
+    copy = copy_of(folder, tmp_path / "model")
+    (copy / "config.json").unlink()
+    (copy / "config.json").write_text(json.dumps(config))  # json writes NaN and Infinity, as a hostile file may
+    with pytest.raises(LiteError, match=word) as caught:
+        make_slice(LocalFolder(copy), tmp_path / "x.safetensors")
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.parametrize("name", list(BAD_NUMBERS))
+def test_bad_numbers_are_refused_when_loading(name, tmp_path):
+    from test_robustness import rewrite_metadata
+
+    import lite
+
+    folder, config, word = bad_config(name)
+    good = tmp_path / "good.safetensors"
+    make_slice(LocalFolder(folder), good)
+    bad = tmp_path / "bad.safetensors"
+    rewrite_metadata(good, bad, lambda meta: meta.update({"config.json": json.dumps(config)}))
+    with pytest.raises(LiteError, match=word):
+        lite.load(bad)
+
+
+def nan_weights(source: Path, target: Path, tensor_suffix: str) -> None:
+    """A copy of a slice with every value of one tensor set to NaN (bf16 0x7fc0)."""
+    from lite.slicefile import SliceFile
+
+    sliced = SliceFile(source)
+    name = next(n for n in sliced.names() if n.endswith(tensor_suffix))
+    entry = sliced.header.entries[name]
+    assert entry.dtype == "BF16"
+    raw = bytearray(source.read_bytes())
+    start = sliced.header.data_start + entry.start
+    raw[start : start + entry.nbytes] = b"\xc0\x7f" * (entry.nbytes // 2)
+    target.write_bytes(bytes(raw))
+
+
+def test_a_nan_score_is_never_selected_from(tmp_path):
+    import lite
+
+    good = tmp_path / "good.safetensors"
+    make_slice(LocalFolder(fixtures.tiny("llama-mha")), good)
+    bad = tmp_path / "nan.safetensors"
+    nan_weights(good, bad, "input_layernorm.weight")
+    pruner = lite.load(bad)
+    text = "Janet's ducks lay 16 eggs per day. She eats three for breakfast."
+    with pytest.raises(LiteError, match="NaN"):
+        pruner.prune(text, rate=0.5)
+    assert pruner.prune(text, rate=1.0).text == text  # nothing to select: no score needed
+    result = run("-m", "lite.prune", "--model", str(bad), "--rate", "0.5", stdin=text)
+    assert_one_line_error(result, "NaN")
+
+
+def test_selection_refuses_non_finite_scores():
+    import numpy as np
+
+    from lite.prune.select import select_units
+
+    sizes = np.ones(4, dtype=np.int64)
+    forced = np.zeros(4, dtype=bool)
+    for bad in (np.nan, np.inf, -np.inf):
+        with pytest.raises(LiteError, match="not finite"):
+            select_units(np.array([0.1, bad, 0.2, 0.3], dtype=np.float32), sizes, 2, forced)
