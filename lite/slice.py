@@ -19,7 +19,7 @@ from typing import Iterator
 from .atomic import check_not_an_input, check_writable
 from .errors import LiteError, exit_on_error
 from .slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, RawTensor, write_slice
-from .sources import LocalFolder, Progress, Source, check_file_name, open_source
+from .sources import Limits, LocalFolder, Progress, Source, check_file_name, open_source
 from .spec import AttentionSpec
 from .stformat import Header, TensorEntry, read_header
 
@@ -152,12 +152,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--revision", help="branch, tag or commit on the hub (default: main)")
     parser.add_argument("--token", help="hub access token (default: HF_TOKEN or `hf auth login`)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    patience = parser.add_argument_group("patience with the hub")
+    patience.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                          help="give up on a request after S seconds without a byte (default 30)")
+    patience.add_argument("--deadline", type=float, default=600.0, metavar="S",
+                          help="give up on one transfer (a file, or a 16 MiB part) after S seconds, retries included "
+                               "(default 600)")
+    patience.add_argument("--retries", type=int, default=5, metavar="N",
+                          help="retry a busy answer (429, 5xx) or a broken connection N times (default 5)")
+    patience.add_argument("--max-wait", type=float, default=60.0, metavar="S",
+                          help="wait at most S seconds before a retry; a longer Retry-After is an error (default 60)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    source = open_source(args.source, revision=args.revision, token=args.token)
+    limits = Limits(timeout=args.timeout, deadline=args.deadline, retries=args.retries, max_wait=args.max_wait)
+    source = open_source(args.source, revision=args.revision, token=args.token, limits=limits)
     out = check_writable(args.out or default_out(source))  # before any byte is fetched
     if isinstance(source, LocalFolder):  # a local folder, or a snapshot in the Hugging Face cache
         check_not_an_input(out, source.root.rglob("*"))

@@ -7,7 +7,9 @@ lives once in lite.slice and works for every source.
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -52,6 +54,26 @@ class Source(Protocol):
         """A short name for the default output file."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How patient the slicer is with the hub (the `--timeout`, `--deadline`, `--retries`, `--max-wait` options)."""
+
+    timeout: float = 30.0  # s: connecting, and the longest silence while a request waits for bytes
+    deadline: float = 600.0  # s: one transfer (a small file, or one part of a range) with its retries and resumes
+    retries: int = 5  # further tries of one transfer after a busy answer (429, 5xx) or a broken connection
+    max_wait: float = 60.0  # s: the longest wait before a retry; a server asking for more (Retry-After) is an error
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "deadline", "max_wait"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                math.isfinite(value) and value > 0
+            ):
+                raise LiteError(f"--{name.replace('_', '-')} must be a number of seconds above 0, got {value!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 100:
+            raise LiteError(f"--retries must be a whole number from 0 to 100, got {self.retries!r}")
+
+
 class LocalFolder:
     """A Hugging Face-style model folder on disk (what save_pretrained writes)."""
 
@@ -88,12 +110,16 @@ class LocalFolder:
         return self.root.resolve().name
 
 
-def open_source(name: str, revision: str | None = None, token: str | None = None) -> Source:
-    """A local folder if `name` is one, else a hub repo id (from the local cache when offline)."""
+def open_source(name: str, revision: str | None = None, token: str | None = None,
+                limits: Limits | None = None) -> Source:
+    """A local folder if `name` is one, else a hub repo id (from the local cache when offline).
+
+    limits: timeouts, deadline and retries for a hub repo.
+    """
     if os.path.isdir(name):
         return LocalFolder(name)
     if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
         raise LiteError(f"{name} is neither a folder nor a hub repo id like meta-llama/Llama-3.2-1B")
     from .remote import open_hub_repo  # imports huggingface_hub: only when a repo id is given
 
-    return open_hub_repo(name, revision=revision, token=token)
+    return open_hub_repo(name, revision=revision, token=token, limits=limits)
