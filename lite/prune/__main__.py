@@ -19,7 +19,7 @@ from ..atomic import check_not_an_input, check_writable
 from ..errors import LiteError, exit_on_error
 from ..methods import DEFAULT_METHOD, METHODS
 from .batch import PruneOptions, prune_jsonl
-from .pruner import DEFAULT_RATE, PruneResult, load
+from .pruner import DEFAULT_MAX_TOKENS, DEFAULT_RATE, Limits, PruneResult, load
 from .select import token_budget
 
 WEIGHTS = Path("weights")
@@ -92,6 +92,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                        help=f"the most tokens scored at once; a longer text is an error unless --chunk "
+                             f"(default {DEFAULT_MAX_TOKENS})")
+    parser.add_argument("--chunk", type=int, metavar="W",
+                        help="score a long text in chunks of W tokens, each on its own (attention does not cross "
+                             "chunks); time O(n W), memory that of W tokens")
     parser.add_argument("--target-tokenizer", type=Path, metavar="FILE",
                         help="the target model's tokenizer.json: the pruned text creates none of its special tokens")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
@@ -123,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
     token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
+    Limits.checked(args.max_tokens, args.chunk)  # and a bad --max-tokens or --chunk
     model = args.model or default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
@@ -139,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         force_digits=args.force_digits,
         keep_last=args.keep_last,
         method=args.method,
+        max_tokens=args.max_tokens,
+        chunk=args.chunk,
     )
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -152,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
     options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
-                           args.method)
+                           args.method, args.max_tokens, args.chunk)
     with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
         report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress, args.target_tokenizer)
     for error in report.errors:

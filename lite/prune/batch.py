@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..atomic import atomic_write, check_not_an_input
 from ..errors import LiteError
-from .pruner import Pruner, load
+from .pruner import DEFAULT_MAX_TOKENS, Pruner, load
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class PruneOptions:
     force_digits: bool = False
     keep_last: int = 0
     method: str = "attention"  # one of lite.METHODS
+    max_tokens: int = DEFAULT_MAX_TOKENS  # per record: a longer text is that record's error (unless chunk)
+    chunk: int | None = None
 
 
 @dataclass
@@ -60,6 +62,8 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) 
             force_digits=options.force_digits,
             keep_last=options.keep_last,
             method=options.method,
+            max_tokens=options.max_tokens,
+            chunk=options.chunk,
         )
         record[options.field] = result.text
         record["origin_tokens"] = result.origin_tokens

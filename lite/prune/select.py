@@ -39,6 +39,13 @@ def check_rate(rate: float | None) -> float:
     return value
 
 
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """A whole number (not a bool, not a string) of at least `minimum`, or a LiteError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise LiteError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    return int(value)
+
+
 def unit_importance(importance: np.ndarray, first_token: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Mean importance of each unit's tokens."""
     if len(first_token) == 0:
