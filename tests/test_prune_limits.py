@@ -11,7 +11,7 @@ import pytest
 from test_prune_cli import REPO, run_cli
 
 from lite import LiteError
-from lite.prune import DEFAULT_MAX_TOKENS, Pruner
+from lite.prune import DEFAULT_MAX_TOKENS
 
 LONG = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning. "
 

@@ -216,7 +216,7 @@ class Pruner:
         target_tokens: int | None,
         forcing: Forcing,
         method: str = DEFAULT_METHOD,
-        limits: "Limits | None" = None,
+        limits: Limits | None = None,
     ) -> list[Plan]:
         """Select within each segment on its own."""
         budgets: dict[int, int] = {}
@@ -246,7 +246,7 @@ class Pruner:
         keep_last: int = 0,
         keep_whole: bool = False,
         method: str = DEFAULT_METHOD,
-        limits: "Limits | None" = None,
+        limits: Limits | None = None,
     ) -> Plan:
         """Select the units of one string to keep (see `prune`)."""
         if not isinstance(text, str):
@@ -352,7 +352,7 @@ class Limits:
     chunk: int | None = None
 
     @classmethod
-    def checked(cls, max_tokens, chunk) -> "Limits":
+    def checked(cls, max_tokens, chunk) -> Limits:
         """The limits, or a LiteError naming the bad option."""
         limits = cls(check_count(max_tokens, "max_tokens"), None if chunk is None else check_count(chunk, "chunk"))
         if limits.chunk is not None and limits.chunk > limits.max_tokens:
@@ -360,7 +360,7 @@ class Limits:
         return limits
 
 
-def chunked_importance(scorer: "Scorer", ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
+def chunked_importance(scorer: Scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
     """Importance of each id, the ids scored in chunks of `chunk` (all at once when None), float32 [n].
 
     Each chunk is scored on its own (its scores sum to 1) and weighted by its share of the ids, so a
