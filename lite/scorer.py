@@ -84,6 +84,8 @@ class Scorer:
         missing = [name for name in self.spec.required_tensors() if name not in self.slice.header.entries]
         if missing:
             raise LiteError(f"{self.slice.path} lacks {missing[0]!r}; make the slice again")
+        self.spec.check_shapes({name: entry.shape for name, entry in self.slice.header.entries.items()},
+                               str(self.slice.path))
         self.weights = load_weights(self.slice, self.spec)
         self.vocab_rows = self.slice.header.entries[self.spec.embed_name].shape[0]
         self.threads = resolve_threads(threads)

@@ -36,14 +36,32 @@ class SliceReport:
     spec: AttentionSpec
 
 
-def read_json(source: Source, filename: str) -> dict | None:
+def read_text(source: Source, filename: str) -> str | None:
+    """A small file of the source as UTF-8 text, or None when there is no such file."""
     raw = source.read_file(filename)
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LiteError(f"{source.name}/{filename} is not UTF-8 text (byte {err.start})") from None
+
+
+def read_json(source: Source, filename: str):
+    """A small JSON file of the source, or None when there is no such file; a one-line error when it is broken."""
+    text = read_text(source, filename)
+    return None if text is None else parse_json(text, f"{source.name}/{filename}")
+
+
+def parse_json(text: str, where: str):
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as err:
-        raise LiteError(f"{source.name}/{filename} is not valid JSON: {err}") from None
+        raise LiteError(f"{where} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise LiteError(f"{where} is nested too deeply to be a model's JSON file") from None
+    except ValueError as err:  # e.g. an integer with more digits than Python converts
+        raise LiteError(f"{where} is not usable JSON: {str(err).splitlines()[0]}") from None
 
 
 def shard_of_each_tensor(source: Source) -> tuple[dict[str, str], dict[str, Header]]:
@@ -92,6 +110,7 @@ def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None
     tensors: dict[str, RawTensor] = {}
     for shard in sorted({shard_by_name[name] for name in wanted}):
         header = headers.get(shard) or shard_header(source, shard)
+        spec.check_shapes({name: entry.shape for name, entry in header.entries.items()}, f"{source.name}/{shard}")
         entries = []
         for name in (n for n in wanted if shard_by_name[n] == shard):
             if name not in header.entries:
@@ -113,13 +132,14 @@ def make_slice(source: Source, out: str | Path, progress: Progress | None = None
     if config is None:
         raise LiteError(f"{source.name} has no config.json")
     spec = AttentionSpec.from_config(config)  # unsupported models fail here, before any tensor bytes
-    tokenizer = source.read_file("tokenizer.json")
+    tokenizer = read_text(source, "tokenizer.json")
     if tokenizer is None:
         raise LiteError(f"{source.name} has no tokenizer.json (lite reads fast tokenizers only)")
-    metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer.decode("utf-8"), **source.provenance()}
-    tokenizer_config = source.read_file("tokenizer_config.json")
+    metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer, **source.provenance()}
+    tokenizer_config = read_text(source, "tokenizer_config.json")
     if tokenizer_config is not None:
-        metadata[TOKENIZER_CONFIG_KEY] = tokenizer_config.decode("utf-8")
+        parse_json(tokenizer_config, f"{source.name}/tokenizer_config.json")  # it must at least be JSON
+        metadata[TOKENIZER_CONFIG_KEY] = tokenizer_config
     tensors = fetch_tensors(source, spec, progress)
     size = write_slice(out, tensors, metadata)
     tensor_bytes = sum(len(t.data) for t in tensors.values())

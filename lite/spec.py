@@ -110,6 +110,32 @@ class AttentionSpec:
             names += [self.attn_name("q_norm.weight"), self.attn_name("k_norm.weight")]
         return names
 
+    def expected_shapes(self) -> dict[str, tuple[int | None, ...]]:
+        """The shape the config implies for each tensor the score reads (None: any size along that axis)."""
+        q, kv, dim, d = self.n_heads * self.head_dim, self.n_kv_heads * self.head_dim, self.hidden_size, self.head_dim
+        shapes: dict[str, tuple[int | None, ...]] = {self.embed_name: (None, dim), self.norm_name: (dim,)}
+        rows = {"qkv_proj": q + 2 * kv} if self.fused_qkv else {"q_proj": q, "k_proj": kv, "v_proj": kv}
+        for projection, out in rows.items():
+            shapes[self.attn_name(projection + ".weight")] = (out, dim)
+            if self.qkv_bias:
+                shapes[self.attn_name(projection + ".bias")] = (out,)
+        if self.qk_norm:
+            shapes[self.attn_name("q_norm.weight")] = shapes[self.attn_name("k_norm.weight")] = (d,)
+        return shapes
+
+    def check_shapes(self, shapes: dict[str, tuple[int, ...]], where: str) -> None:
+        """Every tensor the score reads has the shape the config implies (before its bytes are read)."""
+        for name, expected in self.expected_shapes().items():
+            shape = shapes.get(name)
+            if shape is None:
+                continue  # a missing tensor is reported by whoever needs it, by name
+            if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
+                wanted = "[" + ", ".join("*" if e is None else str(e) for e in expected) + "]"
+                raise LiteError(f"{where}: tensor {name!r} has shape {list(shape)}, its config implies {wanted}; "
+                                "the config and the weights disagree")
+            if 0 in shape:
+                raise LiteError(f"{where}: tensor {name!r} is empty (shape {list(shape)})")
+
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_config(cls, config: dict) -> "AttentionSpec":

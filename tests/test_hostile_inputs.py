@@ -247,3 +247,87 @@ def test_selection_refuses_non_finite_scores():
     for bad in (np.nan, np.inf, -np.inf):
         with pytest.raises(LiteError, match="not finite"):
             select_units(np.array([0.1, bad, 0.2, 0.3], dtype=np.float32), sizes, 2, forced)
+
+
+# ---- 7: one line instead of a traceback ---------------------------------------------------------------
+@pytest.mark.parametrize("filename", ["config.json", "tokenizer.json", "tokenizer_config.json", INDEX_FILE])
+def test_files_that_are_not_utf8_are_one_line(filename, tmp_path):
+    folder = copy_of(fixtures.tiny("llama3-gqa", sharded=True), tmp_path / "model")
+    if (folder / filename).exists():
+        (folder / filename).unlink()
+    (folder / filename).write_bytes(b'{"model_type": "caf\xe9"}')
+    result = run("-m", "lite.slice", str(folder), "--out", str(tmp_path / "x.safetensors"), "--quiet")
+    assert_one_line_error(result, filename, "UTF-8")
+
+
+@pytest.mark.parametrize("content", ['{"a": ' * 100_000 + "1" + "}" * 100_000, "[" * 100_000,
+                                     '{"model_type": "llama", "hidden_size": ' + "9" * 5000 + "}"],
+                         ids=["object-bomb", "list-bomb", "huge-int"])
+def test_config_bombs_are_one_line(content, tmp_path):
+    folder = copy_of(fixtures.tiny("llama-mha"), tmp_path / "model")
+    (folder / "config.json").unlink()
+    (folder / "config.json").write_text(content)
+    result = run("-m", "lite.slice", str(folder), "--out", str(tmp_path / "x.safetensors"), "--quiet")
+    assert_one_line_error(result, "config.json")
+
+
+def write_safetensors(path: Path, header: dict, data: bytes = b"") -> None:
+    import struct
+
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data)
+
+
+@pytest.mark.parametrize("shape", [[2**70, 64], [-1, 64], [2**40, 2**40], ["8", 64], [1.5, 64]])
+def test_tensor_shapes_that_overflow_are_one_line(shape, tmp_path):
+    folder = copy_of(fixtures.tiny("llama-mha"), tmp_path / "model")
+    (folder / "model.safetensors").unlink()
+    header = {"model.embed_tokens.weight": {"dtype": "BF16", "shape": shape, "data_offsets": [0, 128]}}
+    write_safetensors(folder / "model.safetensors", header, b"\0" * 128)
+    result = run("-m", "lite.slice", str(folder), "--out", str(tmp_path / "x.safetensors"), "--quiet")
+    assert_one_line_error(result, "model.embed_tokens.weight")
+
+
+def test_tensor_shapes_that_do_not_match_the_config_are_refused_when_slicing(tmp_path):
+    folder = copy_of(fixtures.tiny("llama-mha"), tmp_path / "model")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").unlink()
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_size": 32, "head_dim": 8}))
+    result = run("-m", "lite.slice", str(folder), "--out", str(tmp_path / "x.safetensors"), "--quiet")
+    assert_one_line_error(result, "model.embed_tokens.weight", "config")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_norm_shape_that_does_not_match_is_refused_when_loading(tmp_path):
+    """A slice whose config and a tensor other than q/k disagree: refused at load, not a numpy traceback at prune."""
+    import struct
+
+    import lite
+
+    good = tmp_path / "good.safetensors"
+    make_slice(LocalFolder(fixtures.tiny("llama-mha")), good)
+    raw = good.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + length])
+    norm = header["model.layers.0.input_layernorm.weight"]
+    norm["shape"] = [norm["shape"][0] // 2, 2]  # same bytes, another shape
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length :])
+    with pytest.raises(LiteError, match="input_layernorm"):
+        lite.load(bad)
+
+
+@pytest.mark.parametrize("how", ["file", "stdin"])
+def test_endless_input_is_bounded(how, smollm2_slice, tmp_path):
+    args = ["-m", "lite.prune", "--model", str(smollm2_slice)]
+    if how == "file":
+        result = run(*args, "/dev/zero", timeout=60)
+    else:
+        with open("/dev/zero", "rb") as zero:
+            result = subprocess.run([sys.executable, *args, "-"], stdin=zero, capture_output=True, text=True,
+                                    timeout=60, check=False)
+    assert_one_line_error(result, "larger than")
+    jsonl = run(*args, "--jsonl", "/dev/zero", "--out", str(tmp_path / "o.jsonl"), timeout=120)
+    assert_one_line_error(jsonl, "larger than")

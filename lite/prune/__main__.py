@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 from ..atomic import check_not_an_input, check_writable
 from ..errors import LiteError, exit_on_error
+from ..inputs import read_bounded
 from ..methods import DEFAULT_METHOD, METHODS
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_MAX_TOKENS, DEFAULT_RATE, Limits, PruneResult, load
@@ -38,11 +39,8 @@ def default_model() -> Path:
 
 
 def read_text(source: str) -> str:
-    """The text of a file or of stdin ("-"), as UTF-8."""
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as err:
-        raise LiteError(f"cannot read {source}: {err.strerror}") from None
+    """The text of a file or of stdin ("-"), as UTF-8 (at most MAX_INPUT_BYTES of it)."""
+    data = read_bounded(source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

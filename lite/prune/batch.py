@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..atomic import atomic_write, check_not_an_input
 from ..errors import LiteError
+from ..inputs import read_bounded
 from .pruner import DEFAULT_MAX_TOKENS, Pruner, load
 
 
@@ -91,11 +91,8 @@ def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
 
 
 def numbered_lines(path: Path) -> list[tuple[int, bytes]]:
-    """(line number from 1, raw bytes) of every non-blank line."""
-    try:
-        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    except OSError as err:
-        raise LiteError(f"cannot read {path}: {err.strerror}") from None
+    """(line number from 1, raw bytes) of every non-blank line (at most MAX_INPUT_BYTES in all)."""
+    data = read_bounded(path)
     return [(i, line) for i, line in enumerate(data.splitlines(), start=1) if line.strip()]
 
 
