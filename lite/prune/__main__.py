@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 from ..atomic import check_not_an_input, check_writable
 from ..errors import LiteError, exit_on_error
 from ..inputs import read_bounded
+from ..threads import available_cores
 from ..methods import DEFAULT_METHOD, METHODS
 from .batch import PruneOptions, prune_jsonl
 from .pruner import DEFAULT_MAX_TOKENS, DEFAULT_RATE, Limits, PruneResult, load
@@ -107,7 +108,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
-    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
+                                                   "unless --force-workers)")
+    batch.add_argument("--force-workers", action="store_true", help="use --workers even when it exceeds the cores")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.jsonl is not None and args.out is None:
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         chunk=args.chunk,
     )
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(marked(result, colour) + line_end)
@@ -161,7 +164,11 @@ def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
     options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
                            args.method, args.max_tokens, args.chunk)
     with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
-        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress, args.target_tokenizer)
+        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress, args.target_tokenizer,
+                             force_workers=args.force_workers)
+    if report.requested_workers is not None:
+        print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
+              f"{report.workers} (--force-workers to use more)", file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:

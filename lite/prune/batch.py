@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 from ..atomic import atomic_write, check_not_an_input
 from ..errors import LiteError
 from ..inputs import read_bounded
+from ..threads import available_cores
 from .pruner import DEFAULT_MAX_TOKENS, Pruner, load
 
 
@@ -42,12 +43,19 @@ class PruneOptions:
 class BatchReport:
     lines: int = 0
     errors: list[str] = field(default_factory=list)  # "line N: message", in line order
+    workers: int = 0  # worker processes used
+    requested_workers: int | None = None  # what was asked, when more than the cores and not forced (capped)
+
+
+def strict_constant(name: str):
+    """json.loads' hook for NaN, Infinity and -Infinity: not JSON, refused."""
+    raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
 
 
 def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) -> tuple[str, str | None]:
     """One output line (JSON, no newline) for one input line, and the error message if it failed."""
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(raw.decode("utf-8"), parse_constant=strict_constant)
         if not isinstance(record, dict):
             raise LiteError(f"expected a JSON object, got {type(record).__name__}")
         text = record.get(options.field)
@@ -68,7 +76,7 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions) 
         record[options.field] = result.text
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
-        return json.dumps(record, ensure_ascii=False), None
+        return json.dumps(record, ensure_ascii=False, allow_nan=False), None
     except Exception as err:  # noqa: BLE001 - one bad line (bad JSON, too deep, bad text) must not lose the rest
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
         message = f"line {line_no}: {text}"
@@ -93,6 +101,8 @@ def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
 def numbered_lines(path: Path) -> list[tuple[int, bytes]]:
     """(line number from 1, raw bytes) of every non-blank line (at most MAX_INPUT_BYTES in all)."""
     data = read_bounded(path)
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (some editors write one): not part of line 1
+        data = data[3:]
     return [(i, line) for i, line in enumerate(data.splitlines(), start=1) if line.strip()]
 
 
@@ -104,16 +114,24 @@ def prune_jsonl(
     workers: int | None = None,
     progress: Callable[[int], Iterable] | None = None,
     target_tokenizer: str | os.PathLike | None = None,
+    force_workers: bool = False,
 ) -> BatchReport:
     """Prune every line of `in_path` into `out_path`; returns the count and the per-line errors.
 
+    workers: processes (default: one per core), at most one per core unless force_workers (each
+    holds its own copy of the weights, ~185 MB for SmolLM2, and more cores than that only slow it).
     progress: wraps the result iterator (given its length), e.g. a progress bar.
     target_tokenizer: a tokenizer.json whose special tokens the pruned texts must not create.
     """
+    cores = available_cores()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise LiteError(f"workers must be a whole number of at least 1, got {workers!r}")
+    requested = workers if workers is not None and workers > cores and not force_workers else None
+    workers = cores if workers is None or requested is not None else workers
     check_not_an_input(out_path, [p for p in (in_path, model, target_tokenizer) if p is not None and str(p) != "-"])
     lines = numbered_lines(in_path)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
-    report = BatchReport(lines=len(lines))
+    workers = max(1, min(workers, len(lines)))
+    report = BatchReport(lines=len(lines), workers=workers, requested_workers=requested)
     with atomic_write(out_path) as out, results_of(model, lines, options, workers, target_tokenizer) as results:
         for out_line, error in progress(results, len(lines)) if progress else results:
             out.write(out_line.encode("utf-8") + b"\n")
