@@ -1,5 +1,5 @@
-"""`python -m bench [--quick] [--threads N]`: lite against the transformers reference; writes bench/RESULTS.md and
-bench/latency.png.
+"""`python -m bench [--quick] [--threads N]`: lite against the transformers reference; writes bench/results/RESULTS.md
+and bench/results/latency.png.
 
 If OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set (this workplace sets them for old OpenBLAS builds; they
 slow a current numpy), the benchmark runs itself again without both, and records the core OpenBLAS then
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .paths import BENCH, OPENBLAS_OVERRIDES
+from .paths import OPENBLAS_OVERRIDES, RESULTS
 
 SIZES = [128, 512, 2048, 4096, 8192]
 QUICK_SIZES = [128, 512, 2048]
@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="n up to 2048, fewer repeats: a few minutes")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for lite and the reference")
-    parser.add_argument("--out", type=Path, default=BENCH, help="folder for RESULTS.md and latency.png")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for RESULTS.md and latency.png")
     return parser.parse_args(argv)
 
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     blas_env = json.loads(os.environ.get(BLAS_ENV_RECORD, "{}"))
     machine = report.machine_facts(args.threads, blas_env)
     sizes = QUICK_SIZES if args.quick else SIZES
-    lite_repeats = {n: 3 if args.quick or n >= 8192 else 5 for n in sizes} | {n: 1 for n in LITE_ONLY_SIZES}
+    lite_repeats = {n: 3 if args.quick or n >= 8192 else 5 for n in sizes} | dict.fromkeys(LITE_ONLY_SIZES, 1)
     reference_repeats = {n: 2 if args.quick or n >= 8192 else 3 for n in sizes}
     with tempfile.TemporaryDirectory(prefix="lite-bench-") as work:
         work = Path(work)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = models.llama_folder()
         llama, slicer = models.llama_slice(work)
         smol_folder, smol_slice = models.smollm2_slice(work)
-        from lite.scorer import Scorer
+        from lite.score import Scorer
 
         spec = Scorer(llama).spec
         print("floor", flush=True)

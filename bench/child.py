@@ -43,7 +43,7 @@ def peak_rss_bytes() -> int:
 
 
 def lite_scorer(path: str, threads: int, kernel: str):
-    from lite.scorer import Scorer
+    from lite.score import Scorer
 
     scorer = Scorer(path, threads=threads)
     return (lambda ids: scorer.importance(ids, kernel=kernel)), {}
@@ -54,8 +54,7 @@ def reference_scorer(folder: str, threads: int, n: int):
     import psutil
     import torch
 
-    import bench.paths  # noqa: F401  (tests/ on the path)
-    from reference import decoder, layer0_attention_mean, load_model
+    from tools.reference import decoder, layer0_attention_mean, load_model
 
     torch.set_num_threads(threads)
     model = load_model(folder)

@@ -3,7 +3,7 @@
 Counts (DESIGN.md section 5): projections 2·n·dim·(H+KV)·D flops, scores 2·n²·H·D flops, n²·H
 exponentials. floor(n) = flops / sgemm rate + exps / exp rate, both on all the benchmark's threads.
 The exp rate is the better of numpy's float32 np.exp and lite's vectorized polynomial
-(`lite.kernels.exp_negative_array`), each run on `threads` Python threads over cache-sized arrays.
+(`lite.score.kernels_numba.exp_negative_array`), each run on `threads` Python threads over cache-sized arrays.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lite.spec import AttentionSpec
-from lite.threads import set_blas_threads
+from lite.model import AttentionSpec
+from lite.score.threads import set_blas_threads
 
 SGEMM_SIZE = 3072
 EXP_VALUES = 1 << 18  # 1 MiB of float32 per thread: the L2/L3 working set of one score block
@@ -71,7 +71,7 @@ def exp_rate(exp, threads: int) -> float:
 
 
 def measure(threads: int) -> Rates:
-    from lite.kernels import exp_negative_array
+    from lite.score.kernels_numba import exp_negative_array
 
     rates = Rates(sgemm_rate(threads), exp_rate(lambda x, out: np.exp(x, out=out), threads),
                   exp_rate(exp_negative_array, threads))

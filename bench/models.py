@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .paths import REPO  # noqa: F401  (tools/ on the path)
-from .slicer import SlicerResult, slice_through_hub
+from tools import fixtures, llama_shaped
 
-import fixtures  # noqa: E402
-import llama_shaped  # noqa: E402
+from .slicer import SlicerResult, slice_through_hub
 
 LLAMA_REPO = "meta-llama/Llama-3.2-1B"
 LLAMA_SEED = 0
@@ -35,9 +33,8 @@ def llama_slice(work: Path) -> tuple[Path, SlicerResult]:
 def smollm2_slice(work: Path) -> tuple[Path, Path]:
     """(SmolLM2's folder, its slice in `work`)."""
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
 
     folder = fixtures.smollm2_folder()
     out = work / "SmolLM2-135M.safetensors"
-    make_slice(LocalFolder(folder), out)
+    make_slice(folder, out)
     return folder, out

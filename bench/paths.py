@@ -1,4 +1,4 @@
-"""Where the benchmark finds the repo, its tools, and a scratch folder; the child-process command."""
+"""Where the benchmark finds the repo and writes its results; the child-process command and environment."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
-for extra in (REPO / "tools", REPO / "tests", REPO):
-    if str(extra) not in sys.path:
-        sys.path.insert(0, str(extra))
+RESULTS = BENCH / "results"  # what the benchmarks write: RESULTS.md, QUALITY.md, plots, records; changes.md by hand
 
 # OpenBLAS overrides this workplace may set for old builds; they slow a current numpy (see bench/__main__.py)
 OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

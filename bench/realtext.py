@@ -7,9 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import REPO  # noqa: F401  (tools/ on the path)
-
-import mgsm  # noqa: E402
+from tools import mgsm
 
 LANGUAGES = ("en", "zh", "bn", "te")
 
@@ -29,7 +27,7 @@ class TextRun:
 def measure(folder: Path, slice_path: Path, threads: int, repeats: int) -> list[TextRun]:
     from tokenizers import Tokenizer
 
-    from lite.scorer import Scorer
+    from lite.score import Scorer
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     scorer = Scorer(slice_path, threads=threads)

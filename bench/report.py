@@ -1,4 +1,4 @@
-"""bench/RESULTS.md (tables, machine, versions, date, targets) and bench/latency.png (log-log latency)."""
+"""bench/results/RESULTS.md (tables, machine, versions, date, targets) and latency.png (log-log latency)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-from lite.spec import AttentionSpec
+from lite.model import AttentionSpec
 
 from .coldstart import ColdStart
 from .floor import Rates, floor_seconds
 from .latency import Run
-from .paths import BENCH
+from .paths import RESULTS
 from .realtext import TextRun
 from .slicer import SlicerResult
 
 MIB = 2**20
-CHANGES = BENCH / "changes.md"  # what moved the numbers, kept by hand, appended to RESULTS.md
+CHANGES = RESULTS / "changes.md"  # what moved the numbers, kept by hand, appended to RESULTS.md
 TARGET_SPEEDUP = {2048: 3.0, 4096: 5.0, 8192: 8.0}
 TARGET_PEAK = {8192: 600 * 10**6, 32768: 1.5 * 10**9}
 TARGET_COLD_S = 1.0
@@ -46,11 +46,13 @@ def machine_facts(threads: int, blas_env: dict[str, str]) -> dict[str, str]:
     import torch
     import transformers
 
-    from lite.threads import blas_core
+    from lite.score.threads import blas_core
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+    with open("/proc/cpuinfo") as f:
+        cpuinfo = f.read().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
                platform.processor())
-    flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
     simd = [f for f in ("avx2", "fma", "avx512f") if f in flags]
     overrides = ", ".join(f"{k}={v}" for k, v in blas_env.items()) or "none set"
     return {
@@ -190,7 +192,8 @@ def write_plot(results: Results, path: Path) -> None:
         timed = [r for r in runs if r.times_s]
         ns = [r.n for r in timed]
         medians = [r.median_s for r in timed]
-        errors = [[m - min(r.times_s) for m, r in zip(medians, timed)], [max(r.times_s) - m for m, r in zip(medians, timed)]]
+        errors = [[m - min(r.times_s) for m, r in zip(medians, timed)],
+                  [max(r.times_s) - m for m, r in zip(medians, timed)]]
         ax.errorbar(ns, medians, yerr=errors, fmt=style, capsize=3, label=label)
     ns = sorted({r.n for r in results.lite} | {r.n for r in results.reference})
     ax.plot(ns, [floor_seconds(n, results.spec, results.rates) for n in ns], "k--", label="floor (sgemm + exp)")

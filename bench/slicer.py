@@ -1,4 +1,4 @@
-"""The hub slicer on loopback: the fake hub (tools/fake_hub.py) in one subprocess, `python -m lite.slice` in another.
+"""The hub slicer on loopback: the fake hub (tools.fake_hub) in one subprocess, `python -m lite.slice` in another.
 
 Reports the storage and hub bytes the server sent, the slice file's size, the full repo's size and
 the slicer's wall time (interpreter start included).

@@ -6,17 +6,23 @@
     pruner.importance(ids)               # float32 [n], sums to 1
     pruner.prune(text, rate=0.8, method="value_norm")   # another score: one of lite.METHODS
 
-torch and transformers are never imported here; numba compiles on first use and caches.
+One subpackage per extension point: lite.model (a model family: config -> AttentionSpec, rope,
+layer-0 weights), lite.store (weight files and where their bytes come from: safetensors, the
+slice file, folders, the hub), lite.score (ids -> importance: the forward, kernels, methods),
+lite.prune (text -> pruned text), lite.slice (making a slice). torch and transformers are never
+imported here; numba is imported (and compiles, once per machine) only when an input is large
+enough for its kernels.
 """
 
 from .errors import LiteError
-from .methods import DEFAULT_METHOD, METHODS as _METHOD_FUNCTIONS
-from .prune import DEFAULT_RATE, PruneResult, Pruner, Segment, load
-from .spec import AttentionSpec
+from .model import AttentionSpec
+from .prune import DEFAULT_RATE, PruneOptions, Pruner, PruneResult, Segment, load
+from .score import DEFAULT_METHOD
+from .score import METHODS as _METHOD_FUNCTIONS
 
 __version__ = "0.1.0"
 METHODS = tuple(_METHOD_FUNCTIONS)  # scoring options for method=; DEFAULT_METHOD ("attention") is the paper's score
 
 
-__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneResult", "Segment", "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD",
-           "__version__"]
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "Segment", "DEFAULT_RATE",
+           "METHODS", "DEFAULT_METHOD", "__version__"]

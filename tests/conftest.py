@@ -1,4 +1,5 @@
 """Shared fixtures: model folders built by tools/fixtures.py (cached outside git), their slices, a fake hub.
+Shared helpers (functions, not fixtures) are in tests/helpers.py.
 
 The hub slicer runs in a subprocess with HF_ENDPOINT pointing at the fake hub: huggingface_hub reads
 HF_ENDPOINT (and HF_HUB_OFFLINE, HF_HOME) once, at import, so a fresh interpreter per run is the
@@ -9,29 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO))
-
-import fixtures  # noqa: E402
-import mgsm as mgsm_data  # noqa: E402
-from tools.hubserver import FakeHub  # noqa: E402
-
-
-def make_slice(folder: Path, out: Path) -> Path:
-    from lite.slice import make_slice as make
-    from lite.sources import LocalFolder
-
-    if not out.is_file():
-        make(LocalFolder(folder), out)
-    return out
+from tests.helpers import GATED_TOKEN, REPO, RememberingScorer, make_slice
+from tools import fixtures
+from tools import mgsm as mgsm_data
+from tools.hubserver import FakeHub
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +45,6 @@ def mgsm():
     return mgsm_data
 
 
-GATED_TOKEN = "hf_fake_gated_token"
 REPOS = {  # repo id -> (fixture folder, gated token, files served instead of the folder's)
     "lite-test/tiny-llama": ("single", None, None),
     "lite-test/tiny-llama-sharded": ("sharded", None, None),
@@ -109,31 +94,10 @@ def slicer_env(tmp_path: Path, session_hub: FakeHub) -> dict[str, str]:
     return env
 
 
-def slice_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "lite.slice", *args, "--quiet"]
-
-
-def run_slice(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(slice_command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture(scope="session")
 def mgsm_texts(mgsm) -> dict[str, list[str]]:
     """Per language: the first 3 questions and the first 2 few-shot exemplars (question + worked answer)."""
     return {lang: [q for q, _ in mgsm.questions(lang)[:3]] + mgsm.exemplars(lang)[:2] for lang in mgsm.LANGUAGES}
-
-
-class RememberingScorer:
-    """The real scorer, remembering each id sequence's importance so the tests score each text once."""
-
-    def __init__(self, scorer):
-        self.scorer, self.slice, self.seen = scorer, scorer.slice, {}
-
-    def importance(self, ids, method="attention"):
-        key = (method, *(int(i) for i in ids))
-        if key not in self.seen:
-            self.seen[key] = self.scorer.importance(ids, method=method)
-        return self.seen[key]
 
 
 @pytest.fixture(scope="session")

@@ -7,23 +7,21 @@ import json
 
 import numpy as np
 import pytest
-from conftest import fixtures, make_slice
-from reference import reference_importance
-from test_forward import assert_matches_reference
 
-from lite import forward, rope
 from lite.errors import LiteError
-from lite.families import (
+from lite.model import rope, spec_from_config
+from lite.model.families import (
     FAMILIES,
     GEMMA2_DEFAULTS,
     GEMMA3_TEXT_DEFAULTS,
     PHI3_DEFAULTS,
     QWEN3_DEFAULTS,
 )
-from lite.kernels import softmax_colsum_numpy
-from lite.scorer import Scorer
-from lite.slicefile import SliceFile
-from lite.spec import AttentionSpec
+from lite.score.scorer import Scorer
+from lite.store.slicefile import SliceFile
+from tests.helpers import assert_matches_reference, make_slice
+from tools import fixtures
+from tools.reference import reference_importance
 
 FAMILY_FIXTURES = sorted(fixtures.TINY_FAMILIES)
 LENGTHS = (1, 2, 64, 65, 100, 1000)  # 64 | 65: either side of the phi3 fixture's original_max_position_embeddings
@@ -84,19 +82,19 @@ def test_slice_holds_exactly_what_layer0_needs(family_model):
 
 
 def test_specs_read_each_family():
-    gemma2 = AttentionSpec.from_config(config_of("gemma2"))
+    gemma2 = spec_from_config(config_of("gemma2"))
     assert (gemma2.embed_scale, gemma2.norm_offset, gemma2.softcap) == (8.0, 1.0, 20.0)
     assert gemma2.scale == 20**-0.5 and gemma2.head_dim == 24
-    sliding = AttentionSpec.from_config(config_of("gemma3-text"))  # layer 0 slides: the local base, no scaling
+    sliding = spec_from_config(config_of("gemma3-text"))  # layer 0 slides: the local base, no scaling
     assert (sliding.rope.rope_type, sliding.rope.theta, sliding.qk_norm, sliding.softcap) == ("default", 1e4, True, 0)
-    full = AttentionSpec.from_config(config_of("gemma3-text-full0"))  # layer 0 is global: rope_theta and scaling
+    full = spec_from_config(config_of("gemma3-text-full0"))  # layer 0 is global: rope_theta and scaling
     assert (full.rope.rope_type, full.rope.theta, full.rope.param("factor")) == ("linear", 1e6, 8.0)
-    vision = AttentionSpec.from_config(config_of("gemma3-vision"))
-    assert (vision.family, vision.hidden_size, vision.rope.theta, vision.dtype) == ("gemma3", 64, 1e4, "bfloat16")
-    assert AttentionSpec.from_config(config_of("qwen2")).qkv_bias
-    qwen3 = AttentionSpec.from_config(config_of("qwen3"))
+    vision = spec_from_config(config_of("gemma3-vision"))
+    assert (vision.family, vision.hidden_size, vision.rope.theta) == ("gemma3", 64, 1e4)
+    assert spec_from_config(config_of("qwen2")).qkv_bias
+    qwen3 = spec_from_config(config_of("qwen3"))
     assert qwen3.qk_norm and qwen3.head_dim == 32 and qwen3.norm_offset == 0
-    phi3 = AttentionSpec.from_config(config_of("phi3"))
+    phi3 = spec_from_config(config_of("phi3"))
     assert phi3.fused_qkv and phi3.rope.rotary_dim == 12 and phi3.rope.rope_type == "longrope"
     assert phi3.rope.param("original_max_position_embeddings") == 64
 
@@ -106,15 +104,16 @@ def test_gemma2_softcap_changes_the_result(slices_dir):
     folder = fixtures.tiny("gemma2")
     scorer = Scorer(make_slice(folder, slices_dir / "family-gemma2-False.safetensors"))
     ids = np.random.default_rng(3).integers(0, scorer.spec.vocab_size, 300)
-    distinct, inverse = np.unique(ids, return_inverse=True)
-    rows = scorer.slice.float32_rows(scorer.spec.embed_name, distinct)
-    uncapped = dataclasses.replace(scorer.spec, softcap=0.0)
-    scores = forward.importance(rows, inverse, scorer.weights, uncapped, softmax_colsum_numpy, 1)
-    assert np.max(np.abs(scores - reference_importance(folder, ids))) > 1e-3
+    capped = scorer.importance(ids, kernel="numpy")
+    scorer.spec = dataclasses.replace(scorer.spec, softcap=0.0)
+    for kernel in ("numpy", "numba"):
+        uncapped = scorer.importance(ids, kernel=kernel)
+        assert np.max(np.abs(uncapped - reference_importance(folder, ids))) > 1e-3
+        assert np.max(np.abs(uncapped - capped)) > 1e-3
 
 
 def test_longrope_switches_at_the_original_length():
-    spec = AttentionSpec.from_config(config_of("phi3"))
+    spec = spec_from_config(config_of("phi3"))
     short, long = rope.inv_freq(spec.rope, 64), rope.inv_freq(spec.rope, 65)
     assert short.shape == long.shape == (6,) and not np.allclose(short, long)
     assert rope.attention_scaling(spec.rope) == pytest.approx(2**0.5)  # factor 4096 / 64: sqrt(1 + ln 64 / ln 64)
@@ -126,8 +125,8 @@ def test_phi3_legacy_rope_names_mean_longrope(legacy):
     config = config_of("phi3")
     del config["rope_scaling"]["rope_type"]
     config["rope_scaling"]["type"] = legacy
-    spec = AttentionSpec.from_config(config)
-    assert spec.rope == AttentionSpec.from_config(config_of("phi3")).rope
+    spec = spec_from_config(config)
+    assert spec.rope == spec_from_config(config_of("phi3")).rope
 
 
 def test_defaults_are_transformers_defaults():
@@ -154,17 +153,18 @@ def test_sparse_hub_gemma3_config_reads_as_transformers_does():
     hub = {"model_type": "gemma3", "torch_dtype": "bfloat16", "text_config": {
         "hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
         "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024}}
-    spec = AttentionSpec.from_config(hub)
+    spec = spec_from_config(hub)
     text = Gemma3Config(text_config=hub["text_config"]).text_config
     assert (spec.n_heads, spec.n_kv_heads, spec.head_dim, spec.vocab_size) == (
         text.num_attention_heads, text.num_key_value_heads, text.head_dim, text.vocab_size)
     assert spec.scale == text.query_pre_attn_scalar**-0.5
     assert text.layer_types[0] == "sliding_attention"
-    assert (spec.rope.rope_type, spec.rope.theta) == ("default", text.rope_parameters["sliding_attention"]["rope_theta"])
+    sliding = text.rope_parameters["sliding_attention"]
+    assert (spec.rope.rope_type, spec.rope.theta) == ("default", sliding["rope_theta"])
 
 
 def test_unsupported_model_type_lists_every_family():
     with pytest.raises(LiteError) as err:
-        AttentionSpec.from_config({"model_type": "mamba"})
+        spec_from_config({"model_type": "mamba"})
     message = str(err.value)
     assert "\n" not in message and all(family in message for family in FAMILIES)

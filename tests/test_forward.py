@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fixtures, make_slice
-from reference import kept_set, reference_importance
 
 from lite.errors import LiteError
-from lite.scorer import Scorer
+from lite.score.scorer import Scorer
+from tests.helpers import RATES, assert_matches_reference, make_slice
+from tools import fixtures
+from tools.reference import kept_set, reference_importance
 
-RTOL, ATOL = 1e-4, 1e-7
-RATES = (0.9, 0.8, 0.7)
 TINY = sorted(fixtures.TINY_MODELS)
-
-
-def assert_matches_reference(scores: np.ndarray, ref: np.ndarray) -> None:
-    assert scores.dtype == np.float32 and scores.shape == ref.shape
-    np.testing.assert_allclose(scores, ref, rtol=RTOL, atol=ATOL)
-    assert abs(float(scores.sum(dtype=np.float64)) - 1.0) < 1e-5
-    for rate in RATES:
-        ours, theirs = kept_set(scores, rate), kept_set(ref, rate)
-        differing = ours ^ theirs
-        if differing:  # allowed only where the reference itself has a near-tie at the boundary
-            boundary = np.sort(ref)[::-1][max(1, round(rate * len(ref))) - 1]
-            assert np.all(np.abs(ref[sorted(differing)] - boundary) <= 1e-7), (rate, sorted(differing))
 
 
 @pytest.fixture(scope="module", params=[(name, sharded) for name in TINY for sharded in (False, True)],
@@ -60,11 +47,10 @@ def test_llama3_rope_scaling_changes_the_result(slices_dir):
     """The llama3 fixture's original_max_position_embeddings is small enough for scaling to matter."""
     import json
 
-    from lite import rope
-    from lite.spec import AttentionSpec
+    from lite.model import rope, spec_from_config
 
     folder = fixtures.tiny("llama3-gqa")
-    spec = AttentionSpec.from_config(json.loads((folder / "config.json").read_text()))
+    spec = spec_from_config(json.loads((folder / "config.json").read_text()))
     assert spec.rope.rope_type == "llama3"
     plain = rope.ROPE_TYPES["default"](spec.rope, 100)
     assert not np.allclose(rope.inv_freq(spec.rope, 100), plain)
@@ -111,13 +97,15 @@ def test_thread_count_does_not_change_the_result(smollm2_slice, threads, kernel)
 
 
 def test_auto_kernel_takes_numpy_for_small_inputs_only(smollm2_scorer):
-    from lite.colsum import softmax_colsum_numpy
-    from lite.kernels import softmax_colsum
-    from lite.scorer import NUMPY_UP_TO, colsum_kernel
+    from lite.score import kernels_numba, kernels_numpy
+    from lite.score.kernels import NUMPY_UP_TO, kernel_name, kernels
 
     small = int((NUMPY_UP_TO / 9) ** 0.5)  # SmolLM2 has 9 heads
-    assert colsum_kernel("auto", small, 9) is softmax_colsum_numpy
-    assert colsum_kernel("auto", small + 1, 9) is softmax_colsum
+    assert kernel_name("auto", small, 9) == "numpy" and kernel_name("auto", small + 1, 9) == "numba"
+    assert kernels("numpy").softmax_colsum is kernels_numpy.softmax_colsum
+    assert kernels("numpy").row_logsumexp is kernels_numpy.row_logsumexp
+    assert kernels("numba").softmax_colsum is kernels_numba.softmax_colsum
+    assert kernels("numba").row_logsumexp is kernels_numba.row_logsumexp
     with pytest.raises(LiteError, match="kernel"):
         smollm2_scorer.importance([1, 2], kernel="fast")
 

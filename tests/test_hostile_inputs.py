@@ -9,27 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fixtures
 
 from lite.errors import LiteError
-from lite.slice import INDEX_FILE, make_slice
-from lite.sources import LocalFolder
-
-
-def run(*args: str, stdin: str | bytes | None = None, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
-    text = not isinstance(stdin, bytes)
-    return subprocess.run([sys.executable, *args], input=stdin, capture_output=True, text=text, cwd=cwd, check=False,
-                          timeout=timeout)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
-    stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode("utf-8", "replace")
-    assert result.returncode == 2, (result.returncode, stderr)
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
+from lite.slice import make_slice
+from lite.store.checkpoint import INDEX_FILE
+from lite.store.sources import LocalFolder
+from tests.helpers import assert_one_line_error, rewrite_slice_header
+from tests.helpers import run_python as run
+from tools import fixtures
 
 
 def copy_of(folder: Path, into: Path) -> Path:
@@ -194,22 +181,20 @@ def test_bad_numbers_are_refused_when_slicing(name, tmp_path):
 
 @pytest.mark.parametrize("name", list(BAD_NUMBERS))
 def test_bad_numbers_are_refused_when_loading(name, tmp_path):
-    from test_robustness import rewrite_metadata
-
     import lite
 
     folder, config, word = bad_config(name)
     good = tmp_path / "good.safetensors"
     make_slice(LocalFolder(folder), good)
     bad = tmp_path / "bad.safetensors"
-    rewrite_metadata(good, bad, lambda meta: meta.update({"config.json": json.dumps(config)}))
+    rewrite_slice_header(good, bad, lambda header: header["__metadata__"].update({"config.json": json.dumps(config)}))
     with pytest.raises(LiteError, match=word):
         lite.load(bad)
 
 
 def nan_weights(source: Path, target: Path, tensor_suffix: str) -> None:
     """A copy of a slice with every value of one tensor set to NaN (bf16 0x7fc0)."""
-    from lite.slicefile import SliceFile
+    from lite.store.slicefile import SliceFile
 
     sliced = SliceFile(source)
     name = next(n for n in sliced.names() if n.endswith(tensor_suffix))
@@ -300,21 +285,17 @@ def test_tensor_shapes_that_do_not_match_the_config_are_refused_when_slicing(tmp
 
 def test_norm_shape_that_does_not_match_is_refused_when_loading(tmp_path):
     """A slice whose config and a tensor other than q/k disagree: refused at load, not a numpy traceback at prune."""
-    import struct
-
     import lite
 
     good = tmp_path / "good.safetensors"
     make_slice(LocalFolder(fixtures.tiny("llama-mha")), good)
-    raw = good.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    norm = header["model.layers.0.input_layernorm.weight"]
-    norm["shape"] = [norm["shape"][0] // 2, 2]  # same bytes, another shape
-    encoded = json.dumps(header).encode()
-    encoded += b" " * (-len(encoded) % 8)
+
+    def halve(header):
+        norm = header["model.layers.0.input_layernorm.weight"]
+        norm["shape"] = [norm["shape"][0] // 2, 2]  # same bytes, another shape
+
     bad = tmp_path / "bad.safetensors"
-    bad.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length :])
+    rewrite_slice_header(good, bad, halve)
     with pytest.raises(LiteError, match="input_layernorm"):
         lite.load(bad)
 

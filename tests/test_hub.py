@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GATED_TOKEN, run_slice, slice_command
 
-from lite.slicefile import REVISION_KEY, SOURCE_KEY, SliceFile
+from lite.store.slicefile import REVISION_KEY, SOURCE_KEY, SliceFile
+from tests.helpers import GATED_TOKEN, run_slice, slice_command
 
 SINGLE = "lite-test/tiny-llama"
 SHARDED = "lite-test/tiny-llama-sharded"
@@ -63,14 +63,17 @@ def local_slices(tiny_llamas: Path, tmp_path_factory) -> dict[str, Path]:
     slices = {}
     for repo_id, folder in FOLDER_OF.items():
         out = out_dir / f"{folder}.safetensors"
-        result = subprocess.run(slice_command(str(tiny_llamas / folder), "--out", str(out)), capture_output=True, text=True)
+        command = slice_command(str(tiny_llamas / folder), "--out", str(out))
+        result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         slices[repo_id] = out
     return slices
 
 
 @pytest.mark.parametrize("repo_id", [SINGLE, SHARDED])
-def test_hub_slice_equals_local_slice_and_fetches_only_needed_bytes(repo_id, hub, slicer_env, tiny_llamas, local_slices, tmp_path):
+def test_hub_slice_equals_local_slice_and_fetches_only_needed_bytes(
+    repo_id, hub, slicer_env, tiny_llamas, local_slices, tmp_path
+):
     out = tmp_path / "hub.safetensors"
     result = run_slice(slicer_env, repo_id, "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -131,13 +134,30 @@ def test_busy_storage_is_retried(status, hub, slicer_env, local_slices, tmp_path
     assert hub.faults.fail_once is None
 
 
+IGNORED_RANGE_LIMIT = 2 << 20  # what a server ignoring Range gets out before the client hangs up (see below)
+
+
 def test_server_ignoring_range_is_a_clean_error(hub, slicer_env, tiny_llamas, tmp_path):
+    """A 200 to a Range request is an error after a few hundred KB, never the whole file.
+
+    What the server counts as sent is what the sockets took before the client, having read only the
+    status line and headers, hung up: the server's send buffer (256 KiB, doubled by the kernel), the
+    client's receive buffer (128 KiB to start) and one 64 KiB chunk, ~0.7 MiB. The file is 256 MiB
+    (sparse), so 2 MiB is both a fixed bound and less than 1% of it.
+    """
+    big = tmp_path / "big-llama"
+    big.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        (big / name).symlink_to(tiny_llamas / "single" / name)
+    with open(big / "model.safetensors", "wb") as f:
+        f.truncate(256 << 20)
+    hub.add("lite-test/big-llama", big)
     hub.faults.ignore_range = True
     out = tmp_path / "x.safetensors"
-    result = run_slice(slicer_env, SINGLE, "--out", str(out))
+    result = run_slice(slicer_env, "lite-test/big-llama", "--out", str(out))
     assert_one_line_error(result, "instead of 206", "Range")
-    file_size = (tiny_llamas / "single" / "model.safetensors").stat().st_size
-    assert hub.traffic.storage_bytes < file_size / 10, hub.traffic.storage_bytes
+    file_size = (big / "model.safetensors").stat().st_size
+    assert hub.traffic.storage_bytes < min(IGNORED_RANGE_LIMIT, file_size / 100), hub.traffic.storage_bytes
     print(f"answered 200 to a Range: {hub.traffic.storage_bytes:,} of {file_size:,} B sent before the client hung up")
     assert not out.exists()
 
@@ -221,4 +241,5 @@ def test_offline_uses_the_hf_cache(hub, slicer_env, tmp_path):
 
 def test_no_network_is_a_clean_error(slicer_env, tmp_path):
     env = {**slicer_env, "HF_ENDPOINT": f"http://127.0.0.1:{unused_port()}"}
-    assert_one_line_error(run_slice(env, SINGLE, "--out", str(tmp_path / "x")), "could not reach the hub", "HF_HUB_OFFLINE=1")
+    result = run_slice(env, SINGLE, "--out", str(tmp_path / "x"))
+    assert_one_line_error(result, "could not reach the hub", "HF_HUB_OFFLINE=1")

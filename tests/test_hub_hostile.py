@@ -7,11 +7,9 @@ import json
 import time
 from pathlib import Path
 
-from conftest import run_slice
-from test_hub import assert_one_line_error
-
-from lite.slice import INDEX_FILE
-from lite.stformat import read_header
+from lite.store.checkpoint import INDEX_FILE
+from lite.store.stformat import read_header
+from tests.helpers import assert_one_line_error, run_slice
 
 SINGLE = "lite-test/tiny-llama"
 
@@ -29,7 +27,7 @@ def test_hub_weight_map_cannot_reach_another_repo(hub, slicer_env, tiny_llamas, 
     """`../../../../OTHER/REPO/resolve/main/FILE` would fetch another repo, outside the pinned commit."""
     single = tiny_llamas / "single"
     other = f"../../../../{SINGLE}/resolve/main/model.safetensors"
-    index = {"metadata": {}, "weight_map": {name: other for name in tensor_names(single / "model.safetensors")}}
+    index = {"metadata": {}, "weight_map": dict.fromkeys(tensor_names(single / "model.safetensors"), other)}
     hub.add("lite-test/escape", single, overrides={INDEX_FILE: json.dumps(index).encode()})
     out = tmp_path / "escape.safetensors"
     result = run_slice(slicer_env, "lite-test/escape", "--out", str(out))

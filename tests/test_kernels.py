@@ -1,12 +1,13 @@
-"""The numba kernel and its polynomial exponential against the plain numpy reference, on adversarial inputs."""
+"""The numba kernels and their polynomial exponential against the plain numpy references, on adversarial inputs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lite.colsum import softmax_colsum_numpy
-from lite.kernels import EXP_FLOOR, exp_negative_array, softmax_colsum
+from lite.score import kernels_numba, kernels_numpy
+from lite.score.kernels_numba import EXP_FLOOR, exp_negative_array, softmax_colsum
+from lite.score.kernels_numpy import soft_cap
 
 EXP_RTOL = 2e-7  # exp_negative against float64 exp on [EXP_FLOOR, 0]
 COLSUM_RTOL, COLSUM_ATOL = 2e-5, 1e-9  # column sums: float32 accumulation over a block's rows
@@ -32,9 +33,11 @@ def test_exp_negative_clamps_below_its_floor_to_a_tiny_normal_value():
 
 
 def run_both(logits: np.ndarray, softcap: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Column sums of the soft-capped logits by the numba kernel and by the numpy reference."""
+    capped = soft_cap(logits.copy(), softcap)  # [rows, n]
     fast, plain = np.zeros(logits.shape[1]), np.zeros(logits.shape[1])
-    softmax_colsum(logits.copy(), softcap, fast)
-    softmax_colsum_numpy(logits.copy(), softcap, plain)
+    kernels_numba.softmax_colsum(capped.copy(), fast)
+    kernels_numpy.softmax_colsum(capped.copy(), plain)
     return fast, plain
 
 
@@ -61,10 +64,34 @@ def test_kernel_softcap_matches_numpy_reference(softcap):
     logits = np.random.default_rng(3).standard_normal((19, 301), dtype=np.float32) * 80
     fast, plain = run_both(logits, softcap)
     np.testing.assert_allclose(fast, plain, rtol=COLSUM_RTOL, atol=COLSUM_ATOL)
+    capped = logits.astype(np.float64)
+    if softcap > 0:
+        capped = np.tanh(capped / softcap) * softcap
+    probs = np.exp(capped - capped.max(axis=1, keepdims=True))
+    expected = (probs / probs.sum(axis=1, keepdims=True)).sum(axis=0)  # [n], in float64 from the formula
+    np.testing.assert_allclose(fast, expected, rtol=COLSUM_RTOL, atol=COLSUM_ATOL)
+
+
+def test_soft_cap_is_tanh_in_place():
+    logits = np.float32([[-300.0, -50.0, -1.0, 0.0, 1e-3, 20.0, 1e4]])
+    expected = np.tanh(logits.astype(np.float64) / 50.0) * 50.0
+    out = soft_cap(logits, 50.0)
+    assert out is logits
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+    assert np.array_equal(soft_cap(np.float32([1e4]), 0.0), np.float32([1e4]))  # 0: no cap
+
+
+@pytest.mark.parametrize("softcap", [0.0, 20.0])
+def test_row_logsumexp_kernel_equals_numpy_reference(softcap):
+    logits = soft_cap((np.random.default_rng(3).standard_normal((57, 301)) * 8).astype(np.float32), softcap)
+    fast, plain = np.empty(57), np.empty(57)
+    kernels_numba.row_logsumexp(logits, fast)
+    kernels_numpy.row_logsumexp(logits, plain)
+    np.testing.assert_allclose(fast, plain, rtol=1e-6, atol=1e-6)
 
 
 def test_kernel_adds_into_the_accumulator():
     logits = np.random.default_rng(4).standard_normal((6, 40), dtype=np.float32)
     acc = np.ones(40)
-    softmax_colsum(logits, 0.0, acc)
+    softmax_colsum(logits, acc)
     assert abs(acc.sum() - (40 + 6)) < 1e-5

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import fixtures, make_slice
-from reference import layer0_attention
-from test_forward import assert_matches_reference
 
 import lite
 from lite.errors import LiteError
-from lite.scorer import Scorer
+from lite.score.scorer import Scorer
+from tests.helpers import assert_matches_reference, make_slice
+from tools import fixtures
+from tools.reference import layer0_attention
 
 
 def normalised(scores: np.ndarray) -> np.ndarray:
@@ -81,27 +81,41 @@ def test_smollm2_methods_match_transformers(smollm2_slice, smollm2_mgsm, method,
 def test_methods_rank_differently(smollm2_slice, smollm2_mgsm):
     ids = smollm2_mgsm["en"][0]
     scorer = Scorer(smollm2_slice)
-    top = {m: tuple(np.argsort(-scorer.importance(ids, method=m), kind="stable")[: len(ids) // 2]) for m in lite.METHODS}
+    half = len(ids) // 2
+    top = {m: tuple(np.argsort(-scorer.importance(ids, method=m), kind="stable")[:half]) for m in lite.METHODS}
     assert len(set(top.values())) == len(lite.METHODS)
 
 
-def test_row_logsumexp_kernel_equals_numpy_reference():
-    from lite.row_kernels import row_logsumexp, row_logsumexp_numpy
-
-    logits = (np.random.default_rng(3).standard_normal((57, 301)) * 8).astype(np.float32)  # [rows, n]
-    for softcap in (0.0, 20.0):
-        fast, plain = np.empty(57), np.empty(57)
-        row_logsumexp(logits, softcap, fast)
-        row_logsumexp_numpy(logits, softcap, plain)
-        np.testing.assert_allclose(fast, plain, rtol=1e-6, atol=1e-6)
-
-
 @pytest.mark.parametrize("method", ["no_self", "value_norm"])
-def test_numba_and_numpy_paths_agree(smollm2_slice, method):
+def test_numba_and_numpy_paths_agree(smollm2_slice, method, monkeypatch):
+    """kernel="numba" and kernel="numpy" give the same scores, and each run takes only its own pair."""
+    from lite.score import kernels_numba, kernels_numpy
+
+    calls: dict[str, int] = {}
+
+    def counting(module, name):
+        function = getattr(module, name)
+
+        def wrapper(*args):
+            key = f"{module.__name__.rsplit('.', 1)[-1]}.{name}"
+            calls[key] = calls.get(key, 0) + 1
+            return function(*args)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    for module in (kernels_numba, kernels_numpy):
+        for name in ("softmax_colsum", "row_logsumexp"):
+            counting(module, name)
     scorer = Scorer(smollm2_slice)
     ids = np.random.default_rng(4).integers(0, 49152, 500)
-    np.testing.assert_allclose(scorer.importance(ids, method=method),
-                               scorer.importance(ids, kernel="numpy", method=method), rtol=1e-5, atol=1e-9)
+    fast = scorer.importance(ids, kernel="numba", method=method)
+    assert calls.get("kernels_numba.softmax_colsum", 0) > 0 and not any(k.startswith("kernels_numpy") for k in calls)
+    assert (calls.get("kernels_numba.row_logsumexp", 0) > 0) == (method == "no_self")
+    calls.clear()
+    plain = scorer.importance(ids, kernel="numpy", method=method)
+    assert calls.get("kernels_numpy.softmax_colsum", 0) > 0 and not any(k.startswith("kernels_numba") for k in calls)
+    assert (calls.get("kernels_numpy.row_logsumexp", 0) > 0) == (method == "no_self")
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-9)
 
 
 def test_pruner_takes_a_method(pruner, mgsm):

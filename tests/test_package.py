@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from lite.errors import LiteError
-from lite.spec import AttentionSpec
+from lite.model import spec_from_config
 
 
 def test_import_lite_pulls_in_neither_torch_nor_transformers_nor_numba():
@@ -31,24 +31,24 @@ def test_classic_and_new_config_keys_give_the_same_spec():
     new = {k: v for k, v in LLAMA_32_CLASSIC.items() if k not in ("rope_theta", "rope_scaling", "torch_dtype")}
     new["rope_parameters"] = {**LLAMA_32_CLASSIC["rope_scaling"], "rope_theta": 500000.0}
     new["dtype"] = "bfloat16"
-    classic, modern = AttentionSpec.from_config(LLAMA_32_CLASSIC), AttentionSpec.from_config(new)
+    classic, modern = spec_from_config(LLAMA_32_CLASSIC), spec_from_config(new)
     assert classic == modern
     assert (classic.n_heads, classic.n_kv_heads, classic.head_dim, classic.n_rep) == (32, 8, 64, 4)
     assert classic.rope.rope_type == "llama3" and classic.rope.theta == 500000.0
-    assert classic.rope.param("factor") == 32.0 and classic.dtype == "bfloat16"
+    assert classic.rope.param("factor") == 32.0
 
 
 def test_legacy_type_key_and_missing_head_dim():
     config = {**LLAMA_32_CLASSIC, "rope_scaling": {"type": "linear", "factor": 2.0}}
     del config["head_dim"]
-    spec = AttentionSpec.from_config(config)
+    spec = spec_from_config(config)
     assert spec.rope.rope_type == "linear" and spec.head_dim == 2048 // 32 and spec.scale == 64**-0.5
 
 
 def test_llama2_style_config_without_rope_scaling():
     config = {"model_type": "llama", "hidden_size": 4096, "num_attention_heads": 32, "vocab_size": 32000,
               "rope_scaling": None}
-    spec = AttentionSpec.from_config(config)
+    spec = spec_from_config(config)
     assert spec.n_kv_heads == 32 and spec.rope.rope_type == "default" and spec.rope.theta == 10000.0
 
 
@@ -60,7 +60,7 @@ def test_llama2_style_config_without_rope_scaling():
 ])
 def test_unsupported_configs_fail_in_one_line(change, message):
     with pytest.raises(LiteError, match=message) as err:
-        AttentionSpec.from_config({**LLAMA_32_CLASSIC, **change})
+        spec_from_config({**LLAMA_32_CLASSIC, **change})
     assert "\n" not in str(err.value)
 
 
@@ -74,3 +74,26 @@ def test_slice_cli_errors_are_one_line_without_traceback(tmp_path):
     assert result.stderr.strip().startswith("error: model_type 'mamba' is not supported")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.st").exists()
+
+
+def test_library_calls_leave_the_process_as_they_found_it(smollm2_slice, tmp_path):
+    """No process-wide side effects: scoring restores OpenBLAS's thread count; atomic_write installs no handler."""
+    import signal
+
+    import numpy as np
+
+    from lite.score import Scorer
+    from lite.score.threads import blas_thread_count
+    from lite.store.atomic import atomic_write
+
+    before = blas_thread_count()
+    assert before is not None  # numpy's OpenBLAS is found, so the check below checks something
+    scorer = Scorer(smollm2_slice, threads=before + 1)  # a count that differs from the process's
+    for kernel in ("numpy", "numba"):
+        scorer.importance(np.arange(300), kernel=kernel, method="no_self")
+        assert blas_thread_count() == before
+    handler = signal.getsignal(signal.SIGTERM)
+    with atomic_write(tmp_path / "x.bin") as out:
+        assert signal.getsignal(signal.SIGTERM) is handler
+        out.write(b"x")
+    assert (tmp_path / "x.bin").read_bytes() == b"x"

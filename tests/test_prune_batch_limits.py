@@ -6,11 +6,12 @@ import json
 import math
 
 import pytest
-from test_prune_cli import run_cli
 
 from lite.errors import LiteError
-from lite.prune.batch import PruneOptions, prune_jsonl
-from lite.threads import available_cores
+from lite.prune import PruneOptions
+from lite.prune.batch import prune_jsonl
+from lite.score.threads import available_cores
+from tests.helpers import run_python
 
 
 def write_lines(path, records) -> None:
@@ -22,23 +23,24 @@ def test_workers_are_capped_at_the_cores_unless_forced(smollm2_slice, tmp_path, 
     write_lines(jsonl, [{"text": f"line number {i} of the batch"} for i in range(4)])
     options = PruneOptions(rate=0.5)
     monkeypatch.setattr("lite.prune.batch.available_cores", lambda: 1)
-    capped = prune_jsonl(smollm2_slice, jsonl, tmp_path / "capped.jsonl", options, workers=64)
+    data = jsonl.read_bytes()
+    capped = prune_jsonl(smollm2_slice, data, tmp_path / "capped.jsonl", options, workers=64)
     assert (capped.workers, capped.requested_workers) == (1, 64) and not capped.errors
-    forced = prune_jsonl(smollm2_slice, jsonl, tmp_path / "forced.jsonl", options, workers=2, force_workers=True)
+    forced = prune_jsonl(smollm2_slice, data, tmp_path / "forced.jsonl", options, workers=2, force_workers=True)
     assert forced.workers == 2 and not forced.errors
     assert (tmp_path / "capped.jsonl").read_text() == (tmp_path / "forced.jsonl").read_text()
     with pytest.raises(LiteError, match="workers"):
-        prune_jsonl(smollm2_slice, jsonl, tmp_path / "x.jsonl", options, workers=0)
+        prune_jsonl(smollm2_slice, data, tmp_path / "x.jsonl", options, workers=0)
 
 
 def test_cli_says_when_it_caps_the_workers(smollm2_slice, tmp_path):
     jsonl = tmp_path / "in.jsonl"
     cores = available_cores()
     write_lines(jsonl, [{"text": f"line {i}"} for i in range(cores + 2)])
-    proc = run_cli(["--model", str(smollm2_slice), "--jsonl", str(jsonl), "--out", str(tmp_path / "o.jsonl"),
-                    "--workers", str(cores + 50), "--quiet"], tmp_path)
-    assert proc.returncode == 0, proc.stderr.decode()
-    lines = proc.stderr.decode().strip().splitlines()
+    proc = run_python("-m", "lite.prune", "--model", str(smollm2_slice), "--jsonl", str(jsonl), "--out",
+                      str(tmp_path / "o.jsonl"), "--workers", str(cores + 50), "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
     assert any(f"{cores + 50} workers" in line and f"{cores} core" in line and "--force-workers" in line
                for line in lines), lines
 
@@ -46,7 +48,7 @@ def test_cli_says_when_it_caps_the_workers(smollm2_slice, tmp_path):
 def test_a_bom_on_line_one_is_not_an_error(smollm2_slice, tmp_path):
     jsonl = tmp_path / "bom.jsonl"
     jsonl.write_bytes(b"\xef\xbb\xbf" + b'{"text": "first line"}\n{"text": "second line"}\n')
-    report = prune_jsonl(smollm2_slice, jsonl, tmp_path / "o.jsonl", PruneOptions(rate=1.0), workers=1)
+    report = prune_jsonl(smollm2_slice, jsonl.read_bytes(), tmp_path / "o.jsonl", PruneOptions(rate=1.0), workers=1)
     assert report.errors == []
     assert [json.loads(line)["text"] for line in (tmp_path / "o.jsonl").read_text().splitlines()] == [
         "first line", "second line"]
@@ -56,7 +58,7 @@ def test_output_is_strict_json_even_when_the_input_holds_nan(smollm2_slice, tmp_
     jsonl = tmp_path / "nan.jsonl"
     jsonl.write_text('{"text": "a b c", "score": NaN, "big": Infinity, "small": -Infinity}\n'
                      '{"text": "d e f", "score": 1.5}\n')
-    report = prune_jsonl(smollm2_slice, jsonl, tmp_path / "o.jsonl", PruneOptions(rate=1.0), workers=1)
+    report = prune_jsonl(smollm2_slice, jsonl.read_bytes(), tmp_path / "o.jsonl", PruneOptions(rate=1.0), workers=1)
     out_lines = (tmp_path / "o.jsonl").read_text().splitlines()
 
     def strict(constant):

@@ -33,7 +33,8 @@ def out(proc: subprocess.CompletedProcess) -> str:
 def test_stdin_and_file_print_the_pruned_text(pruner, smollm2_slice, mgsm_texts, tmp_path):
     text = mgsm_texts["zh"][3]
     expected = pruner.prune(text, rate=0.5).text
-    assert out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5"], tmp_path, stdin=text + "\n")) == expected + "\n"
+    piped = run_cli(["--model", str(smollm2_slice), "--rate", "0.5"], tmp_path, stdin=text + "\n")
+    assert out(piped) == expected + "\n"
     source = tmp_path / "prompt.txt"
     source.write_text(text + "\n", encoding="utf-8")
     assert out(run_cli(["--model", str(smollm2_slice), "--rate", "0.5", str(source)], tmp_path)) == expected + "\n"
@@ -105,7 +106,8 @@ def test_jsonl_batch_with_a_malformed_line(pruner, smollm2_slice, mgsm_texts, tm
     for record, text in zip(good, texts):
         expected = pruner.prune(text, rate=0.8)
         assert record["text"] == expected.text
-        assert (record["origin_tokens"], record["compressed_tokens"]) == (expected.origin_tokens, expected.compressed_tokens)
+        counts = (record["origin_tokens"], record["compressed_tokens"])
+        assert counts == (expected.origin_tokens, expected.compressed_tokens)
     single = tmp_path / "single.jsonl"
     run_cli([*args[:-1], str(single), "--workers", "1"], tmp_path)
     assert single.read_bytes() == target.read_bytes()  # one process or several: the same output

@@ -8,10 +8,14 @@ import sys
 
 import numpy as np
 import pytest
-from test_prune_cli import REPO, run_cli
 
 from lite import LiteError
 from lite.prune import DEFAULT_MAX_TOKENS
+from tests.helpers import REPO, run_python
+
+
+def run_cli(args: list[str], cwd, stdin: str | None = None):
+    return run_python("-m", "lite.prune", *args, cwd=cwd, stdin=stdin)
 
 LONG = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning. "
 
@@ -61,11 +65,11 @@ def test_cli_limit_and_chunk(smollm2_slice, tmp_path):
     text = LONG * 4
     proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20"], tmp_path, stdin=text)
     assert proc.returncode == 2
-    lines = proc.stderr.decode().strip().splitlines()
+    lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "--max-tokens" in lines[0] and "--chunk" in lines[0]
     proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--chunk", "20", "--json"],
                    tmp_path, stdin=text)
-    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["compressed_tokens"] > 0
 
 
@@ -75,7 +79,7 @@ def test_batch_applies_the_limit_per_record(smollm2_slice, tmp_path):
     out = tmp_path / "out.jsonl"
     proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--jsonl", str(jsonl),
                     "--out", str(out), "--workers", "1", "--quiet"], tmp_path)
-    assert proc.returncode == 1, proc.stderr.decode()
+    assert proc.returncode == 1, proc.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records[0]["compressed_tokens"] >= 1
     assert records[1]["line"] == 2 and "max_tokens" in records[1]["error"]

@@ -10,7 +10,7 @@ from tokenizers import Tokenizer
 
 from lite.prune.select import rank_units, select_units, split_budget, token_budget, unit_importance
 from lite.prune.units import group_units, units_covering
-from lite.slicefile import SliceFile
+from lite.store.slicefile import SliceFile
 
 
 @pytest.fixture(scope="module")

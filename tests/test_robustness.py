@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import fixtures
 
 from lite.errors import LiteError
-from lite.slicefile import SliceFile
+from lite.store.slicefile import SliceFile
+from tools import fixtures
 
 
 def run(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
@@ -109,7 +109,7 @@ def test_batch_survives_lines_that_break_the_tokenizer_or_the_parser(tmp_path, s
 def test_interrupted_real_write_keeps_the_previous_file(tmp_path, monkeypatch):
     """The real write_slice path, failing at its last step (fsync), leaves the old file and no temp file."""
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
+    from lite.store.sources import LocalFolder
 
     folder = fixtures.tiny("llama-mha")
     out = tmp_path / "model.safetensors"
@@ -119,7 +119,7 @@ def test_interrupted_real_write_keeps_the_previous_file(tmp_path, monkeypatch):
     def failing_fsync(fd):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("lite.atomic.os.fsync", failing_fsync)
+    monkeypatch.setattr("lite.store.atomic.os.fsync", failing_fsync)
     with pytest.raises(LiteError, match="cannot write"):
         make_slice(LocalFolder(fixtures.tiny("llama3-gqa")), out)
     assert out.read_bytes() == good

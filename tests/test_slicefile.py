@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import fixtures, make_slice
 from safetensors import safe_open
 
 from lite.errors import LiteError
-from lite.slicefile import SliceFile
-from lite.stformat import to_float32
+from lite.store.slicefile import SliceFile
+from lite.store.stformat import to_float32
+from tests.helpers import make_slice
+from tools import fixtures
 
 
 def source_tensors(folder):
@@ -20,7 +21,7 @@ def source_tensors(folder):
     tensors = {}
     for path in sorted(folder.glob("*.safetensors")):
         with safe_open(str(path), "pt") as f:
-            tensors.update({name: f.get_tensor(name) for name in f.keys()})
+            tensors.update({name: f.get_tensor(name) for name in f.keys()})  # noqa: SIM118 - safe_open is not iterable
     return tensors
 
 

@@ -1,6 +1,6 @@
 """Serve local model folders as hub repos on 127.0.0.1, to run the hub slicer without the internet.
 
-    python tools/fake_hub.py meta-llama/Llama-3.2-1B=/path/to/folder [REPO=FOLDER ...] [--port 8731]
+    python -m tools.fake_hub meta-llama/Llama-3.2-1B=/path/to/folder [REPO=FOLDER ...] [--port 8731]
     HF_ENDPOINT=http://127.0.0.1:8731 python -m lite.slice meta-llama/Llama-3.2-1B
 
 On Ctrl-C (or SIGTERM) it prints the bytes it sent: storage (safetensors headers and tensor ranges) and hub
@@ -15,8 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.hubserver import FakeHub  # noqa: E402
+from tools.hubserver import FakeHub
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         while not stop.wait(0.5):
             pass
     traffic = hub.traffic
-    print(f"sent {traffic.storage_bytes:,} storage bytes in {len(traffic.ranges)} ranges, {traffic.hub_bytes:,} hub bytes")
+    print(f"sent {traffic.storage_bytes:,} storage bytes in {len(traffic.ranges)} ranges, "
+          f"{traffic.hub_bytes:,} hub bytes")
     return 0
 
 

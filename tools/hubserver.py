@@ -14,7 +14,7 @@ faults to switch on: fail one storage request (503, 429, with a Retry-After if a
 cut one ranged body halfway, ignore `Range` (answer 200 with the whole file), a slow mode, a
 trickle (one byte at a time, on the storage or the hub host), a stall (headers, then silence), a
 redirect loop on the hub, and a storage host that is down. Used by the tests (tests/conftest.py)
-and by tools/fake_hub.py.
+and by `python -m tools.fake_hub`.
 """
 
 from __future__ import annotations
@@ -122,7 +122,9 @@ class FakeHub:
         host, port = self.storage.server_address[:2]
         return f"http://{host}:{port}"
 
-    def add(self, repo_id: str, folder: str | Path, token: str | None = None, overrides: dict[str, bytes] | None = None) -> FakeRepo:
+    def add(
+        self, repo_id: str, folder: str | Path, token: str | None = None, overrides: dict[str, bytes] | None = None
+    ) -> FakeRepo:
         repo = FakeRepo(repo_id, Path(folder), token, dict(overrides or {}))
         self.repos[repo_id] = repo
         return repo
@@ -140,7 +142,7 @@ class FakeHub:
             else:
                 self.traffic.hub_bytes += n
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         for server in (self.hub, self.storage):
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
@@ -152,7 +154,7 @@ class FakeHub:
             server.shutdown()
             server.server_close()
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -191,7 +193,9 @@ class _BaseHandler(BaseHTTPRequestHandler):
     def route(self, send_body: bool) -> None:
         raise NotImplementedError
 
-    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, send_body: bool = True) -> None:
+    def reply(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None, send_body: bool = True
+    ) -> None:
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)

@@ -1,12 +1,12 @@
 """Write a folder shaped like meta-llama/Llama-3.2-1B: its config, tensor names, shapes and file size.
 
-    python tools/llama_shaped.py OUT_FOLDER [--tokenizer /tmp/smol/folder/tokenizer.json] [--random SEED]
+    python -m tools.llama_shaped OUT_FOLDER [--tokenizer /tmp/smol/folder/tokenizer.json] [--random SEED]
 
 By default the weights are zeros in a sparse file (2.47 GB that take no disk), which is all a
 benchmark of the hub slicer needs: which bytes it fetches, not what they hold. With `--random SEED`
 they are seeded random bf16 of a trained model's scale (the file then takes its 2.47 GB), which a
 benchmark of the score needs: zeros make attention uniform and every exponential trivially 1.
-Serve it with tools/fake_hub.py.
+Serve it with `python -m tools.fake_hub`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lite.stformat import encode_header  # noqa: E402
+from lite.store.stformat import encode_header
 
 CONFIG = {
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "torch_dtype": "bfloat16",
@@ -83,7 +82,7 @@ def write_folder(out: Path, tokenizer: Path | None, seed: int | None = None) -> 
     (out / "config.json").write_text(json.dumps(CONFIG, indent=2))
     shapes = tensor_shapes(CONFIG)
     names = sorted(shapes)
-    header, _ = encode_header([(name, "BF16", shapes[name]) for name in names], {"format": "pt"})
+    header = encode_header([(name, "BF16", shapes[name]) for name in names], {"format": "pt"})
     size = len(header) + sum(2 * math.prod(shape) for shape in shapes.values())  # bf16: 2 bytes each
     with open(out / "model.safetensors", "wb") as f:
         f.write(header)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 LANGUAGES = ("en", "de", "es", "fr", "ru", "sw", "zh", "ja", "th", "bn", "te")
@@ -22,7 +22,7 @@ def data_dir() -> Path:
     raise FileNotFoundError(f"MGSM data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
 
 
-@lru_cache(maxsize=None)
+@cache
 def questions(lang: str) -> list[tuple[str, str]]:
     """(question, numeric answer) pairs, 250 per language."""
     with open(data_dir() / f"mgsm_{lang}.tsv", encoding="utf-8", newline="") as f:

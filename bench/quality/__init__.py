@@ -1,4 +1,4 @@
-"""Does pruning keep what matters? `python -m bench.quality [--quick]` writes bench/QUALITY.md and a plot.
+"""Does pruning keep what matters? `python -m bench.quality [--quick]` writes bench/results/QUALITY.md and a plot.
 
 MGSM 8-shot prompts in 11 languages; each exemplar pruned on its own to the same kept count by
 every strategy (lite's scores, random, inverse); the question never pruned. A target causal LM

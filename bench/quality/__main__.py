@@ -1,4 +1,4 @@
-"""`python -m bench.quality [--quick] [--target FOLDER]`: run the quality benchmark, write bench/QUALITY.md and a plot.
+"""`python -m bench.quality [--quick] [--target FOLDER]`: run the quality benchmark, write bench/results/QUALITY.md and a plot.
 
 The full run (all 250 questions, 8 shots, 11 languages) takes days on 2 CPU cores; --quick is a
 small labelled sample (see QUICK). Results are appended to a JSONL file as each language finishes;
@@ -24,19 +24,16 @@ QUICK = dict(questions=2, shots=2, agreement_questions=1)
 
 
 def default_target() -> Path:
-    sys.path.insert(0, str(BENCH.parent / "tools"))
-    import fixtures
+    from tools import fixtures
 
     return fixtures.smollm2_folder()
 
 
 def pruner_slice(folder: Path) -> Path:
     """The pruner slice made from the target folder, cached beside the test fixtures."""
-    sys.path.insert(0, str(BENCH.parent / "tools"))
-    import fixtures
-
     from lite.slice import make_slice
-    from lite.sources import LocalFolder
+    from lite.store.sources import LocalFolder
+    from tools import fixtures
 
     out = fixtures.cache_dir() / "slices" / f"{folder.name}.safetensors"
     if not out.is_file():
@@ -58,7 +55,7 @@ def parse_args(argv):
     parser.add_argument("--languages", nargs="+", default=list(BY_COST), choices=list(BY_COST))
     parser.add_argument("--time-limit", type=float, metavar="MIN", help="start no new language after MIN minutes")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the target (default 1)")
-    parser.add_argument("--results", type=Path, help="JSONL of records (default bench/quality-results[-quick].jsonl)")
+    parser.add_argument("--results", type=Path, help="JSONL of records (default bench/results/quality-results[-quick].jsonl)")
     parser.add_argument("--report-only", action="store_true", help="rewrite QUALITY.md and the plot from --results")
     return parser.parse_args(argv)
 
@@ -77,7 +74,7 @@ def settings_from(args) -> Settings:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    results = args.results or BENCH / ("quality-results-quick.jsonl" if args.quick else "quality-results.jsonl")
+    results = args.results or BENCH / "results" / ("quality-results-quick.jsonl" if args.quick else "quality-results.jsonl")
     if not args.report_only:
         from .target import Target, same_tokenizer
 
@@ -88,7 +85,7 @@ def main(argv=None) -> int:
         started = time.monotonic()
         run(evaluator, results, log=lambda m: print(m, file=sys.stderr, flush=True))
         print(f"evaluation took {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
-    write_report(results, BENCH / "QUALITY.md", BENCH / "quality.png")
+    write_report(results, BENCH / "results" / "QUALITY.md", BENCH / "results" / "quality.png")
     return 0
 
 

@@ -3,34 +3,34 @@
 Prints the pruned text; --json prints it with the counts; --show prints the input with the
 dropped parts marked. `--jsonl IN --out OUT` prunes a field of every line of a JSONL file on
 every core. --model defaults to the only slice under ./weights/.
+Argument parsing and output only: the options are a PruneOptions (checked before any work),
+the work is lite.prune's.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from ..atomic import check_not_an_input, check_writable
-from ..errors import LiteError, exit_on_error
-from ..inputs import read_bounded
-from ..threads import available_cores
-from ..methods import DEFAULT_METHOD, METHODS
-from .batch import PruneOptions, prune_jsonl
-from .pruner import DEFAULT_MAX_TOKENS, DEFAULT_RATE, Limits, PruneResult, load
-from .select import token_budget
+from ..cli import progress_bar, read_input, run_cli
+from ..errors import LiteError
+from ..score.methods import DEFAULT_METHOD, METHODS
+from ..score.threads import available_cores
+from ..store.atomic import check_not_an_input, check_writable
+from ..store.slicefile import WEIGHTS_DIR
+from .batch import numbered_lines, prune_jsonl
+from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
+from .pruner import PruneResult, load
 
-WEIGHTS = Path("weights")
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
 
 def default_model() -> Path:
     """The only slice under ./weights/, or a LiteError saying why there is none."""
-    found = sorted(WEIGHTS.glob("*.safetensors")) if WEIGHTS.is_dir() else []
+    found = sorted(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
     if len(found) == 1:
         return found[0]
     if not found:
@@ -40,8 +40,8 @@ def default_model() -> Path:
 
 
 def read_text(source: str) -> str:
-    """The text of a file or of stdin ("-"), as UTF-8 (at most MAX_INPUT_BYTES of it)."""
-    data = read_bounded(source)
+    """The text of a file or of stdin ("-"), as UTF-8."""
+    data = read_input(source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -62,20 +62,6 @@ def marked(result: PruneResult, colour: bool) -> str:
             dropped = []
         out.append(piece)
     return "".join(out)
-
-
-@contextlib.contextmanager
-def line_progress(enabled: bool) -> Iterator:
-    """Wraps an iterator of known length in a progress bar on stderr, or leaves it as it is."""
-    if not enabled:
-        yield None
-        return
-    from huggingface_hub.utils import tqdm
-
-    def wrap(items: Iterable, total: int) -> Iterable:
-        return tqdm(items, total=total, unit="line", desc="pruning", file=sys.stderr)
-
-    yield wrap
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -121,35 +107,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--out goes with --jsonl (the pruned text of one input goes to stdout)")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be at least 1, not {args.workers}")
-    if args.keep_last < 0:
-        parser.error(f"--keep-last must be 0 or more, not {args.keep_last}")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    rate = DEFAULT_RATE if args.rate is None and args.target_tokens is None else args.rate
-    token_budget(1, rate, args.target_tokens)  # a bad rate fails here, before any work
-    Limits.checked(args.max_tokens, args.chunk)  # and a bad --max-tokens or --chunk
+    options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
+                           args.keep_last, max_tokens=args.max_tokens, chunk=args.chunk)  # checked before any work
     model = args.model or default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         check_not_an_input(args.out, [p for p in (args.jsonl, model, args.target_tokenizer) if p and str(p) != "-"])
-        return run_batch(args, model, rate)
+        return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
-    result = load(model, target_tokenizer=args.target_tokenizer).prune(
-        text,
-        rate=rate,
-        target_tokens=args.target_tokens,
-        force=args.force,
-        force_digits=args.force_digits,
-        keep_last=args.keep_last,
-        method=args.method,
-        max_tokens=args.max_tokens,
-        chunk=args.chunk,
-    )
+    result = load(model, target_tokenizer=args.target_tokenizer).run(text, options)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:
@@ -160,12 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
-    options = PruneOptions(args.field, rate, args.target_tokens, tuple(args.force), args.force_digits, args.keep_last,
-                           args.method, args.max_tokens, args.chunk)
-    with line_progress(not args.quiet and sys.stderr.isatty()) as progress:
-        report = prune_jsonl(model, args.jsonl, args.out, options, args.workers, progress, args.target_tokenizer,
-                             force_workers=args.force_workers)
+def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
+    data = read_input(args.jsonl)
+    with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+                             args.target_tokenizer, force_workers=args.force_workers)
     if report.requested_workers is not None:
         print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
               f"{report.workers} (--force-workers to use more)", file=sys.stderr)
@@ -183,4 +155,4 @@ def run_batch(args: argparse.Namespace, model: Path, rate: float | None) -> int:
 
 
 if __name__ == "__main__":
-    exit_on_error(main)
+    run_cli(main)

@@ -14,34 +14,19 @@ kept spans never creates a special or added token the input did not hold there (
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import LiteError
-from ..methods import DEFAULT_METHOD, check_method
-from .select import (
-    check_count,
-    check_rate,
-    drop_consecutive_repeats,
-    select_units,
-    split_budget,
-    token_budget,
-    unit_importance,
-)
+from ..score.methods import DEFAULT_METHOD
+from ..score.scorer import Scorer
+from .options import DEFAULT_MAX_TOKENS, PruneOptions
+from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .specials import AddedTokenGuard, load_tokenizer
-from .units import digit_ranges, group_units, occurrences, units_covering
-
-if TYPE_CHECKING:
-    from ..scorer import Scorer
-
-DEFAULT_RATE = 0.9
-# The most tokens scored at once. The score costs O(n²) time and O(n) memory: at 32,768 tokens about
-# 2 minutes and 0.8 GiB per worker for Llama-3.2-1B on this machine (2 cores, 23 GB). Past it, a text is
-# refused unless it is scored in chunks (chunk=W): then time is O(n W) and memory that of W tokens.
-DEFAULT_MAX_TOKENS = 32768
+from .units import Units, digit_ranges, group_units, occurrences, units_covering
 
 
 @dataclass(frozen=True)
@@ -70,7 +55,7 @@ class PruneResult:
     origin_tokens: int
     compressed_tokens: int
     pieces: tuple[tuple[str, bool], ...]
-    segments: tuple["PruneResult", ...] = field(default=())
+    segments: tuple[PruneResult, ...] = field(default=())
 
     @property
     def rate(self) -> float:
@@ -87,27 +72,14 @@ class PruneResult:
         }
 
 
-@dataclass(frozen=True)
-class Forcing:
-    """What every pruned segment must keep, besides its own keep_last."""
-
-    strings: tuple[str, ...] = ()
-    digits: bool = False
-    drop_consecutive: bool = False
-
-
 @dataclass
 class Plan:
-    """One string's units and which of them are kept, before the results are assembled."""
+    """One string's units and which of them are kept, before the result is assembled."""
 
     text: str
     spans: list[tuple[int, int]]  # each unit's (start, end) in text; together they tile it
     sizes: np.ndarray  # [n_units] tokens per unit
     keep: np.ndarray  # [n_units] bool
-
-    @property
-    def n_tokens(self) -> int:
-        return int(self.sizes.sum())
 
     def pieces(self) -> list[str]:
         return [self.text[start:end] for start, end in self.spans]
@@ -121,7 +93,7 @@ class Plan:
         return PruneResult(
             text="".join(piece for piece, k in pieces if k),
             kept=tuple(kept_tokens.tolist()),
-            origin_tokens=self.n_tokens,
+            origin_tokens=int(self.sizes.sum()),
             compressed_tokens=len(kept_tokens),
             pieces=pieces,
         )
@@ -134,8 +106,8 @@ class Pruner:
     a tokenizer.json path): the pruned text then creates none of its special or added tokens either.
     """
 
-    def __init__(self, scorer: "Scorer", tokenizer: Tokenizer | None = None, target_tokenizer=None):
-        self.scorer = scorer
+    def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None, target_tokenizer=None):
+        self.scorer = scorer  # anything with importance(ids, method=...) -> float32 [n] (and .slice if no tokenizer)
         self.tokenizer = tokenizer or tokenizer_of(scorer)
         self.target_tokenizer = None if target_tokenizer is None else load_tokenizer(target_tokenizer)
         self.guard = AddedTokenGuard([t for t in (self.tokenizer, self.target_tokenizer) if t is not None])
@@ -145,7 +117,7 @@ class Pruner:
 
         method: one of lite.METHODS; the default "attention" is the paper's score.
         """
-        return self.scorer.importance(ids, method=check_method(method))
+        return self.scorer.importance(ids, method=method)
 
     def prune(
         self,
@@ -175,22 +147,20 @@ class Pruner:
         unless chunk=W: then it is scored in chunks of W tokens, each on its own (attention does not
         cross chunks), each token's score weighted by its chunk's share of the text.
         """
-        check_method(method)
-        limits = Limits.checked(max_tokens, chunk)
-        if rate is not None and target_tokens is not None:
-            raise LiteError("give either rate or target_tokens, not both")
-        if rate is None and target_tokens is None:
-            rate = DEFAULT_RATE
-        if rate is not None:
-            rate = check_rate(rate)
-        forcing = Forcing(tuple(force), force_digits, drop_consecutive)
-        token_budget(1, rate, target_tokens)  # check the arguments even for an empty text or no segments
+        options = PruneOptions(rate, target_tokens, method, force, force_digits, keep_last, drop_consecutive,
+                               max_tokens, chunk)
+        return self.run(text, options, separator)
+
+    def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
+        """`prune` with its options already made (and checked) as a PruneOptions."""
+        if not isinstance(separator, str):
+            raise LiteError(f"separator must be a string, got {type(separator).__name__}")
         if isinstance(text, str):
-            plan = self.plan_one(text, rate, target_tokens, forcing, keep_last, method=method, limits=limits)
-            self.remove_created_tokens([plan], separator)
-            return plan.result()
-        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=keep_last) for s in text]
-        plans = self.plan_segments(segments, rate, target_tokens, forcing, method, limits)
+            plans = [self.plan_one(text, options)]
+            self.remove_created_tokens(plans, separator)
+            return plans[0].result()
+        segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
+        plans = self.plan_segments(segments, options)
         self.remove_created_tokens(plans, separator)
         return join_results([plan.result() for plan in plans], separator)
 
@@ -209,50 +179,28 @@ class Pruner:
             if where is not None:
                 plans[where[0]].keep[where[1]] = kept
 
-    def plan_segments(
-        self,
-        segments: list[Segment],
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        method: str = DEFAULT_METHOD,
-        limits: Limits | None = None,
-    ) -> list[Plan]:
-        """Select within each segment on its own."""
+    def plan_segments(self, segments: list[Segment], options: PruneOptions) -> list[Plan]:
+        """Select within each segment on its own (with its own rate, target and keep_last)."""
         budgets: dict[int, int] = {}
-        if target_tokens is not None:
+        if options.target_tokens is not None:
             sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
             lengths = [self.count_tokens(segments[i].text) for i in sharing]
-            budgets = dict(zip(sharing, split_budget(target_tokens, lengths)))
+            budgets = dict(zip(sharing, split_budget(options.target_tokens, lengths)))
         plans = []
         for i, segment in enumerate(segments):
-            own_rate, own_target = segment.rate, segment.target_tokens
-            if own_rate is None and own_target is None:
-                own_rate, own_target = (None, budgets[i]) if i in budgets else (rate, None)
-            if own_target == 0:  # an empty segment's share
-                own_rate, own_target = 1.0, None
-            plans.append(
-                self.plan_one(segment.text, own_rate, own_target, forcing, segment.keep_last, segment.keep, method,
-                              limits)
-            )
+            rate, target = segment.rate, segment.target_tokens
+            if rate is None and target is None:
+                rate, target = (None, budgets[i]) if i in budgets else (options.rate, None)
+            if target == 0:  # an empty segment's share
+                rate, target = 1.0, None
+            own = replace(options, rate=rate, target_tokens=target, keep_last=segment.keep_last)
+            plans.append(self.plan_one(segment.text, own, keep_whole=segment.keep))
         return plans
 
-    def plan_one(
-        self,
-        text: str,
-        rate: float | None,
-        target_tokens: int | None,
-        forcing: Forcing,
-        keep_last: int = 0,
-        keep_whole: bool = False,
-        method: str = DEFAULT_METHOD,
-        limits: Limits | None = None,
-    ) -> Plan:
-        """Select the units of one string to keep (see `prune`)."""
+    def plan_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> Plan:
+        """Select the units of one string to keep (see `prune`); the scores come from self.scorer.importance."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
-        if keep_last < 0:
-            raise LiteError(f"keep_last must be 0 or more, got {keep_last}")
         try:
             encoding = self.tokenizer.encode(text)
         except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
@@ -265,25 +213,24 @@ class Pruner:
         units = group_units(text, [offsets[i] for i in own])
         sizes = units.sizes(n_tokens)  # [n_units]
         spans = units.spans()
-        budget = n_tokens if keep_whole else token_budget(n_tokens, rate, target_tokens)
+        budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
         if budget >= n_tokens:  # everything stays: no need to score
             keep = np.ones(units.count, dtype=bool)  # [n_units]
         else:
-            limits = limits or Limits()
-            if n_tokens > limits.max_tokens and limits.chunk is None:
+            if n_tokens > options.max_tokens and options.chunk is None:
                 raise LiteError(
-                    f"the text has {n_tokens} tokens, more than max_tokens={limits.max_tokens} (--max-tokens), the most "
-                    "scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with chunk=W "
-                    "(--chunk W), each chunk on its own"
+                    f"the text has {n_tokens} tokens, more than max_tokens={options.max_tokens} (--max-tokens), the "
+                    "most scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with "
+                    "chunk=W (--chunk W), each chunk on its own"
                 )
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + added specials]
-            importance = chunked_importance(self.scorer, ids, method, limits.chunk)[own]  # [n], specials not selectable
+            importance = chunked_importance(self.scorer, ids, options.method, options.chunk)[own]  # [n], no specials
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
-            forced = forced_units(text, units, n_tokens, forcing, keep_last)  # [n_units]
+            forced = forced_units(text, units, n_tokens, options)  # [n_units]
             keep = select_units(scores, sizes, budget, forced)
-            if forcing.drop_consecutive and forcing.strings:
+            if options.drop_consecutive and options.force:
                 texts = [text[start:end] for start, end in spans]
-                keep = drop_consecutive_repeats(texts, keep, list(forcing.strings))
+                keep = drop_consecutive_repeats(texts, keep, list(options.force))
         return Plan(text, spans, sizes, keep)
 
     def count_tokens(self, text: str) -> int:
@@ -344,22 +291,6 @@ class Pruner:
         }
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How many tokens are scored at once (max_tokens), and the chunk length past it (None: no chunks)."""
-
-    max_tokens: int = DEFAULT_MAX_TOKENS
-    chunk: int | None = None
-
-    @classmethod
-    def checked(cls, max_tokens, chunk) -> Limits:
-        """The limits, or a LiteError naming the bad option."""
-        limits = cls(check_count(max_tokens, "max_tokens"), None if chunk is None else check_count(chunk, "chunk"))
-        if limits.chunk is not None and limits.chunk > limits.max_tokens:
-            raise LiteError(f"chunk ({limits.chunk}) must be at most max_tokens ({limits.max_tokens})")
-        return limits
-
-
 def chunked_importance(scorer: Scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
     """Importance of each id, the ids scored in chunks of `chunk` (all at once when None), float32 [n].
 
@@ -374,14 +305,14 @@ def chunked_importance(scorer: Scorer, ids: np.ndarray, method: str, chunk: int 
     return np.concatenate(parts).astype(np.float32)  # [n]
 
 
-def forced_units(text: str, units, n_tokens: int, forcing: Forcing, keep_last: int) -> np.ndarray:
+def forced_units(text: str, units: Units, n_tokens: int, options: PruneOptions) -> np.ndarray:
     """Mask of the units that must be kept: forced strings, digits, the last N tokens."""
-    ranges = [r for s in forcing.strings for r in occurrences(text, s)]
-    if forcing.digits:
+    ranges = [r for s in options.force for r in occurrences(text, s)]
+    if options.force_digits:
         ranges += digit_ranges(text)
     forced = units_covering(units, ranges)  # [n_units]
-    if keep_last > 0:
-        forced[units.token_unit(n_tokens)[-keep_last:]] = True
+    if options.keep_last > 0:
+        forced[units.token_unit(n_tokens)[-options.keep_last :]] = True
     return forced
 
 
@@ -406,11 +337,11 @@ def join_results(results: list[PruneResult], separator: str) -> PruneResult:
     )
 
 
-def tokenizer_of(scorer: "Scorer") -> Tokenizer:
+def tokenizer_of(scorer: Scorer) -> Tokenizer:
     """The slice's tokenizer, encoding whole texts: no truncation, no padding."""
     try:
         tokenizer = Tokenizer.from_str(scorer.slice.tokenizer_json)
-    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+    except Exception as err:
         raise LiteError(f"{scorer.slice.path} holds a tokenizer.json that cannot be loaded ({err})") from None
     tokenizer.no_truncation()
     tokenizer.no_padding()
@@ -423,6 +354,4 @@ def load(path: str | os.PathLike, threads: int | None = None, target_tokenizer=N
     target_tokenizer: the target model's tokenizer (a tokenizers.Tokenizer or a tokenizer.json path),
     whose special and added tokens the pruned text must not create either.
     """
-    from ..scorer import Scorer
-
     return Pruner(Scorer(path, threads=threads), target_tokenizer=target_tokenizer)

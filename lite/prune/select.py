@@ -13,37 +13,12 @@ from ..errors import LiteError
 
 
 def token_budget(n_tokens: int, rate: float | None = None, target_tokens: int | None = None) -> int:
-    """How many tokens to keep: round(rate * n) or target_tokens, at least 1, at most n."""
-    if rate is not None and target_tokens is not None:
-        raise LiteError("give either rate or target_tokens, not both")
-    if target_tokens is not None:
-        if isinstance(target_tokens, bool) or not isinstance(target_tokens, (int, np.integer)) or target_tokens < 1:
-            raise LiteError(f"target_tokens must be a whole number of at least 1, got {target_tokens!r}")
-        wanted = int(target_tokens)
-    else:
-        rate = check_rate(rate)
-        wanted = round(rate * n_tokens)
+    """How many tokens to keep: round(rate * n) or target_tokens, at least 1, at most n.
+
+    The arguments are those of a PruneOptions (lite/prune/options.py), which checked them.
+    """
+    wanted = int(target_tokens) if target_tokens is not None else round(float(rate) * n_tokens)
     return min(n_tokens, max(1, wanted)) if n_tokens else 0
-
-
-def check_rate(rate: float | None) -> float:
-    """The rate as a float in (0, 1], or a LiteError saying what is wrong."""
-    if rate is None:
-        raise LiteError("give a rate in (0, 1] or target_tokens")
-    try:
-        value = float(rate)
-    except (TypeError, ValueError):
-        raise LiteError(f"rate must be a number in (0, 1], got {rate!r}") from None
-    if not 0.0 < value <= 1.0:  # also rejects NaN
-        raise LiteError(f"rate must be in (0, 1] (the fraction of tokens to keep), got {rate!r}")
-    return value
-
-
-def check_count(value, name: str, minimum: int = 1) -> int:
-    """A whole number (not a bool, not a string) of at least `minimum`, or a LiteError naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise LiteError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
-    return int(value)
 
 
 def unit_importance(importance: np.ndarray, first_token: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ def load_tokenizer(source: Tokenizer | str | os.PathLike, what: str = "target to
         raise LiteError(f"{what} must be a tokenizers.Tokenizer or a tokenizer.json path, got {type(source).__name__}")
     try:
         return Tokenizer.from_file(os.fspath(source))
-    except Exception as err:  # noqa: BLE001 - the tokenizers library raises a bare Exception
+    except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise LiteError(f"{what} {os.fspath(source)} cannot be loaded ({reason})") from None
 

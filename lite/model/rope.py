@@ -3,40 +3,62 @@
 Inverse frequencies come from a registry keyed by rope type, each a float32 replica of the
 transformers function of the same name, so the angles match the reference to the bit where
 the arithmetic allows. Each takes the sequence length n, because some types (longrope) pick
-their frequencies by it. Tables are computed for the positions in use only.
+their frequencies by it. Tables are computed for the positions in use only. `RopeSpec` is a
+model's rope as lite/model/config.py reads it from config.json.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .errors import LiteError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .spec import RopeSpec
+from ..errors import LiteError
 
 F32 = np.float32
 
 
-def _base_powers(rope: "RopeSpec") -> np.ndarray:
+@dataclass(frozen=True)
+class RopeSpec:
+    """A model's rotary embedding: its type, base, how many dims rotate, and the type's scaling parameters."""
+
+    rope_type: str  # a key of ROPE_TYPES
+    theta: float  # the base of the inverse frequencies
+    rotary_dim: int  # how many dims of each head rotate (head_dim unless partial rotary)
+    params: tuple[tuple[str, Any], ...] = ()  # the scaling parameters: factor, low_freq_factor, ...
+
+    def param(self, key: str) -> Any:
+        for name, value in self.params:
+            if name == key:
+                return value
+        raise LiteError(f"rope type {self.rope_type!r} needs {key!r} in the config's rope scaling")
+
+    def param_or(self, key: str, default: Any) -> Any:
+        for name, value in self.params:
+            if name == key:
+                return default if value is None else value
+        return default
+
+
+def _base_powers(rope: RopeSpec) -> np.ndarray:
     """theta ** (2i / rotary_dim), the unscaled wavelengths over 2 pi."""
     dim = rope.rotary_dim
     exponents = np.arange(0, dim, 2, dtype=np.int64).astype(F32) / F32(dim)  # [dim/2]
     return np.power(F32(rope.theta), exponents)  # [dim/2]
 
 
-def _default_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+def _default_inv_freq(rope: RopeSpec, n: int) -> np.ndarray:
     return (F32(1.0) / _base_powers(rope)).astype(F32)  # [dim/2]
 
 
-def _linear_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+def _linear_inv_freq(rope: RopeSpec, n: int) -> np.ndarray:
     return (_default_inv_freq(rope, n) / F32(rope.param("factor"))).astype(F32)  # [dim/2]
 
 
-def _llama3_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+def _llama3_inv_freq(rope: RopeSpec, n: int) -> np.ndarray:
     """Llama 3.1 scaling: long wavelengths divided by `factor`, a smooth blend in between."""
     inv_freq = _default_inv_freq(rope, n)  # [dim/2]
     factor = F32(rope.param("factor"))
@@ -54,7 +76,7 @@ def _llama3_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
     return np.where(is_medium, smoothed, scaled).astype(F32)  # [dim/2]
 
 
-def _longrope_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+def _longrope_inv_freq(rope: RopeSpec, n: int) -> np.ndarray:
     """LongRoPE (Phi-3, Phi-4-mini): per-frequency factors, the long set once n exceeds the pretraining length.
 
     transformers switches on seq_len = max(position) + 1 = n > original_max_position_embeddings.
@@ -67,7 +89,7 @@ def _longrope_inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
     return (F32(1.0) / (factors * _base_powers(rope))).astype(F32)  # [dim/2]
 
 
-def _longrope_scaling(rope: "RopeSpec") -> float:
+def _longrope_scaling(rope: RopeSpec) -> float:
     """attention_factor, else sqrt(1 + ln(factor) / ln(original length)), factor defaulting to max/original length."""
     given = rope.param_or("attention_factor", None)
     if given is not None:
@@ -79,7 +101,7 @@ def _longrope_scaling(rope: "RopeSpec") -> float:
 
 
 # rope type -> inverse frequencies for a sequence of n tokens.
-ROPE_TYPES: dict[str, Callable[["RopeSpec", int], np.ndarray]] = {
+ROPE_TYPES: dict[str, Callable[[RopeSpec, int], np.ndarray]] = {
     "default": _default_inv_freq,
     "linear": _linear_inv_freq,
     "llama3": _llama3_inv_freq,
@@ -87,17 +109,17 @@ ROPE_TYPES: dict[str, Callable[["RopeSpec", int], np.ndarray]] = {
 }
 
 # rope type -> cos/sin multiplier, for the types whose multiplier is not 1.
-ROPE_SCALING: dict[str, Callable[["RopeSpec"], float]] = {
+ROPE_SCALING: dict[str, Callable[[RopeSpec], float]] = {
     "longrope": _longrope_scaling,
 }
 
 
-def inv_freq(rope: "RopeSpec", n: int) -> np.ndarray:
+def inv_freq(rope: RopeSpec, n: int) -> np.ndarray:
     """Inverse frequencies for positions 0..n-1."""
     return ROPE_TYPES[rope.rope_type](rope, n)  # [rotary_dim/2]
 
 
-def attention_scaling(rope: "RopeSpec") -> float:
+def attention_scaling(rope: RopeSpec) -> float:
     """The factor transformers multiplies cos and sin by (1 unless the type is in ROPE_SCALING)."""
     scaling = ROPE_SCALING.get(rope.rope_type)
     return 1.0 if scaling is None else float(scaling(rope))

@@ -9,41 +9,27 @@
 
 Everything up to RoPE depends only on the token id, so it is computed once per distinct id.
 The scores are taken in blocks of query rows per kv group (the query heads of a group
-stacked into one matrix product), so memory grows as O(n), never as [heads, n, n].
-This module does no I/O: the scorer hands it arrays.
+stacked into one matrix product), dealt to worker threads (lite/score/workers.py), so memory
+grows as O(n), never as [heads, n, n]. What a scoring method makes of the products is in
+lite/score/methods.py. This module does no I/O: the scorer hands it arrays.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Sequence
 
 import numpy as np
 
-from .rope import apply_rotary, attention_scaling, cos_sin, inv_freq
-from .spec import AttentionSpec
-from .threads import single_threaded_blas
+from ..model.rope import apply_rotary, attention_scaling, cos_sin, inv_freq
+from ..model.spec import AttentionSpec
+from ..model.weights import LayerWeights
+from .kernels import Kernels
+from .kernels_numpy import soft_cap
+from .workers import Task, deal, group_blocks
 
 F32 = np.float32
 STATE_ROWS = 1024  # distinct ids normed and projected at a time
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
-ColSum = Callable[[np.ndarray, float, np.ndarray], None]
-
-
-@dataclass(frozen=True)
-class LayerWeights:
-    """Layer-0 weights the score reads, widened to float32."""
-
-    norm: np.ndarray  # [dim]
-    w_q: np.ndarray  # [n_heads * head_dim, dim]
-    w_k: np.ndarray  # [n_kv_heads * head_dim, dim]
-    b_q: np.ndarray | None = None  # [n_heads * head_dim]
-    b_k: np.ndarray | None = None  # [n_kv_heads * head_dim]
-    q_norm: np.ndarray | None = None  # [head_dim]
-    k_norm: np.ndarray | None = None  # [head_dim]
-    w_v: np.ndarray | None = None  # [n_kv_heads * head_dim, dim], read only by scoring methods that use values
-    b_v: np.ndarray | None = None  # [n_kv_heads * head_dim]
 
 
 def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float, offset: float) -> np.ndarray:
@@ -99,53 +85,40 @@ def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec) -> None:
     apply_rotary(keys, cos, sin)
 
 
+def block_logits(block: np.ndarray, keys_t: np.ndarray, softcap: float, out: np.ndarray) -> np.ndarray:
+    """out[:b] = block [b, D] @ keys_t [D, n], soft-capped: one block of logits, [b, n] (a view of out)."""
+    logits = out[: len(block)]  # [b, n]
+    np.matmul(block, keys_t, out=logits)
+    return soft_cap(logits, softcap)
+
+
 def attention_colsums(
-    queries: np.ndarray, keys_t: np.ndarray, softcap: float, colsum: ColSum, workers: int, block_rows: int = BLOCK_ROWS
+    queries: np.ndarray, keys_t: np.ndarray, softcap: float, kernels: Kernels, workers: int,
+    block_rows: int = BLOCK_ROWS,
 ) -> np.ndarray:
     """Sum over the heads of each kv group and over queries of the softmax probabilities, per key: [KV, n] float64.
 
-    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated.
-
-    The work is a list of (kv group, block of query rows) tasks dealt to `workers` threads in a
-    fixed order (worker w takes tasks w, w + workers, ...), so a run is reproducible to the bit.
-    Each worker owns a logits buffer and an accumulator and runs a single-threaded matrix product,
-    then the kernel, on each of its tasks: while one core exponentiates, the other multiplies, and
-    no two thread pools compete for the cores. numpy's matmul and the kernel both release the GIL.
+    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated. Each worker owns a
+    logits buffer and an accumulator; the accumulators are added up at the end, in worker order.
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
     block_rows = min(rows_total, block_rows)
-    tasks = [(group, start) for group in range(n_groups) for start in range(0, rows_total, block_rows)]
     acc = np.zeros((workers, n_groups, n), dtype=np.float64)  # [workers, KV, n]
-    failures: list[BaseException] = []
 
-    def work(worker: int) -> None:
-        try:
-            logits = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
-            for group, start in tasks[worker::workers]:
-                block = queries[group, start : start + block_rows]  # [b, D]
-                out = logits[: len(block)]  # [b, n]
-                np.matmul(block, keys_t[group], out=out)
-                colsum(out, softcap, acc[worker, group])
-        except BaseException as err:  # noqa: BLE001 - re-raised in the calling thread below
-            failures.append(err)
+    def work(worker: int, tasks: Sequence[Task]) -> None:
+        buffer = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
+        for group, start in tasks:
+            logits = block_logits(queries[group, start : start + block_rows], keys_t[group], softcap, buffer)  # [b, n]
+            kernels.softmax_colsum(logits, acc[worker, group])
 
-    if workers == 1:
-        work(0)
-    else:
-        with single_threaded_blas():
-            threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-    if failures:
-        raise failures[0]
+    deal(group_blocks(n_groups, rows_total, block_rows), work, workers)
     return acc.sum(axis=0)  # [KV, n]
 
 
 def attention_parts(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, kernels: Kernels,
+    workers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scaled rotated queries [KV, n, rep, D], rotated keys transposed [KV, D, n], and the column sums of
     the softmax per kv group [KV, n], given the distinct ids' embedding rows and the position -> row map.
@@ -163,13 +136,5 @@ def attention_parts(
     del keys
     n = len(inverse)
     rows_per_group = queries.reshape(spec.n_kv_heads, n * spec.n_rep, spec.head_dim)  # [KV, n * rep, D]
-    group_sums = attention_colsums(rows_per_group, keys_t, spec.softcap, colsum, workers)  # [KV, n]
+    group_sums = attention_colsums(rows_per_group, keys_t, spec.softcap, kernels, workers)  # [KV, n]
     return queries, keys_t, group_sums
-
-
-def importance(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, colsum: ColSum, workers: int
-) -> np.ndarray:
-    """Importance of each position (the paper's score), given the distinct ids' rows and the position -> row map."""
-    _, _, group_sums = attention_parts(rows, inverse, weights, spec, colsum, workers)  # [KV, n]
-    return (group_sums.sum(axis=0) / (len(inverse) * spec.n_heads)).astype(F32)  # [n], sums to 1

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from .errors import LiteError
+from ..errors import LiteError
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 MAX_TENSOR_BYTES = 1 << 50  # no offset in a real file is larger (a petabyte)

@@ -1,20 +1,19 @@
-"""The hot loop: softmax of each score row, summed down the columns.
+"""The numba kernels: the same functions as lite/score/kernels_numpy.py (their reference), fast.
 
-`softmax_colsum_numpy` (lite/colsum.py, which imports no numba) is the plain reference;
-`softmax_colsum` is the numba kernel that tests check against it. Both take a block of logits [rows, n] and add, for every key j,
-the sum over rows of softmax(row)[j] into `acc` ([n] float64). Soft-capping (Gemma 2) is
-applied to the logits first when `softcap > 0`.
+- `softmax_colsum(logits, acc)`: acc [n] float64 += column sums of the row softmaxes of a block of
+  (soft-capped) logits [rows, n] float32, which it overwrites with exponentials;
+- `row_logsumexp(logits, out)`: out [rows] float64 = each row's log-sum-exp (logits not modified).
 
-The kernel is serial and releases the GIL: the forward runs one copy per worker thread,
-each beside its own single-threaded matrix product, so BLAS and the kernel overlap on the
-cores instead of two thread pools fighting over them.
+Both are serial and release the GIL: the forward runs one call per worker thread, each beside its
+own single-threaded matrix product (lite/score/workers.py), so BLAS and the kernel overlap on the
+cores instead of two thread pools fighting over them. No kernel here uses prange.
 
-Its exponential is `exp_negative`, a polynomial (Cephes' expf: Cody-Waite reduction by ln 2,
-a degree-5 minimax polynomial, 2^k put in the exponent bits) that LLVM vectorizes, where
-numba's np.exp is a scalar libm call. Relative error below 2e-7 for arguments in
-[EXP_FLOOR, 0], the only ones a softmax with the row max subtracted produces; below
-EXP_FLOOR it returns exp(EXP_FLOOR) (~2e-38) instead of a denormal or zero, an absolute
-difference no row sum (>= 1) can see. tests/test_kernels.py holds it to these bounds.
+The softmax's exponential is `exp_negative`, a polynomial (Cephes' expf: Cody-Waite reduction by
+ln 2, a degree-5 minimax polynomial, 2^k put in the exponent bits) that LLVM vectorizes, where
+numba's np.exp is a scalar libm call. Relative error below 2e-7 for arguments in [EXP_FLOOR, 0],
+the only ones a softmax with the row max subtracted produces; below EXP_FLOOR it returns
+exp(EXP_FLOOR) (~2e-38) instead of a denormal or zero, an absolute difference no row sum (>= 1)
+can see. tests/test_kernels.py holds it to these bounds.
 
 numba compiles on first call and caches the machine code (`cache=True`), so the cost is
 paid once per machine. Every input is an argument: cached kernels freeze globals.
@@ -27,8 +26,6 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
-
-from .colsum import softmax_colsum_numpy  # noqa: F401  (the reference, beside the kernel)
 
 EXP_FLOOR = -87.0  # exp(-87) = 1.6e-38: still a normal float32, with 2^k never below 2^-126
 # fastmath without reassociation for the exponential: the Cody-Waite split of ln 2 must stay as written
@@ -69,16 +66,12 @@ def exp_negative_array(x, out):
 
 
 @njit(fastmath=True, cache=True, nogil=True)
-def softmax_colsum(logits, softcap, acc):
+def softmax_colsum(logits, acc):
     """numba kernel: acc += column sums of the row softmaxes of logits (overwritten with exponentials)."""
     rows, n = logits.shape  # logits [rows, n] float32; acc [n] float64
-    cap = np.float32(softcap)
     local = np.zeros(n, dtype=np.float32)  # [n], sums over this block's rows
     for r in range(rows):
         row = logits[r]  # [n]
-        if cap > 0:
-            for j in range(n):
-                row[j] = np.tanh(row[j] / cap) * cap
         peak = row[0]
         for j in range(1, n):
             peak = max(peak, row[j])
@@ -92,3 +85,18 @@ def softmax_colsum(logits, softcap, acc):
             local[j] += row[j] * inv
     for j in range(n):
         acc[j] += local[j]
+
+
+@njit(cache=True, nogil=True)
+def row_logsumexp(logits, out):
+    """numba kernel: out[r] = log(sum_j exp(logits[r, j])), in float64 (logits not modified)."""
+    rows, n = logits.shape  # logits [rows, n] float32; out [rows] float64
+    for r in range(rows):
+        row = logits[r]  # [n]
+        peak = np.float64(-np.inf)
+        for j in range(n):
+            peak = max(peak, np.float64(row[j]))
+        total = 0.0
+        for j in range(n):
+            total += np.exp(np.float64(row[j]) - peak)
+        out[r] = peak + np.log(total)

@@ -1,7 +1,9 @@
 """The supported model families: model_type -> a builder of its AttentionSpec from config.json.
 
-Each builder states its family's layer-0 math as AttentionSpec fields (see lite/spec.py); keys a
-hub config may leave out take the defaults of the family's transformers config class.
+Each builder states its family's layer-0 math as AttentionSpec fields (see lite/model/spec.py); keys
+a hub config may leave out take the defaults of the family's transformers config class.
+`spec_from_config` is the one entry point: a config it cannot score fails there, in one line.
+A new family is a builder here (and, if its tensors are laid out differently, lite/model/weights.py).
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from .spec import (
-    AttentionSpec,
+from ..errors import LiteError
+from .config import (
     base_fields,
     get_key,
+    normalise_rope,
     positive_number,
     require_key,
     rope_parameters,
     with_defaults,
 )
+from .spec import AttentionSpec
 
 
 def _llama(config: dict) -> AttentionSpec:
@@ -95,10 +99,7 @@ def gemma3_layer0_rope(config: dict) -> dict:
     params = dict((config.get("rope_parameters") or {}).get(layer_type) or {})
     if not sliding:
         params.update(config.get("rope_scaling") or {})
-    params.setdefault("rope_type", params.pop("type", "default"))
-    params.pop("type", None)
-    params.setdefault("rope_theta", get_key(config, "rope_local_base_freq" if sliding else "rope_theta"))
-    return params
+    return normalise_rope(params, get_key(config, "rope_local_base_freq" if sliding else "rope_theta"))
 
 
 def _gemma3_text(config: dict) -> AttentionSpec:
@@ -115,7 +116,6 @@ GEMMA3_PREFIXES = ("language_model.model.", "model.language_model.")
 def _gemma3(config: dict) -> AttentionSpec:
     """Gemma 3 multimodal (4B and up): the text model of `text_config`, under the language model's prefix."""
     text = {"model_type": "gemma3_text", **(config.get("text_config") or {})}
-    text.setdefault("torch_dtype", get_key(config, "torch_dtype", get_key(config, "dtype", "float32")))
     spec = _gemma3_text(text)
     return replace(spec, family="gemma3", prefix=GEMMA3_PREFIXES[0], other_prefixes=GEMMA3_PREFIXES[1:])
 
@@ -130,3 +130,23 @@ FAMILIES: dict[str, Callable[[dict], AttentionSpec]] = {
     "gemma3_text": _gemma3_text,
     "gemma3": _gemma3,
 }
+
+
+def spec_from_config(config: dict) -> AttentionSpec:
+    """The spec of a config.json; any config lite cannot score fails here, in one line."""
+    if not isinstance(config, dict):
+        raise LiteError("config.json is not a JSON object")
+    model_type = config.get("model_type")
+    if not model_type:
+        raise LiteError("config.json has no model_type; is this a Hugging Face transformers model?")
+    if not isinstance(model_type, str):
+        raise LiteError(f"config.json has a model_type that is not a string: {str(model_type)[:80]}")
+    family = FAMILIES.get(model_type)
+    if family is None:
+        raise LiteError(f"model_type {model_type!r} is not supported; supported: {', '.join(sorted(FAMILIES))}")
+    try:
+        spec = family(config)
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError) as err:
+        raise LiteError(f"config.json of model_type {model_type!r} has a value lite cannot read ({err})") from None
+    spec.check()
+    return spec

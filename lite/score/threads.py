@@ -1,10 +1,12 @@
-"""How many cores lite uses: the forward's worker threads, and OpenBLAS's for the projections.
+"""How many cores lite uses, and OpenBLAS's thread count while it scores.
 
 The count comes from the `threads=` argument, else the LITE_NUM_THREADS environment variable,
 else all cores. numpy's BLAS is told through its own `*_set_num_threads` entry point (found
 in the loaded OpenBLAS, as threadpoolctl does); where the BLAS is another one, it keeps its
-own default. During the scores the forward runs that many worker threads, each with a
-single-threaded BLAS product beside the serial numba kernel (`single_threaded_blas`).
+own default. `blas_threads(n)` is scoped: the count in force before is restored on leaving, so
+a library call leaves the process's BLAS as it found it. The scorer runs the projections with
+`threads` BLAS threads; the worker threads (lite/score/workers.py) each run a single-threaded
+product beside a serial kernel.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import contextlib
 import ctypes
 import glob
 import os
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
-from .errors import LiteError
+from ..errors import LiteError
 
 ENV_VAR = "LITE_NUM_THREADS"
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads")
@@ -83,25 +85,28 @@ def blas_core() -> str | None:
 
 
 def set_blas_threads(threads: int) -> None:
+    """Set OpenBLAS's thread count for the whole process (the benchmark's floor measurement uses this)."""
     setter = _blas_function(_SETTERS)
     if setter is not None:
         setter.argtypes = [ctypes.c_int]
         setter(threads)
 
 
-@contextlib.contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """OpenBLAS on one thread inside the block (each worker thread then runs its own product)."""
+def blas_thread_count() -> int | None:
+    """OpenBLAS's current thread count, or None where numpy's BLAS is not an OpenBLAS lite can find."""
     getter = _blas_function(_GETTERS)
-    before = getter() if getter is not None else None
-    set_blas_threads(1)
+    return int(getter()) if getter is not None else None
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int) -> Iterator[None]:
+    """OpenBLAS on `threads` threads inside the block, its previous count restored after it."""
+    before = blas_thread_count()
+    if before is None or before == threads:
+        yield
+        return
+    set_blas_threads(threads)
     try:
         yield
     finally:
-        if before is not None:
-            set_blas_threads(before)
-
-
-def apply_threads(threads: int) -> None:
-    """Use `threads` cores in numpy's OpenBLAS from now on (the forward starts as many workers)."""
-    set_blas_threads(threads)
+        set_blas_threads(before)

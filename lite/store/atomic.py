@@ -1,23 +1,22 @@
 """Atomic file writes: a temporary file beside the target, fsync, then rename over it.
 
 An interrupted or failed write leaves the target as it was (absent, or the previous good
-file) and removes its temporary file. SIGTERM is turned into an exception while writing so
-that `kill` cleans up as Ctrl-C does; only SIGKILL can leave a `.partial` file behind,
-never a half-written target.
+file) and removes its temporary file: an exception (Ctrl-C included) unwinds through it. A
+library call installs no signal handler; the command-line entry points (lite/cli.py) turn
+SIGTERM and SIGHUP into an exit that unwinds the same way, so only SIGKILL can leave a `.partial` file
+behind, never a half-written target.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import sys
 import tempfile
-import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
-from .errors import LiteError
+from ..errors import LiteError
 
 
 def _umask() -> int:
@@ -68,10 +67,6 @@ def check_not_an_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLik
                             "choose another output file")
 
 
-def _raise_on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess
-    sys.exit(128 + signum)
-
-
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Open a temporary file for writing; on success it replaces `path`, on error it vanishes."""
@@ -81,9 +76,6 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as err:
         raise LiteError(f"cannot write {target}: {err.strerror}") from None
-    previous_handler = None
-    if threading.current_thread() is threading.main_thread():
-        previous_handler = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
@@ -100,9 +92,6 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import LiteError
 from .atomic import atomic_write
-from .errors import LiteError
 from .stformat import DTYPES, Header, encode_header, read_header, to_float32
 
 FORMAT_KEY = "lite.format"
@@ -25,6 +25,7 @@ TOKENIZER_KEY = "tokenizer.json"
 TOKENIZER_CONFIG_KEY = "tokenizer_config.json"
 SOURCE_KEY = "lite.source"
 REVISION_KEY = "lite.revision"
+WEIGHTS_DIR = Path("weights")  # where the slicer writes slices and the prune CLI looks for one
 
 
 @dataclass(frozen=True)

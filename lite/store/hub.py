@@ -23,11 +23,11 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from huggingface_hub.utils import httpx  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -42,10 +42,11 @@ from huggingface_hub.utils import (
     build_hf_headers,
     hf_raise_for_status,
     http_stream_backoff,
+    httpx,  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
     validate_repo_id,
 )
 
-from .errors import LiteError
+from ..errors import LiteError
 from .slicefile import REVISION_KEY, SOURCE_KEY
 from .sources import Limits, LocalFolder, Progress, Source, check_file_name
 
@@ -110,7 +111,8 @@ class HubRepo:
                 except HfHubHTTPError as err:
                     if err.response is None or err.response.status_code not in RETRY_STATUS:
                         raise
-                    raise _Retry(f"the hub answered {err.response.status_code}", retry_after_seconds(err.response)) from None
+                    status = err.response.status_code
+                    raise _Retry(f"the hub answered {status}", retry_after_seconds(err.response)) from None
 
         commit = self._transfer(f"{self.repo_id}/config.json (its commit)", attempt)
         if not commit:
@@ -141,7 +143,9 @@ class HubRepo:
 
         return self._transfer(where, attempt)
 
-    def read_ranges(self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None) -> list[bytes]:
+    def read_ranges(
+        self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
+    ) -> list[bytes]:
         """Each range [start, end) of the file; long ranges in parts, a few requests at once."""
         url = self._url(filename)
         buffers = [bytearray(end - start) for start, end in ranges]
@@ -187,7 +191,9 @@ class HubRepo:
                 return attempt(deadline)
             except _Retry as err:
                 if tries > limits.retries:
-                    raise LiteError(f"gave up on {what} after {tries} tries ({err.reason}; --retries {limits.retries})") from None
+                    raise LiteError(
+                        f"gave up on {what} after {tries} tries ({err.reason}; --retries {limits.retries})"
+                    ) from None
                 if err.retry_after is not None and err.retry_after > limits.max_wait:
                     raise LiteError(
                         f"{err.reason} for {what} and asked to wait {err.retry_after:g} s (Retry-After); "
@@ -213,7 +219,9 @@ class HubRepo:
         return f"the connection broke ({_first_line(err)})"
 
     # ---- one ranged part, resumed when the connection breaks -----------------------------
-    def _fetch_part(self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event) -> None:
+    def _fetch_part(
+        self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event
+    ) -> None:
         received = 0
 
         def attempt(deadline: float) -> None:
@@ -272,7 +280,8 @@ def check_partial_response(response: httpx.Response, start: int, end: int, where
         )
     match = CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
     if not match or (int(match[1]), int(match[2])) != (start, end - 1):
-        raise LiteError(f"asked {asked} of {where}, the server sent Content-Range {response.headers.get('Content-Range')!r}")
+        sent = response.headers.get("Content-Range")
+        raise LiteError(f"asked {asked} of {where}, the server sent Content-Range {sent!r}")
     length = response.headers.get("Content-Length")
     if length is not None and int(length) != end - start:
         raise LiteError(f"asked {end - start} bytes of {where}, the server announced {length}")
@@ -315,7 +324,9 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
     except HfHubHTTPError as err:
         status = err.response.status_code if err.response is not None else "an error"
         if status == 401:
-            raise LiteError(f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`") from None
+            raise LiteError(
+                f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`"
+            ) from None
         raise LiteError(f"the hub answered {status} for {repo_id}/{filename}") from None
     except httpx.TooManyRedirects:
         raise LiteError(f"the hub kept redirecting the request for {repo_id}/{filename} (a redirect loop)") from None

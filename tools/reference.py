@@ -1,8 +1,9 @@
 """The numerical reference: transformers' own layer-0 attention, eager, fp32, no mask.
 
-Test-only (imports torch and transformers). Given a model folder and token ids it returns
-the mean over heads and queries of `model.layers[0].self_attn`'s attention weights, fed
-RMSNorm(embeddings) and the model's rotary embeddings, exactly as LitePruner defines it.
+Used by the tests and the benchmark (it imports torch and transformers; lite/ never imports it).
+Given a model folder and token ids it returns the mean over heads and queries of
+`model.layers[0].self_attn`'s attention weights, fed RMSNorm(embeddings) and the model's rotary
+embeddings, exactly as LitePruner defines it.
 """
 
 from __future__ import annotations

@@ -1,19 +1,21 @@
-"""Where a slice's bytes come from: a local model folder, or (lite.remote) a hub repo.
+"""Where a slice's bytes come from: the Source protocol, and a local model folder.
 
 A source answers three questions: the bytes of a small file, a byte range of a large one,
-and where it came from. Everything else (which tensors, headers, coalescing, writing)
-lives once in lite.slice and works for every source.
+and where it came from. The hub is another source (lite/store/hub.py); open_source.py picks
+one for a name. Everything else (shards, headers, coalescing: lite/store/checkpoint.py; which
+tensors and writing: lite/slice) is written once and works for every source.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
-from .errors import LiteError
+from ..errors import LiteError
 from .slicefile import REVISION_KEY, SOURCE_KEY
 
 # Progress callback: called with the number of tensor bytes just received.
@@ -44,7 +46,9 @@ class Source(Protocol):
     def read_file(self, filename: str) -> bytes | None:
         """A whole (small) file, or None when the model has no such file."""
 
-    def read_ranges(self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None) -> list[bytes]:
+    def read_ranges(
+        self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
+    ) -> list[bytes]:
         """The bytes [start, end) of each range of a (large) file, in order."""
 
     def provenance(self) -> dict[str, str]:
@@ -87,7 +91,9 @@ class LocalFolder:
         path = self.root / check_file_name(filename, "a file name")
         return path.read_bytes() if path.is_file() else None
 
-    def read_ranges(self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None) -> list[bytes]:
+    def read_ranges(
+        self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
+    ) -> list[bytes]:
         path = self.root / check_file_name(filename, "a file name")
         if not path.is_file():
             raise LiteError(f"{self.root} has no {filename}")
@@ -108,18 +114,3 @@ class LocalFolder:
 
     def model_name(self) -> str:
         return self.root.resolve().name
-
-
-def open_source(name: str, revision: str | None = None, token: str | None = None,
-                limits: Limits | None = None) -> Source:
-    """A local folder if `name` is one, else a hub repo id (from the local cache when offline).
-
-    limits: timeouts, deadline and retries for a hub repo.
-    """
-    if os.path.isdir(name):
-        return LocalFolder(name)
-    if name.startswith((".", "/", "~")) or os.sep in name.strip("/").replace("/", "", 1):
-        raise LiteError(f"{name} is neither a folder nor a hub repo id like meta-llama/Llama-3.2-1B")
-    from .remote import open_hub_repo  # imports huggingface_hub: only when a repo id is given
-
-    return open_hub_repo(name, revision=revision, token=token, limits=limits)

@@ -1,0 +1,68 @@
+"""Scorer: a slice file loaded for scoring; `importance(ids, method=...)` is the per-token score.
+
+It maps the slice (lite/store/slicefile.py), reads its spec (lite/model) and widens the layer-0
+weights once; each call gathers the distinct ids' embedding rows, runs the forward on the kernel
+pair chosen for the call's size (lite/score/kernels.py), and hands the products to the method.
+OpenBLAS's thread count is set for the call and restored after it (lite/score/threads.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import LiteError
+from ..model import load_weights, spec_from_config
+from ..store.slicefile import SliceFile
+from . import methods
+from .kernels import kernel_name, kernels
+from .threads import blas_threads, resolve_threads
+
+
+class Scorer:
+    """Layer-0 attention importance of token ids, from a slice file (memory-mapped)."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        self.slice = SliceFile(path)
+        entries = self.slice.header.entries
+        self.spec = spec_from_config(self.slice.config).locate(entries)
+        missing = [name for name in self.spec.required_tensors() if name not in entries]
+        if missing:
+            raise LiteError(f"{self.slice.path} lacks {missing[0]!r}; make the slice again")
+        self.spec.check_shapes({name: entry.shape for name, entry in entries.items()}, str(self.slice.path))
+        self.weights = load_weights(self.slice.float32, entries, self.spec, str(self.slice.path))
+        self.vocab_rows = entries[self.spec.embed_name].shape[0]
+        self.threads = resolve_threads(threads)
+
+    def check_ids(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or ids.size == 0:
+            raise LiteError(f"ids must be a non-empty 1-D sequence of token ids, got shape {ids.shape}")
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise LiteError(f"ids must be integers, got {ids.dtype}")
+        bad = (ids < 0) | (ids >= self.vocab_rows)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise LiteError(
+                f"token id {int(ids[first])} at position {first} is outside the vocabulary (0..{self.vocab_rows - 1})"
+            )
+        return ids.astype(np.int64)
+
+    def importance(
+        self, ids: Sequence[int] | np.ndarray, kernel: str = "auto", method: str = methods.DEFAULT_METHOD
+    ) -> np.ndarray:
+        """float32 [n], sums to 1: by default (method="attention", the paper's score) the mean over
+        heads and queries of the layer-0 attention each token receives; see lite/score/methods.py for the others.
+
+        kernel: "numba", "numpy", or "auto" (numpy for small inputs, numba above kernels.NUMPY_UP_TO).
+        """
+        ids = self.check_ids(ids)
+        pair = kernels(kernel_name(kernel, len(ids), self.spec.n_heads))
+        methods.check_method(method)
+        distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
+        with blas_threads(self.threads):
+            parts = methods.ForwardParts(ids, self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim]
+                                         inverse, self.weights, self.spec, pair, self.threads, method)
+            return methods.score(method, parts)

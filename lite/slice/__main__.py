@@ -1,0 +1,62 @@
+"""Make a slice: `python -m lite.slice SOURCE [--out FILE] [--revision REV] [--token TOKEN] [--quiet]`.
+
+Argument parsing only; the work is lite.slice.make_slice.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..cli import progress_bar, run_cli
+from ..store.atomic import check_not_an_input, check_writable
+from ..store.open_source import open_source
+from ..store.sources import Limits, LocalFolder
+from .make import default_out, make_slice
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m lite.slice",
+        description="Fetch the embedding and layer-0 attention of a model into one small slice file.",
+    )
+    parser.add_argument("source", help="a hub repo id (meta-llama/Llama-3.2-1B) or a local model folder")
+    parser.add_argument("--out", type=Path, help="output file (default: weights/<model name>.safetensors)")
+    parser.add_argument("--revision", help="branch, tag or commit on the hub (default: main)")
+    parser.add_argument("--token", help="hub access token (default: HF_TOKEN or `hf auth login`)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    patience = parser.add_argument_group("patience with the hub")
+    patience.add_argument("--timeout", type=float, default=Limits.timeout, metavar="S",
+                          help=f"give up on a request after S seconds without a byte (default {Limits.timeout:g})")
+    patience.add_argument("--deadline", type=float, default=Limits.deadline, metavar="S",
+                          help="give up on one transfer (a file, or a 16 MiB part) after S seconds, retries included "
+                               f"(default {Limits.deadline:g})")
+    patience.add_argument("--retries", type=int, default=Limits.retries, metavar="N",
+                          help="retry a busy answer (429, 5xx) or a broken connection N times "
+                               f"(default {Limits.retries})")
+    patience.add_argument("--max-wait", type=float, default=Limits.max_wait, metavar="S",
+                          help="wait at most S seconds before a retry; a longer Retry-After is an error "
+                               f"(default {Limits.max_wait:g})")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    limits = Limits(timeout=args.timeout, deadline=args.deadline, retries=args.retries, max_wait=args.max_wait)
+    source = open_source(args.source, revision=args.revision, token=args.token, limits=limits)
+    out = check_writable(args.out or default_out(source))  # before any byte is fetched
+    if isinstance(source, LocalFolder):  # a local folder, or a snapshot in the Hugging Face cache
+        check_not_an_input(out, source.root.rglob("*"))
+    with progress_bar(not args.quiet, unit="B", desc="tensors") as progress:
+        report = make_slice(source, out, progress)
+    mib = 1024 * 1024
+    print(
+        f"wrote {report.path} ({report.size / mib:.1f} MiB: {len(report.tensors)} tensors, "
+        f"{report.tensor_bytes / mib:.1f} MiB of tensor data; {report.spec.family}, "
+        f"{report.spec.n_heads} heads, {report.spec.n_kv_heads} kv heads, head_dim {report.spec.head_dim})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

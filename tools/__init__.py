@@ -1,0 +1,1 @@
+"""Developer tools (fixtures, MGSM prompts, a fake hub, the transformers reference); lite/ never imports them."""
