@@ -312,3 +312,51 @@ def test_endless_input_is_bounded(how, smollm2_slice, tmp_path):
     assert_one_line_error(result, "larger than")
     jsonl = run(*args, "--jsonl", "/dev/zero", "--out", str(tmp_path / "o.jsonl"), timeout=120)
     assert_one_line_error(jsonl, "larger than")
+
+
+# ---- 9: the smaller ones ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, word", [
+    ({"force": None}, "force"), ({"force": "abc"}, "force"), ({"force": [1]}, "force"),
+    ({"rate": True}, "rate"), ({"rate": "0.5"}, "rate"), ({"rate": b"0.5"}, "rate"),
+    ({"target_tokens": True}, "target_tokens"), ({"target_tokens": 2.0}, "target_tokens"),
+    ({"force_digits": "yes"}, "force_digits"), ({"keep_last": 1.5}, "keep_last"), ({"separator": None}, "separator"),
+])
+def test_wrong_argument_types_are_lite_errors(pruner, kwargs, word):
+    with pytest.raises(LiteError, match=word):
+        pruner.prune("some text to prune here", **kwargs)
+
+
+def test_the_slicer_refuses_a_tokenizer_that_cannot_load(tmp_path):
+    folder = copy_of(fixtures.tiny("llama-mha"), tmp_path / "model")
+    (folder / "tokenizer.json").unlink()
+    (folder / "tokenizer.json").write_text(json.dumps({"version": "1.0", "model": {"type": "NoSuchModel"}}))
+    result = run("-m", "lite.slice", str(folder), "--out", str(tmp_path / "x.safetensors"), "--quiet")
+    assert_one_line_error(result, "tokenizer.json", "cannot be loaded")
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGTERM"])
+def test_a_closed_terminal_leaves_no_partial_file(sig, smollm2_slice, tmp_path):
+    """SIGHUP (the terminal closed) unwinds like SIGTERM: the batch's temporary output file is removed."""
+    import os
+    import signal
+    import time
+
+    jsonl = tmp_path / "in.jsonl"
+    line = json.dumps({"text": "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning. " * 4})
+    jsonl.write_text((line + "\n") * 3000)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    process = subprocess.Popen([sys.executable, "-m", "lite.prune", "--model", str(smollm2_slice), "--rate", "0.5",
+                                "--jsonl", str(jsonl), "--out", str(out_dir / "o.jsonl"), "--workers", "1", "--quiet"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(out_dir.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, process.stderr.read()
+    assert [p.name.endswith(".partial") for p in out_dir.iterdir()] == [True]  # the write is under way
+    process.send_signal(getattr(signal, sig))
+    process.wait(timeout=30)
+    assert process.returncode != 0
+    assert list(out_dir.iterdir()) == []

@@ -114,3 +114,4 @@ def test_storage_host_down_is_named_as_such(hub, slicer_env, tmp_path):
     last = stderr_lines(result)[-1]
     assert last.startswith("error: ") and "storage host" in last and "could not reach the hub" not in last, last
     assert not out.exists()
+
