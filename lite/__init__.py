@@ -16,7 +16,7 @@ enough for its kernels.
 
 from .errors import LiteError
 from .model import AttentionSpec
-from .prune import DEFAULT_RATE, PruneOptions, Pruner, PruneResult, Segment, load
+from .prune import DEFAULT_RATE, MessagesResult, PruneOptions, Pruner, PruneResult, Segment, load
 from .score import DEFAULT_METHOD
 from .score import METHODS as _METHOD_FUNCTIONS
 
@@ -24,5 +24,5 @@ __version__ = "0.1.0"
 METHODS = tuple(_METHOD_FUNCTIONS)  # scoring options for method=; DEFAULT_METHOD ("attention") is the paper's score
 
 
-__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "Segment", "DEFAULT_RATE",
-           "METHODS", "DEFAULT_METHOD", "__version__"]
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "MessagesResult", "Segment",
+           "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD", "__version__"]

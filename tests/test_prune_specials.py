@@ -130,9 +130,8 @@ def test_a_target_tokenizer_s_added_tokens_are_not_created_either(smol_tokenizer
     rng = random.Random(3)
     for seed in range(300):
         text = hostile_text(rng, ["<<SYS>>", "<|im_start|>"])
-        pruner = Pruner(RandomScorer(seed), smol_tokenizer, target_tokenizer=target)
-        n = pruner.count_tokens(text)
-        result = pruner.prune(text, target_tokens=rng.randint(1, n))
+        pruner = Pruner(RandomScorer(seed), smol_tokenizer)
+        result = pruner.prune(text, rate=rng.uniform(0.1, 1.0), target_tokenizer=target)
         assert created_added_tokens(target, result) == [], (text, result.text)
         assert created_added_tokens(smol_tokenizer, result) == [], (text, result.text)
 
@@ -140,14 +139,29 @@ def test_a_target_tokenizer_s_added_tokens_are_not_created_either(smol_tokenizer
 def test_target_tokenizer_from_a_file_and_bad_ones(smol_tokenizer, tmp_path):
     path = tmp_path / "tokenizer.json"
     path.write_text(target_tokenizer(smol_tokenizer).to_str())
-    pruner = Pruner(RandomScorer(0), smol_tokenizer, target_tokenizer=path)
-    result = pruner.prune("a <<xx SYS>> b <<SYS>> c", rate=0.5)
-    assert created_added_tokens(Tokenizer.from_file(str(path)), result) == []
+    pruner = Pruner(RandomScorer(0), smol_tokenizer)
+    for seed in range(40):
+        pruner = Pruner(RandomScorer(seed), smol_tokenizer)
+        result = pruner.prune("a <<xx SYS>> b <<SYS>> c <<-SYS>>", rate=0.5, target_tokenizer=path)
+        assert created_added_tokens(Tokenizer.from_file(str(path)), result) == []
+        assert result.target_origin_tokens is not None  # the counts in the target's tokens are there too
     (tmp_path / "broken.json").write_text(json.dumps({"not": "a tokenizer"}))
+    with pytest.raises(LiteError, match="tokenizer"):
+        pruner.prune("some text", target_tokenizer=tmp_path / "broken.json")
     with pytest.raises(LiteError, match="target tokenizer"):
-        Pruner(RandomScorer(0), smol_tokenizer, target_tokenizer=tmp_path / "broken.json")
-    with pytest.raises(LiteError, match="target tokenizer"):
-        Pruner(RandomScorer(0), smol_tokenizer, target_tokenizer=tmp_path / "missing.json")
+        pruner.prune("some text", target_tokenizer=str(tmp_path / "missing.json"))
+
+
+def test_a_budget_in_the_target_s_tokens_creates_no_target_token_either(smol_tokenizer):
+    """The search for the pruner budget that fits N target tokens sets the target aside; the guard keeps it."""
+    target = target_tokenizer(smol_tokenizer)
+    rng = random.Random(5)
+    for seed in range(60):
+        text = hostile_text(rng, ["<<SYS>>", "<|im_start|>"])
+        pruner = Pruner(RandomScorer(seed), smol_tokenizer)
+        n = len(target.encode(text, add_special_tokens=False).ids)
+        result = pruner.prune(text, target_tokens=max(1, n // 2), target_tokenizer=target)
+        assert created_added_tokens(target, result) == [], (text, result.text)
 
 
 def test_text_without_added_token_fragments_is_pruned_exactly_as_before(pruner, mgsm_texts):

@@ -51,6 +51,9 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
         record[key] = result.text
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
+        if result.target_origin_tokens is not None:
+            record["target_origin_tokens"] = result.target_origin_tokens
+            record["target_compressed_tokens"] = result.target_compressed_tokens
         return json.dumps(record, ensure_ascii=False, allow_nan=False), None
     except Exception as err:
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
@@ -61,9 +64,9 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
 _worker: tuple[Pruner, PruneOptions, str] | None = None  # one per worker process, set by init_worker
 
 
-def init_worker(model: str, options: PruneOptions, key: str, target_tokenizer: str | None = None) -> None:
+def init_worker(model: str, options: PruneOptions, key: str) -> None:
     global _worker
-    _worker = (load(model, threads=1, target_tokenizer=target_tokenizer), options, key)  # processes use the cores
+    _worker = (load(model, threads=1), options, key)  # the processes use the cores, not threads inside each
 
 
 def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
@@ -87,15 +90,13 @@ def prune_jsonl(
     key: str = "text",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-    target_tokenizer: str | os.PathLike | None = None,
     force_workers: bool = False,
 ) -> BatchReport:
     """Prune the `key` field of every JSON line of `data` into `out_path`; returns the count and the per-line errors.
 
-    workers: processes (default: one per core), at most one per core unless force_workers (each holds
-    its own copy of the weights, ~185 MB for SmolLM2, and more processes than cores only slow it).
+    workers: processes (default: one per core), at most one per core unless force_workers (each maps the
+    slice and widens its own layer-0 weights; more processes than cores only slow the batch down).
     progress: called with 1 as each line is done, e.g. a progress bar's update.
-    target_tokenizer: a tokenizer.json whose special tokens the pruned texts must not create.
     """
     cores = available_cores()
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
@@ -105,7 +106,7 @@ def prune_jsonl(
     lines = numbered_lines(data)
     workers = max(1, min(workers, len(lines)))
     report = BatchReport(lines=len(lines), workers=workers, requested_workers=requested)
-    with atomic_write(out_path) as out, results_of(model, lines, options, key, workers, target_tokenizer) as results:
+    with atomic_write(out_path) as out, results_of(model, lines, options, key, workers) as results:
         for out_line, error in results:
             out.write(out_line.encode("utf-8") + b"\n")
             if error:
@@ -122,15 +123,12 @@ def results_of(
     options: PruneOptions,
     key: str,
     workers: int,
-    target_tokenizer: str | os.PathLike | None = None,
 ) -> Iterator[Iterator[tuple[str, str | None]]]:
     """(output line, error) per input line, in input order, from `workers` processes."""
-    # a slice or tokenizer that cannot load fails here, not in every worker
-    pruner = load(model, threads=1 if workers > 1 else None, target_tokenizer=target_tokenizer)
+    pruner = load(model, threads=1 if workers > 1 else None)  # a slice that cannot load fails here, not in every worker
     if workers == 1:
         yield (prune_line(pruner, n, raw, options, key) for n, raw in lines)
         return
     # spawn, not fork: a forked numba thread pool is not safe; each worker maps the slice itself
-    target = None if target_tokenizer is None else str(target_tokenizer)
-    with get_context("spawn").Pool(workers, init_worker, (str(model), options, key, target)) as pool:
+    with get_context("spawn").Pool(workers, init_worker, (str(model), options, key)) as pool:
         yield pool.imap(prune_numbered_line, lines, chunksize=max(1, len(lines) // (workers * 16)))

@@ -9,6 +9,7 @@ before any work is done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,10 +55,16 @@ class PruneOptions:
     force_digits: bool = False  # keep every digit
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
+    target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
     max_tokens: int = DEFAULT_MAX_TOKENS  # the most tokens of one string scored at once; more is an error unless chunk
     chunk: int | None = None  # score a longer string in chunks of this many tokens, each on its own
+    # the target whose special tokens the output must not create: target_tokenizer's, set by itself, and kept
+    # when a search for a budget in the target's tokens sets target_tokenizer aside
+    guard_target: Any = None
 
     def __post_init__(self) -> None:
+        if self.target_tokenizer is not None and self.guard_target is None:
+            object.__setattr__(self, "guard_target", self.target_tokenizer)
         rate, target = self.rate, self.target_tokens
         if rate is not None and target is not None:
             raise LiteError("give either rate or target_tokens, not both")
@@ -82,3 +89,7 @@ class PruneOptions:
                 raise LiteError(f"chunk ({self.chunk}) must be at most max_tokens ({self.max_tokens})")
         if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, (int, np.integer)) or self.keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
+        if self.target_tokenizer is not None:
+            from .target import target_tokenizer
+
+            target_tokenizer(self.target_tokenizer)  # one that cannot load fails here (names are cached)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -23,9 +24,14 @@ from tokenizers import Tokenizer
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD
 from ..score.scorer import Scorer
+from .budget import largest_fitting, memo_counter, remembering
+from .llmlingua import check_options, split_tags, strip_tags
+from .messages import DEFAULT_ROLES, MessagesResult
+from .messages import prune_messages as prune_chat
 from .options import DEFAULT_MAX_TOKENS, PruneOptions
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
-from .specials import AddedTokenGuard, load_tokenizer
+from .specials import AddedTokenGuard
+from .target import target_tokenizer as load_target
 from .units import Units, digit_ranges, group_units, occurrences, units_covering
 
 
@@ -56,6 +62,8 @@ class PruneResult:
     compressed_tokens: int
     pieces: tuple[tuple[str, bool], ...]
     segments: tuple[PruneResult, ...] = field(default=())
+    target_origin_tokens: int | None = None  # the same counts in the target tokenizer, when one was given
+    target_compressed_tokens: int | None = None
 
     @property
     def rate(self) -> float:
@@ -63,13 +71,17 @@ class PruneResult:
         return self.compressed_tokens / self.origin_tokens if self.origin_tokens else 1.0
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "text": self.text,
             "origin_tokens": self.origin_tokens,
             "compressed_tokens": self.compressed_tokens,
             "rate": round(self.rate, 6),
             "kept": list(self.kept),
         }
+        if self.target_origin_tokens is not None:
+            data["target_origin_tokens"] = self.target_origin_tokens
+            data["target_compressed_tokens"] = self.target_compressed_tokens
+        return data
 
 
 @dataclass
@@ -100,17 +112,26 @@ class Plan:
 
 
 class Pruner:
-    """A scorer (the model slice) and the tokenizer stored in the same slice.
+    """A scorer (the model slice) and the tokenizer stored in the same slice."""
 
-    target_tokenizer: the tokenizer of the model the pruned text is for (a tokenizers.Tokenizer or
-    a tokenizer.json path): the pruned text then creates none of its special or added tokens either.
-    """
-
-    def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None, target_tokenizer=None):
+    def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None):
         self.scorer = scorer  # anything with importance(ids, method=...) -> float32 [n] (and .slice if no tokenizer)
         self.tokenizer = tokenizer or tokenizer_of(scorer)
-        self.target_tokenizer = None if target_tokenizer is None else load_tokenizer(target_tokenizer)
-        self.guard = AddedTokenGuard([t for t in (self.tokenizer, self.target_tokenizer) if t is not None])
+        self.guard = AddedTokenGuard([self.tokenizer])
+        self._target_guards: dict[int, tuple[Tokenizer, AddedTokenGuard]] = {}
+
+    def guard_for(self, target: Any) -> AddedTokenGuard:
+        """The guard against created special tokens: of this tokenizer, and of the target's when it has one.
+
+        A target given as a tokenizers tokenizer (a tokenizer.json, a hub repo, a transformers fast
+        tokenizer) has added tokens to check; a tiktoken encoding or a plain counter has none lite can see.
+        """
+        tokenizer = None if target is None else load_target(target).tokenizer
+        if tokenizer is None:
+            return self.guard
+        if id(tokenizer) not in self._target_guards:
+            self._target_guards[id(tokenizer)] = (tokenizer, AddedTokenGuard([self.tokenizer, tokenizer]))
+        return self._target_guards[id(tokenizer)][1]
 
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
@@ -131,6 +152,7 @@ class Pruner:
         drop_consecutive: bool = False,
         separator: str = "",
         method: str = DEFAULT_METHOD,
+        target_tokenizer: Any = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         chunk: int | None = None,
     ) -> PruneResult:
@@ -143,28 +165,50 @@ class Pruner:
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
         the tokens, one of lite.METHODS (default "attention", the paper's score).
+        target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
+        its tokens (the output holds at most that many of them), the result reports both counts, and
+        the output creates none of its special or added tokens (when it is a tokenizers tokenizer).
         max_tokens: the most tokens (of one string or segment) scored at once; a longer one is an error,
         unless chunk=W: then it is scored in chunks of W tokens, each on its own (attention does not
         cross chunks), each token's score weighted by its chunk's share of the text.
         """
         options = PruneOptions(rate, target_tokens, method, force, force_digits, keep_last, drop_consecutive,
-                               max_tokens, chunk)
+                               target_tokenizer, max_tokens, chunk)
         return self.run(text, options, separator)
 
     def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
         """`prune` with its options already made (and checked) as a PruneOptions."""
         if not isinstance(separator, str):
             raise LiteError(f"separator must be a string, got {type(separator).__name__}")
+        if options.target_tokenizer is not None:
+            return self.run_for_target(text, options, separator)
+        guard = self.guard_for(options.guard_target)
         if isinstance(text, str):
             plans = [self.plan_one(text, options)]
-            self.remove_created_tokens(plans, separator)
+            self.remove_created_tokens(plans, separator, guard)
             return plans[0].result()
         segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
         plans = self.plan_segments(segments, options)
-        self.remove_created_tokens(plans, separator)
+        self.remove_created_tokens(plans, separator, guard)
         return join_results([plan.result() for plan in plans], separator)
 
-    def remove_created_tokens(self, plans: list[Plan], separator: str) -> None:
+    def run_for_target(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str) -> PruneResult:
+        """`run` with counts in the target tokenizer; target_tokens in its tokens (see budget.py)."""
+        counter = load_target(options.target_tokenizer)
+        plain = replace(options, target_tokenizer=None)
+        if options.target_tokens is None:
+            result = self.run(text, plain, separator)
+        else:
+            twin = remembering(self)
+            high = twin.run(text, replace(plain, rate=1.0, target_tokens=None), separator).origin_tokens
+            count = memo_counter(counter.count)
+            result = largest_fitting(lambda b: twin.run(text, replace(plain, target_tokens=b), separator),
+                                     lambda r: count(r.text), options.target_tokens, high)
+        whole = "".join(piece for piece, _ in result.pieces)
+        return replace(result, target_origin_tokens=counter.count(whole),
+                       target_compressed_tokens=counter.count(result.text))
+
+    def remove_created_tokens(self, plans: list[Plan], separator: str, guard: AddedTokenGuard) -> None:
         """Keep units again where the pruned text (segments joined) would hold an added token the input did not."""
         # (text, kept, (plan, unit)) of each piece of the joined input; separators are always kept
         pieces: list[tuple[str, bool, tuple[int, int] | None]] = []
@@ -174,7 +218,7 @@ class Pruner:
             if not plan.spans:
                 pieces.append((plan.text, True, None))
             pieces.extend((piece, bool(k), (p, u)) for u, (piece, k) in enumerate(zip(plan.pieces(), plan.keep)))
-        repaired = self.guard.repair([t for t, _, _ in pieces], np.array([k for _, k, _ in pieces], dtype=bool))
+        repaired = guard.repair([t for t, _, _ in pieces], np.array([k for _, k, _ in pieces], dtype=bool))
         for (_, _, where), kept in zip(pieces, repaired):
             if where is not None:
                 plans[where[0]].keep[where[1]] = kept
@@ -233,6 +277,34 @@ class Pruner:
                 keep = drop_consecutive_repeats(texts, keep, list(options.force))
         return Plan(text, spans, sizes, keep)
 
+    def prune_messages(
+        self,
+        messages: Sequence[dict],
+        rate: float | None = None,
+        target_tokens: int | None = None,
+        *,
+        roles: Sequence[str] = DEFAULT_ROLES,
+        keep_last_user: bool = True,
+        method: str = DEFAULT_METHOD,
+        force: Sequence[str] = (),
+        force_digits: bool = False,
+        drop_consecutive: bool = False,
+        target_tokenizer: Any = None,
+    ) -> MessagesResult:
+        """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
+
+        Each text of a message whose role is in `roles` is pruned on its own at `rate`, or all of
+        them together to `target_tokens` for the whole payload's text; the last user message is
+        kept whole unless keep_last_user=False. System and developer messages, tool_calls,
+        tool_call_id, name, non-text parts and unknown fields are returned unchanged; the input is
+        not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
+        target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
+        its tokens, and the counts are also given in it (.target_origin_tokens, ...).
+        """
+        options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
+                               target_tokenizer)
+        return prune_chat(self, messages, options, roles, keep_last_user)
+
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
         return sum(1 for s in self.tokenizer.encode(text).sequence_ids if s is not None)
@@ -248,6 +320,8 @@ class Pruner:
         force_reserve_digit: bool = False,
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
+        target_tokenizer: Any = None,
+        **llmlingua_options: Any,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
 
@@ -259,36 +333,79 @@ class Pruner:
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
         rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
         score, one of lite.METHODS (default "attention", the paper's score).
+
+        LLMLingua's structured tags in context items are honoured (`<llmlingua, compress=False>`,
+        `<llmlingua, rate=0.4>`; see llmlingua.py), and its other options are accepted at their
+        defaults. target_tokenizer: the target model's tokenizer; target_token then counts its
+        tokens in the whole compressed prompt, and target_origin_tokens / target_compressed_tokens
+        are added to the answer.
         """
+        check_options(llmlingua_options)
+        counter = load_target(target_tokenizer)
         contexts = [context] if isinstance(context, str) else list(context)
         parts = [Segment(instruction, keep=True)] if instruction else []
-        parts += [Segment(item) for item in contexts if item]
+        owners = [None] if instruction else []  # which context item each part belongs to (None: kept part)
+        for i, item in enumerate(contexts):
+            spans = split_tags(item, f"context[{i}]") if isinstance(item, str) else None
+            if spans is None:
+                parts += [Segment(item)] if item else []
+                owners += [i] if item else []
+                continue
+            for text, own_rate, compress in spans:
+                parts.append(Segment(text, rate=own_rate, keep=not compress))
+                owners.append(i)
         parts += [Segment(question, keep=True)] if question else []
-        target = None
-        if target_token is not None and target_token > 0:
+        owners += [None] if question else []
+        options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
+                       method=method)
+        PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
+                     tuple(force_tokens))  # bad options fail here, before any work
+
+        def joined(result: PruneResult) -> tuple[str, list[str]]:
+            """The compressed prompt and each context item's compressed text."""
+            items: dict[int, list[str]] = {}
+            blocks: list[str] = []
+            for owner, piece in zip(owners, result.segments):
+                if owner is None:
+                    blocks.append(piece.text)
+                elif owner in items:
+                    items[owner].append(piece.text)
+                else:
+                    items[owner] = [piece.text]
+                    blocks.append(items[owner])
+            texts = ["".join(b) if isinstance(b, list) else b for b in blocks]
+            return "\n\n".join(texts), ["".join(items[i]) for i in sorted(items)]
+
+        def run(target: int | None) -> PruneResult:
+            return pruner.prune(parts, rate=None if target else rate, target_tokens=target, **options)
+
+        pruner = self
+        if target_token is not None and target_token > 0 and counter is not None:
+            pruner = remembering(self)
+            high = sum(self.count_tokens(p.text) for p in parts if not p.keep and p.rate is None) or 1
+            count = memo_counter(counter.count)
+            result = largest_fitting(run, lambda r: count(joined(r)[0]), int(target_token), high)
+        elif target_token is not None and target_token > 0:
             whole = sum(self.count_tokens(p.text) for p in parts if p.keep)
-            target = max(1, target_token - whole)
-            rate = None
-        result = self.prune(
-            parts,
-            rate=rate,
-            target_tokens=target,
-            force=force_tokens,
-            force_digits=force_reserve_digit,
-            drop_consecutive=drop_consecutive,
-            separator="\n\n",
-            method=method,
-        )
+            result = run(max(1, target_token - whole))
+        else:
+            result = run(None)
+        prompt, items = joined(result)
         ratio = result.origin_tokens / result.compressed_tokens if result.compressed_tokens else 1.0
-        context_results = [r for r, p in zip(result.segments, parts) if not p.keep]
-        return {
-            "compressed_prompt": result.text,
-            "compressed_prompt_list": [r.text for r in context_results],
+        answer = {
+            "compressed_prompt": prompt,
+            "compressed_prompt_list": items,
             "origin_tokens": result.origin_tokens,
             "compressed_tokens": result.compressed_tokens,
             "ratio": f"{ratio:.1f}x",
             "rate": f"{100 / ratio:.1f}%",
         }
+        if counter is not None:
+            original = "\n\n".join([instruction] * bool(instruction) + [strip_tags(c) for c in contexts if c]
+                                     + [question] * bool(question))
+            answer["target_origin_tokens"] = counter.count(original)
+            answer["target_compressed_tokens"] = counter.count(prompt)
+        return answer
 
 
 def chunked_importance(scorer: Scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
@@ -348,10 +465,15 @@ def tokenizer_of(scorer: Scorer) -> Tokenizer:
     return tokenizer
 
 
-def load(path: str | os.PathLike, threads: int | None = None, target_tokenizer=None) -> Pruner:
-    """A pruner for a slice file: its model for scoring and its tokenizer.
+def load(model: str | os.PathLike, threads: int | None = None, *, revision: str | None = None,
+         token: str | None = None) -> Pruner:
+    """A pruner for a slice: its model for scoring and its tokenizer.
 
-    target_tokenizer: the target model's tokenizer (a tokenizers.Tokenizer or a tokenizer.json path),
-    whose special and added tokens the pruned text must not create either.
+    model: a slice file, or a hub repo id (HuggingFaceTB/SmolLM2-135M-Instruct) sliced on first use
+    into huggingface_hub's assets cache and loaded from there afterwards, offline too (see
+    lite/slice/cache.py). revision: a branch, tag or commit of the repo (default main); token:
+    for gated or private repos (default HF_TOKEN or `hf auth login`).
     """
-    return Pruner(Scorer(path, threads=threads), target_tokenizer=target_tokenizer)
+    from ..slice.cache import resolve_model  # lite.slice imports the store and the model: only when loading
+
+    return Pruner(Scorer(resolve_model(model, revision=revision, token=token), threads=threads))

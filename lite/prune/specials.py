@@ -13,26 +13,10 @@ price is a kept count above the budget by the pieces kept again, only where a to
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
 from tokenizers import Tokenizer
-
-from ..errors import LiteError
-
-
-def load_tokenizer(source: Tokenizer | str | os.PathLike, what: str = "target tokenizer") -> Tokenizer:
-    """A tokenizers.Tokenizer as given, or read from a tokenizer.json file."""
-    if isinstance(source, Tokenizer):
-        return source
-    if not isinstance(source, (str, os.PathLike)):
-        raise LiteError(f"{what} must be a tokenizers.Tokenizer or a tokenizer.json path, got {type(source).__name__}")
-    try:
-        return Tokenizer.from_file(os.fspath(source))
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise LiteError(f"{what} {os.fspath(source)} cannot be loaded ({reason})") from None
 
 
 class AddedTokenGuard:
