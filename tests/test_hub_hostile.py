@@ -91,7 +91,7 @@ def test_a_trickling_hub_meets_the_deadline_on_a_small_file(hub, slicer_env, tmp
 
 
 def test_a_stalled_storage_host_meets_the_read_timeout(hub, slicer_env, tmp_path):
-    hub.faults.stall_seconds = 20
+    hub.faults.stall_seconds = 10
     result, _, out = timed_slice(slicer_env, SINGLE, "--timeout", "1", "--retries", "1", tmp_path=tmp_path, limit=30)
     assert result.returncode == 2, result.stderr
     last = stderr_lines(result)[-1]

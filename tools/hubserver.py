@@ -215,15 +215,21 @@ class _BaseHandler(BaseHTTPRequestHandler):
         try:
             if self.is_storage and faults.stall_seconds:
                 self.wfile.flush()
-                time.sleep(faults.stall_seconds)
+                until = time.monotonic() + faults.stall_seconds
+                while time.monotonic() < until and self.hub.faults is faults:
+                    time.sleep(0.05)
             while sent < limit:
+                if self.hub.faults is not faults:  # reset since: this answer belongs to a test that has ended
+                    self.close_connection = True
+                    break
                 chunk = view[sent : min(sent + step, limit)]
                 self.wfile.write(chunk)
                 if trickle:
                     self.wfile.flush()
                     time.sleep(trickle)
                 sent += len(chunk)
-                self.hub.count(self.is_storage, len(chunk))
+                if self.hub.faults is faults:
+                    self.hub.count(self.is_storage, len(chunk))
                 if self.is_storage and self.hub.faults.slow_seconds:
                     time.sleep(self.hub.faults.slow_seconds)
         except (BrokenPipeError, ConnectionResetError):
@@ -352,4 +358,5 @@ class _StorageHandler(_BaseHandler):
         self.end_headers()
         sent = self.send_body(body, cut_after) if send_body else 0
         with self.hub.lock:
-            self.hub.traffic.ranges.append((filename, start, end, sent))
+            if self.hub.faults is faults:  # not reset while it was sent (a stalled answer outliving its test)
+                self.hub.traffic.ranges.append((filename, start, end, sent))
