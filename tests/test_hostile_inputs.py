@@ -215,8 +215,11 @@ def test_a_nan_score_is_never_selected_from(tmp_path):
     nan_weights(good, bad, "input_layernorm.weight")
     pruner = lite.load(bad)
     text = "Janet's ducks lay 16 eggs per day. She eats three for breakfast."
-    with pytest.raises(LiteError, match="NaN"):
-        pruner.prune(text, rate=0.5)
+    for method in lite.METHODS:  # a rank of a NaN is a plausible number: every method must refuse it
+        if method == "rarity":  # no model run: the weights are not read
+            continue
+        with pytest.raises(LiteError, match="NaN"):
+            pruner.prune(text, rate=0.5, method=method)
     assert pruner.prune(text, rate=1.0).text == text  # nothing to select: no score needed
     result = run("-m", "lite.prune", "--model", str(bad), "--rate", "0.5", stdin=text)
     assert_one_line_error(result, "NaN")

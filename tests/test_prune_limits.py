@@ -50,15 +50,16 @@ def test_chunks_are_scored_on_their_own_and_weighted_by_length(pruner):
     text = LONG * 8
     ids = pruner.tokenizer.encode(text).ids
     n, chunk = len(ids), 48
-    expected = np.concatenate([pruner.importance(ids[s : s + chunk]) * (len(ids[s : s + chunk]) / n)
+    expected = np.concatenate([pruner.importance(ids[s : s + chunk], method="attention") * (len(ids[s : s + chunk]) / n)
                                for s in range(0, n, chunk)])  # [n]
     assert abs(float(expected.sum()) - 1.0) < 1e-5
-    result = pruner.prune(text, rate=0.4, chunk=chunk, max_tokens=chunk)
+    exact = {"method": "attention", "granularity": "char"}  # the paper's score on one-token units: plain top-k
+    result = pruner.prune(text, rate=0.4, chunk=chunk, max_tokens=chunk, **exact)
     budget = round(0.4 * n)
     top = np.lexsort((np.arange(n), -expected.astype(np.float32).astype(np.float64)))[:budget]
     assert result.compressed_tokens == budget and list(result.kept) == sorted(top.tolist())
-    whole = pruner.prune(text, rate=0.4)
-    assert pruner.prune(text, rate=0.4, chunk=n).kept == whole.kept  # one chunk: the plain score, exactly
+    whole = pruner.prune(text, rate=0.4, **exact)
+    assert pruner.prune(text, rate=0.4, chunk=n, **exact).kept == whole.kept  # one chunk: the plain score, exactly
 
 
 def test_cli_limit_and_chunk(smollm2_slice, tmp_path):

@@ -25,6 +25,7 @@ from ..store.slicefile import WEIGHTS_DIR
 from .batch import numbered_lines, prune_jsonl
 from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -95,14 +96,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk", type=int, metavar="W",
                         help="score a long text in chunks of W tokens, each on its own (attention does not cross "
                              "chunks); time O(n W), memory that of W tokens")
+    parser.add_argument("--question", metavar="Q",
+                        help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
+                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                             f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
     batch = parser.add_argument_group("batch (JSONL)")
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
+    batch.add_argument("--question-field", metavar="FIELD",
+                       help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
     batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
                                                    "unless --force-workers)")
@@ -118,6 +126,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+    if args.question_field is not None and (args.jsonl is None or args.question is not None):
+        raise LiteError("--question-field goes with --jsonl, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     if args.revision is not None and args.model is None:
@@ -127,7 +137,8 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last, False, args.target_tokenizer, max_tokens=args.max_tokens,
+                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
+                           granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
                            chunk=args.chunk)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
     data = read_input(args.jsonl)
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field,
                              force_workers=args.force_workers)
     if report.requested_workers is not None:
         print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "

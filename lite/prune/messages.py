@@ -9,6 +9,9 @@ user message (the question) unless keep_last_user=False. Its content is a string
 parts of which only {"type": "text"} parts are pruned, each on its own. Nothing else is touched:
 system and developer messages (unless named in `roles`), tool_calls, tool_call_id, name,
 non-text parts (images, audio, files) and any field lite does not know come back as they were.
+With rank_by_question=True the last user message is the question, and the prunable texts are
+pruned as passages for it (passages.py): one budget over all of them, spent on their sentences
+most relevant to the question.
 
 Counts are of text only (no chat-template tokens), summed over every message: untouched text is
 counted in both the origin and the compressed totals. With target_tokens=N the whole payload's
@@ -142,6 +145,15 @@ def text_slots(messages: Sequence[Any], roles: tuple[str, ...], keep_last_user: 
     return slots
 
 
+def last_user_text(messages: Sequence[dict], slots: list[Slot]) -> str:
+    """The text of the last user message (its text parts joined by newlines): the question."""
+    users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    text = "\n".join(s.text for s in slots if users and s.message == users[-1])
+    if not text.strip():
+        raise LiteError("rank_by_question needs a last user message with text (the question)")
+    return text
+
+
 def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> list[dict]:
     """Deep copies of the messages with each pruned slot's text replaced (the input stays as it was)."""
     out = [copy.deepcopy(m) for m in messages]
@@ -158,9 +170,19 @@ def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> li
 def prune_texts(
     pruner: Any, slots: list[Slot], options: PruneOptions, share: int | None
 ) -> list[Any]:
-    """The prune result of each prunable slot (None for the others): at options.rate, or sharing `share` tokens."""
+    """The prune result of each prunable slot (None for the others): at options.rate, or sharing `share` tokens.
+
+    With options.question, the prunable texts are passages for it: one budget over all of them (passages.py).
+    """
     prunable = [k for k, s in enumerate(slots) if s.prunable]
     results: list[Any] = [None] * len(slots)  # PruneResult or None
+    if options.question is not None:
+        if prunable:
+            own = options if share is None else replace(options, rate=None, target_tokens=max(1, share))
+            joined = pruner.run([slots[k].text for k in prunable], own)
+            for k, result in zip(prunable, joined.segments, strict=True):
+                results[k] = result
+        return results
     targets: dict[int, int | None] = dict.fromkeys(prunable)
     if share is not None:
         lengths = [pruner.count_tokens(slots[k].text) for k in prunable]
@@ -183,9 +205,12 @@ def prune_messages(
     options: PruneOptions,
     roles: Sequence[str] = DEFAULT_ROLES,
     keep_last_user: bool = True,
+    rank_by_question: bool = False,
 ) -> MessagesResult:
     """See Pruner.prune_messages; options.target_tokens is for the whole payload's text."""
     slots = text_slots(messages, check_roles(roles), keep_last_user)
+    if rank_by_question:
+        options = replace(options, question=last_user_text(messages, slots))
     target = target_tokenizer(options.target_tokenizer)
     plain = replace(options, target_tokenizer=None)
     counter = None if target is None else memo_counter(target.count)

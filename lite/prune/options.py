@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, check_method
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 DEFAULT_RATE = 0.9
 # The most tokens scored at once. The score costs O(n²) time and O(n) memory: at 32,768 tokens about
@@ -56,6 +57,8 @@ class PruneOptions:
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
     target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
+    granularity: str = DEFAULT_GRANULARITY  # "word": whole words (characters in zh/ja/th); "char": characters
+    question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
     max_tokens: int = DEFAULT_MAX_TOKENS  # the most tokens of one string scored at once; more is an error unless chunk
     chunk: int | None = None  # score a longer string in chunks of this many tokens, each on its own
     # the target whose special tokens the output must not create: target_tokenizer's, set by itself, and kept
@@ -79,6 +82,8 @@ class PruneOptions:
         if not all(isinstance(s, str) for s in force):
             raise LiteError(f"force must be strings, got {force!r}")
         object.__setattr__(self, "force", force)
+        if self.granularity not in GRANULARITIES:
+            raise LiteError(f"granularity {self.granularity!r} is not one of {', '.join(GRANULARITIES)}")
         for name in ("force_digits", "drop_consecutive"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise LiteError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -89,6 +94,8 @@ class PruneOptions:
                 raise LiteError(f"chunk ({self.chunk}) must be at most max_tokens ({self.max_tokens})")
         if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, (int, np.integer)) or self.keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
+        if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
+            raise LiteError(f"question must be a non-empty string, got {self.question!r}")
         if self.target_tokenizer is not None:
             from .target import target_tokenizer
 
