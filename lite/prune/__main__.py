@@ -18,11 +18,12 @@ from pathlib import Path
 from ..cli import progress_bar, read_input, run_cli
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
+from ..score.threads import available_cores
 from ..slice.cache import resolve_model
-from ..store.atomic import check_writable
+from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
 from .batch import BatchReport, numbered_lines, prune_jsonl
-from .options import DEFAULT_RATE, PruneOptions
+from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
 from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
@@ -86,10 +87,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
     parser.add_argument("--target-tokenizer", metavar="TOK",
                         help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken "
-                             "encoding (cl100k_base); --target-tokens N then means N of its tokens")
+                             "encoding (cl100k_base); --target-tokens N then means N of its tokens, and the pruned "
+                             "text creates none of its special or added tokens")
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                        help=f"the most tokens scored at once; a longer text is an error unless --chunk "
+                             f"(default {DEFAULT_MAX_TOKENS})")
+    parser.add_argument("--chunk", type=int, metavar="W",
+                        help="score a long text in chunks of W tokens, each on its own (attention does not cross "
+                             "chunks); time O(n W), memory that of W tokens")
     parser.add_argument("--question", metavar="Q",
                         help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
@@ -106,7 +114,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--question-field", metavar="FIELD",
                        help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl); a directory with --parquet")
-    batch.add_argument("--workers", type=int, help="worker processes, or Ray actors (default: one per core)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
+                                                   "unless --force-workers), or with --engine ray the most actors")
+    batch.add_argument("--force-workers", action="store_true", help="use --workers even when it exceeds the cores")
     batch.add_argument("--engine", choices=("pool", "ray"), default="pool",
                        help="pool: worker processes on this machine (default); ray: actors on a Ray cluster "
                             "(pip install \"lite-pruner[ray]\")")
@@ -146,19 +156,22 @@ def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
                            args.keep_last, False, target_tokenizer=args.target_tokenizer,
-                           granularity=args.granularity, question=args.question)  # bad options fail here
+                           granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
+                           chunk=args.chunk)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.parquet is not None:
         return run_batch(args, model, options)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
+        inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])
+        check_not_an_input(args.out, [p for p in inputs if str(p) != "-"])  # a file that is not there is no input
         return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
     result = load(model).run(text, options)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(marked(result, colour) + line_end)
@@ -184,9 +197,16 @@ def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> i
                                           args.question_field)
             return reported(report, args.out, "row")
     data = read_input(args.jsonl)
-    prune = on_ray.prune_jsonl if args.engine == "ray" else prune_jsonl
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune(model, data, args.out, options, args.field, args.workers, progress, args.question_field)
+        if args.engine == "ray":
+            report = on_ray.prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+                                        args.question_field)
+        else:
+            report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+                                 args.question_field, force_workers=args.force_workers)
+    if report.requested_workers is not None:
+        print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
+              f"{report.workers} (--force-workers to use more)", file=sys.stderr)
     return reported(report, args.out, "line")
 
 
