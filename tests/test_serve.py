@@ -98,10 +98,16 @@ def test_prune_uses_the_server_default_rate_and_request_options(client, serve_pr
     (b'{"text": "a b c", "target_tokens": 0}', 400, "target"),
     (b'{"text": "a b c", "method": "nope"}', 400, "nope"),
     (b'{"text": "a", "target_tokenizer": "cl100k_base"}', 400, "not loaded"),
+    (b'{"text": "a \\ud800 b"}', 400, "lone UTF-16 surrogate"),  # valid JSON, but no text
 ])
 def test_bad_prune_requests_are_400_with_a_json_error(client, payload, status, words):
     response = client.post("/v1/prune", content=payload, headers={"content-type": "application/json"})
     assert words in error_of(response, status)
+
+
+def test_json_nested_past_the_parsers_limit_is_400_not_500(client):
+    deep = b'{"text": "a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert "nested too deeply" in error_of(client.post("/v1/prune", content=deep), 400)
 
 
 def test_unknown_routes_and_methods_are_json_errors(client):
@@ -398,6 +404,13 @@ def test_chat_override_by_header_and_lite_roles(client, upstream, serve_pruner, 
 ])
 def test_bad_messages_are_400_and_not_forwarded(client, upstream, messages, words):
     assert words in error_of(client.post("/v1/chat/completions", json={"model": "m", "messages": messages}), 400)
+    assert upstream.received == []
+
+
+def test_a_lone_surrogate_in_a_chat_is_400_and_not_forwarded(client, upstream):
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "hi \\udc00 there"}]}'  # valid JSON, no text
+    response = client.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert "lone UTF-16 surrogate" in error_of(response, 400)
     assert upstream.received == []
 
 

@@ -127,6 +127,11 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_object(body: bytes) -> dict:
+    """The body as a JSON object whose strings are all valid Unicode; a 400 for anything else.
+
+    A `\\ud800` escape is valid JSON but no text: it can neither be tokenized nor sent on as UTF-8.
+    Nesting deeper than the parser's recursion limit is refused likewise, not answered with a 500.
+    """
     try:
         payload = json.loads(body.decode("utf-8"))  # JSON on the wire is UTF-8 (RFC 8259); no guessing
     except UnicodeDecodeError:
@@ -134,8 +139,17 @@ def parse_object(body: bytes) -> dict:
     except json.JSONDecodeError as err:
         raise ApiError(400, f"request body is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") \
             from None
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "request body must be a JSON object")
+    try:
+        dumps(payload)  # every string encodable as UTF-8: no lone surrogate
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    except UnicodeEncodeError:
+        raise ApiError(400, "request body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff): not text") \
+            from None
     return payload
 
 
