@@ -27,7 +27,7 @@ def parse_rates(value: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
     if not rates or not all(0 < r <= 1 for r in rates):
         raise argparse.ArgumentTypeError(f"rates must be in (0, 1], got {value!r}")
-    return rates
+    return tuple(dict.fromkeys(rates))  # a rate given twice is one row (and one key in --json)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
