@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,6 +81,19 @@ def test_binds_loopback_by_default(smollm2_slice):
         assert httpx.get(f"{url}/healthz").json()["upstream"] is False
     finally:
         stop(process)
+
+
+def test_a_port_in_use_is_a_one_line_error_before_the_model_loads():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        # no --model and no weights/: were the model loaded first, the error would be about the model
+        result = subprocess.run([sys.executable, "-m", "lite.serve", "--port", str(port), "--model",
+                                 "/nonexistent/slice.safetensors"], env=env(), cwd=REPO, capture_output=True,
+                                text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use", result.stderr
 
 
 @pytest.mark.parametrize("args, words", [

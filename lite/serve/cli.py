@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import socket
 
 from ..errors import LiteError
 from ..score import DEFAULT_METHOD, METHODS
@@ -82,6 +83,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, or a one-line LiteError: a port in use or an address this
+    machine does not have is said at once, before the model is loaded."""
+    try:
+        # proto IPPROTO_TCP, as getaddrinfo gives it: asyncio sets TCP_NODELAY on accepted connections only then
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise LiteError(f"--host {host}: {err.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart right after a stop
+    try:
+        sock.bind(address)
+        sock.listen(2048)  # uvicorn's backlog; a client that comes while the model loads waits, is not refused
+    except OSError as err:
+        sock.close()
+        raise LiteError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock
+
+
 def load_pruner(args: argparse.Namespace):
     """(what the model is called in /healthz, the Pruner): cores / workers scoring threads per prune thread."""
     from ..prune import load
@@ -109,6 +129,13 @@ def run(args: argparse.Namespace) -> int:
         raise LiteError(f"`lite-pruner serve` needs the serve extra: pip install 'lite-pruner[serve]' "
                         f"({err.name or err} is missing)") from None
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sock = bind(args.host, args.port)  # before the model loads: a port in use is said at once
+    with contextlib.closing(sock):
+        return serve(args, sock, uvicorn, create_app)
+
+
+def serve(args: argparse.Namespace, sock: socket.socket, uvicorn, create_app) -> int:
+    """Load the model and the target tokenizers, then answer on `sock` until stopped."""
     targets = load_targets(args.target_tokenizer)
     model, pruner = load_pruner(args)
     config = ServeConfig(
@@ -119,12 +146,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if not is_loopback(args.host) and config.api_key is None:
         log.warning("listening on %s without --api-key: anyone who can reach this address can use it", args.host)
-    log.info("serving %s on http://%s:%d (upstream: %s)", model, args.host, args.port, args.upstream or "none")
-    server = uvicorn.Server(uvicorn.Config(create_app(config, pruner), host=args.host, port=args.port,
+    port = sock.getsockname()[1]  # the port chosen, with --port 0
+    url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
+    log.info("serving %s: running on %s (upstream: %s)", model, url, args.upstream or "none")
+    server = uvicorn.Server(uvicorn.Config(create_app(config, pruner), host=args.host, port=port,
                                            log_config=None, log_level=args.log_level, access_log=False,
                                            server_header=False))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it stopped on: a normal stop here
-        server.run()
+        server.run(sockets=[sock])
     return 0
 
 
