@@ -445,8 +445,40 @@ def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, m
         if pieces is not None:  # the kept pieces are the message's new text, all pieces its old text
             assert "".join(p for p, _ in pieces) == "".join(texts_of(before))
             assert "".join(p for p, kept in pieces if kept) == "".join(texts_of(after))
-    error_of(client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}), 400)
     error_of(client.post("/v1/prune", json={"messages": messages, "keep_last": 2}), 400)  # a text-only option
+
+
+def pieces_match(messages: list[dict], result, pieces: list) -> None:
+    """Each pruned message's pieces join to its old text, their kept ones to its new text; None where untouched."""
+    for before, after, shown, count in zip(messages, result.messages, pieces, result.per_message):
+        assert (shown is None) == (count is None)
+        if shown is not None:
+            assert "".join(p for p, _ in shown) == "".join(texts_of(before))
+            assert "".join(p for p, kept in shown if kept) == "".join(texts_of(after))
+
+
+def test_message_pieces_are_what_was_pruned_under_a_token_budget_too(client, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    body = client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}).json()
+    expected = serve_pruner.prune_messages(messages, target_tokens=50)
+    assert body["messages"] == expected.messages
+    pieces_match(messages, expected, body["pieces"])
+
+
+def test_message_pieces_show_only_text_parts_as_pruned(client, serve_pruner):
+    """A part of another type that carries a "text" field (Responses-style input_text) is not pruned, so it is
+    not shown as pruned either."""
+    question = "Janet's ducks lay sixteen eggs per day and she eats three of them for breakfast every morning."
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": question},
+                                     {"type": "input_text", "text": "Leave this part exactly as it is written."}]},
+        {"role": "user", "content": "How many are left?"},
+    ]
+    body = client.post("/v1/prune", json={"messages": messages, "rate": 0.5, "pieces": True}).json()
+    expected = serve_pruner.prune_messages(messages, rate=0.5)
+    assert body["messages"] == expected.messages
+    assert body["messages"][0]["content"][1] == messages[0]["content"][1]
+    pieces_match(messages, expected, body["pieces"])
 
 
 # --- a target tokenizer --------------------------------------------------------------------------------------------

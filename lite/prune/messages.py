@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import LiteError
@@ -60,7 +60,9 @@ class MessageCount:
 class MessagesResult:
     """New messages and their text's token counts, in the pruner's tokenizer and (if given) the target's.
 
-    per_message[i] is the counts of message i if it was pruned, None if it was left untouched.
+    per_message[i] is the counts of message i if it was pruned, None if it was left untouched;
+    pieces[i] likewise its text parts' (piece, kept) pairs, one part after the other, as `prune`
+    gives them (the pieces join to the message's old text, the kept ones to its new text).
     """
 
     messages: list[dict]
@@ -69,6 +71,7 @@ class MessagesResult:
     per_message: list[MessageCount | None]
     target_origin_tokens: int | None = None
     target_compressed_tokens: int | None = None
+    pieces: list[tuple[tuple[str, bool], ...] | None] = field(default_factory=list, repr=False)
 
     @property
     def rate(self) -> float:
@@ -219,6 +222,7 @@ def assemble(
     origin = compressed = 0
     target_origin = target_compressed = 0
     per: dict[int, list[int]] = {}
+    pieces: list[tuple[tuple[str, bool], ...] | None] = [None] * len(messages)
     for slot, result, text in zip(slots, results, texts):
         before = count(slot.text) if result is None else result.origin_tokens
         after = before if result is None else result.compressed_tokens
@@ -230,6 +234,7 @@ def assemble(
             sums = per.setdefault(slot.message, [0, 0, 0, 0])
             for i, value in enumerate((before, after, t_before, t_after)):
                 sums[i] += value
+            pieces[slot.message] = (pieces[slot.message] or ()) + tuple(result.pieces)
     per_message: list[MessageCount | None] = [None] * len(messages)
     for i, (b, a, tb, ta) in per.items():
         per_message[i] = MessageCount(b, a, tb if target_counter else None, ta if target_counter else None)
@@ -240,4 +245,5 @@ def assemble(
         per_message=per_message,
         target_origin_tokens=target_origin if target_counter else None,
         target_compressed_tokens=target_compressed if target_counter else None,
+        pieces=pieces,
     )

@@ -245,8 +245,9 @@ class Service:
             kwargs = with_defaults(check_options(payload, MESSAGE_OPTIONS, "the request"), self.config)
             result = await self.pool.prune_messages(messages, kwargs)
             out = result.to_dict()
-            if pieces:
-                out["pieces"] = await self.pool.message_pieces(messages, result, kwargs)
+            if pieces:  # what prune_messages did, per message (None where it left a message as it was)
+                out["pieces"] = [None if shown is None else [[piece, kept] for piece, kept in shown]
+                                 for shown in result.pieces]
         total = counts([result])
         request.state.origin, request.state.compressed = total["origin"], total["compressed"]
         return JSONResponse(out, headers=count_headers(total))
