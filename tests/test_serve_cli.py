@@ -99,6 +99,9 @@ def test_a_port_in_use_is_a_one_line_error_before_the_model_loads():
 @pytest.mark.parametrize("args, words", [
     (["--rate", "1.5"], "--rate must be in (0, 1]"),
     (["--upstream", "ftp://x"], "--upstream must be an http"),
+    (["--upstream", "http://"], "names no host"),
+    (["--upstream", "https://api.example.com/v1?key=1"], "without a query or fragment"),
+    (["--upstream", "http://localhost:80x/v1"], "is not a URL"),
     (["--workers", "0"], "--workers must be at least 1"),
     (["--model", "/nonexistent/slice.safetensors"], "error:"),
     (["--target-tokenizer", "/nonexistent/tokenizer.json"], "error:"),

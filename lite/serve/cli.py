@@ -70,8 +70,26 @@ def check(args: argparse.Namespace) -> None:
         raise LiteError(f"--rate must be in (0, 1], not {args.rate}")
     if args.revision is not None and args.model is None:
         raise LiteError("--revision goes with --model REPO_ID")
-    if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
-        raise LiteError(f"--upstream must be an http:// or https:// URL, not {args.upstream!r}")
+    if args.upstream is not None:
+        check_upstream(args.upstream)
+
+
+def check_upstream(url: str) -> None:
+    """A base URL the routes' paths are appended to: http(s), a host, no query or fragment to split them off."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("http://", "https://")):
+        raise LiteError(f"--upstream must be an http:// or https:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as err:
+        raise LiteError(f"--upstream {url!r} is not a URL ({err})") from None
+    if not parts.hostname:
+        raise LiteError(f"--upstream {url!r} names no host")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise LiteError(f"--upstream {url!r} must be a base URL, without a query or fragment "
+                        "(the paths /chat/completions, ... are appended to it)")
 
 
 def is_loopback(host: str) -> bool:
