@@ -268,6 +268,15 @@ def test_other_v1_paths_are_forwarded_unchanged(client, upstream):
     assert upstream.received[-1].path == "/v1/models" and upstream.received[-1].header("authorization") == "Bearer sk-1"
 
 
+def test_forwarded_paths_keep_their_escapes(client, upstream):
+    """An escaped slash or question mark in a path is part of one path segment: it goes on escaped."""
+    for path in ("/v1/files/file-a%2Fb/content", "/v1/files/what%3Fnot"):
+        assert client.get(path).status_code == 200
+        assert upstream.received[-1].raw_path == path and upstream.received[-1].query == ""
+    assert client.get("/%761/files/x").status_code == 200  # an escaped "v" in the prefix itself
+    assert upstream.received[-1].path == "/v1/files/x"
+
+
 # --- metrics, pool ---------------------------------------------------------------------------------------------
 
 def metric(text: str, name: str) -> float:

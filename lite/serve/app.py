@@ -303,11 +303,12 @@ class Service:
         return await self.forward(request, "/completions", dumps(payload), total)
 
     async def passthrough(self, request: Request) -> Response:
-        path = request.url.path[len("/v1"):]
         if route_label(request.url.path) != "/v1/*":  # one of lite's routes, with another method
             raise ApiError(405, f"method {request.method} not allowed here")
-        if ".." in path.split("/"):
+        if ".." in request.url.path.split("/"):  # decoded: %2e%2e is caught too
             raise ApiError(400, "a path with '..' is not forwarded")
+        raw = (request.scope.get("raw_path") or b"").decode("latin-1")  # as sent: an escaped / or ? stays put
+        path = (raw if raw.startswith("/v1/") else request.url.path)[len("/v1"):]  # "/%761/...": the decoded one
         self.need_upstream(request)
         body = await read_body(request, self.config.max_body)
         return await self.forward(request, path, body, None)
