@@ -232,3 +232,13 @@ def test_bad_input_is_one_line_lite_error(pruner, messages, kwargs, message):
     with pytest.raises(LiteError) as err:
         pruner.prune_messages(messages, **kwargs)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_field_nested_too_deeply_to_copy_is_a_lite_error(pruner):
+    deep: list = []
+    for _ in range(5000):  # built without recursion; copying it recurses once per level
+        deep = [deep]
+    messages = [{"role": "user", "content": "Janet's ducks lay sixteen eggs.", "x_trace": deep},
+                {"role": "user", "content": "How many?"}]
+    with pytest.raises(LiteError, match=r"^messages\[0\] is nested too deeply to copy$"):
+        pruner.prune_messages(messages, rate=0.5)

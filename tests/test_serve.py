@@ -108,6 +108,9 @@ def test_bad_prune_requests_are_400_with_a_json_error(client, payload, status, w
 def test_json_nested_past_the_parsers_limit_is_400_not_500(client):
     deep = b'{"text": "a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     assert "nested too deeply" in error_of(client.post("/v1/prune", content=deep), 400)
+    # parsed, but too deep for prune_messages to copy the message that holds it
+    chat = b'{"messages": [{"role": "user", "content": "hi", "x": ' + b"[" * 900 + b"]" * 900 + b"}]}"
+    assert "nested too deeply" in error_of(client.post("/v1/prune", content=chat), 400)
 
 
 def test_unknown_routes_and_methods_are_json_errors(client):

@@ -147,7 +147,12 @@ def text_slots(messages: Sequence[Any], roles: tuple[str, ...], keep_last_user: 
 
 def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> list[dict]:
     """Deep copies of the messages with each pruned slot's text replaced (the input stays as it was)."""
-    out = [copy.deepcopy(m) for m in messages]
+    out = []
+    for i, message in enumerate(messages):
+        try:
+            out.append(copy.deepcopy(message))
+        except RecursionError:  # a field nested hundreds of levels deep: one line, not a traceback
+            raise LiteError(f"messages[{i}] is nested too deeply to copy") from None
     for slot, text in zip(slots, texts):
         if not slot.prunable:
             continue
