@@ -226,6 +226,8 @@ def test_empty_and_options(pruner):
         ([{"role": "user", "content": "hi"}], {"rate": 1.5}, "rate must be in (0, 1]"),
         ([{"role": "user", "content": "hi"}], {"rate": 0.5, "target_tokens": 3}, "either rate or target_tokens"),
         ([{"role": "user", "content": "hi"}], {"method": "nope"}, "nope"),
+        ([{"role": "user", "content": "hi"}], {"roles": None}, "roles must be a list of role names, got NoneType"),
+        ([{"role": "user", "content": "hi"}], {"keep_last_user": "no"}, "keep_last_user must be True or False"),
     ],
 )
 def test_bad_input_is_one_line_lite_error(pruner, messages, kwargs, message):

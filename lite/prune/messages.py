@@ -103,6 +103,8 @@ class Slot:
 def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
     if isinstance(roles, str):
         roles = (roles,)
+    if not isinstance(roles, (list, tuple, set, frozenset)):
+        raise LiteError(f"roles must be a list of role names, got {type(roles).__name__}")
     unknown = [r for r in roles if r not in KNOWN_ROLES]
     if unknown:
         raise LiteError(f"unknown role {unknown[0]!r} in roles; known roles: {', '.join(KNOWN_ROLES)}")
@@ -193,6 +195,8 @@ def prune_messages(
     keep_last_user: bool = True,
 ) -> MessagesResult:
     """See Pruner.prune_messages; options.target_tokens is for the whole payload's text."""
+    if not isinstance(keep_last_user, bool):  # "no" would be true
+        raise LiteError(f"keep_last_user must be True or False, got {keep_last_user!r}")
     slots = text_slots(messages, check_roles(roles), keep_last_user)
     target = target_tokenizer(options.target_tokenizer)
     plain = replace(options, target_tokenizer=None)

@@ -14,6 +14,7 @@ HF_HUB_OFFLINE=1 works after the first time). Anything that cannot load is a one
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,9 +37,9 @@ class TargetTokenizer:
 
     def count(self, text: str) -> int:
         value = self.count_fn(text)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise LiteError(f"target tokenizer {self.name} gave {value!r} for a text; it must give a count (int >= 0)")
-        return value
+        return int(value)  # a numpy integer too: counts built with numpy are counts
 
 
 def target_tokenizer(spec: Any) -> TargetTokenizer | None:
