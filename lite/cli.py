@@ -1,4 +1,4 @@
-"""What both command lines share: running a `main` (errors, signals), reading input, a progress bar.
+"""What the command lines share: running a `main` (errors, signals), reading input and text, a progress bar.
 
 Library calls have no process-wide side effects; the entry points here may: `run_cli` turns
 SIGTERM into an exit that unwinds (so an atomic write in progress removes its temporary file, as
@@ -48,6 +48,15 @@ def read_input(source: str | Path) -> bytes:
         return sys.stdin.buffer.read() if str(source) == "-" else Path(source).read_bytes()
     except OSError as err:
         raise LiteError(f"cannot read {source}: {err.strerror}") from None
+
+
+def read_text(source: str | Path) -> str:
+    """The text of a file or of stdin ("-"), as UTF-8."""
+    data = read_input(source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LiteError(f"{'stdin' if str(source) == '-' else source} is not UTF-8 text (byte {err.start})") from None
 
 
 @contextlib.contextmanager

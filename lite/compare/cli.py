@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cli import read_text
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
 from .compare import RATES, Comparison, compare
@@ -68,8 +69,6 @@ def table(c: Comparison) -> str:
 
 
 def read_texts(paths: list[str]) -> list[tuple[str, str]]:
-    from ..prune.__main__ import read_text
-
     if paths.count("-") > 1:
         raise LiteError("stdin (-) can be given once")
     return [(path, read_text(path)) for path in paths]

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import progress_bar, read_input, run_cli
+from ..cli import progress_bar, read_input, read_text, run_cli
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
 from ..slice.cache import resolve_model
@@ -37,15 +37,6 @@ def default_model() -> Path:
         raise LiteError("no slice under weights/; make one with `python -m lite.slice MODEL` or give --model FILE")
     names = ", ".join(p.name for p in found)
     raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
-
-
-def read_text(source: str) -> str:
-    """The text of a file or of stdin ("-"), as UTF-8."""
-    data = read_input(source)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise LiteError(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {err.start})") from None
 
 
 def marked(result: PruneResult, colour: bool) -> str:
