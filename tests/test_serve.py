@@ -113,6 +113,17 @@ def test_json_nested_past_the_parsers_limit_is_400_not_500(client):
     assert "nested too deeply" in error_of(client.post("/v1/prune", content=chat), 400)
 
 
+def test_a_loopback_server_answers_only_to_loopback_host_names(client, serve_pruner):
+    """DNS rebinding: a web page whose name now points at 127.0.0.1 must not get answers it can read."""
+    for host in ("127.0.0.1:8750", "localhost", "LOCALHOST:1", "[::1]:8750", "[::1]"):
+        assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8750", "127.0.0.1.evil.example", ""):
+        response = client.post("/v1/prune", json={"text": "a b c"}, headers={"Host": host})
+        assert "not a name of this server" in error_of(response, 400), host
+    with running(serve_pruner, allowed_hosts=None) as anywhere:  # bound beyond loopback: any name
+        assert anywhere.get("/healthz", headers={"Host": "lite.internal.example"}).status_code == 200
+
+
 def test_unknown_routes_and_methods_are_json_errors(client):
     assert error_of(client.get("/nowhere"), 404) == "no such route"
     error_of(client.get("/v1/prune"), 405)

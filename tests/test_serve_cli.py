@@ -83,6 +83,13 @@ def test_binds_loopback_by_default(smollm2_slice):
         stop(process)
 
 
+def test_a_loopback_server_also_answers_to_the_address_it_was_bound_to():
+    from lite.serve.cli import loopback_names
+
+    assert loopback_names("127.0.0.2") == ("127.0.0.1", "localhost", "[::1]", "127.0.0.2")
+    assert loopback_names("::1") == ("127.0.0.1", "localhost", "[::1]")
+
+
 def test_a_port_in_use_is_a_one_line_error_before_the_model_loads():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

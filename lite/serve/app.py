@@ -91,6 +91,30 @@ class Observe:
                      status[0], counts, 1000 * (time.perf_counter() - start))
 
 
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port, lower-cased ("[::1]:8750" -> "[::1]")."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.split(":", 1)[0]
+
+
+class AllowedHosts:
+    """ASGI middleware: a request whose Host header names another server is refused (400)."""
+
+    def __init__(self, app, hosts: tuple[str, ...]):
+        self.app, self.hosts = app, frozenset(hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if host_name(host) not in self.hosts:
+                answer = error_response(400, f"the Host header is not a name of this server "
+                                             f"(it answers to {', '.join(sorted(self.hosts))})")
+                return await answer(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def answers_errors(handler: Handler) -> Handler:
     """Every failure of a handler as a JSON error answer; unexpected ones logged by type only
     (the traceback at DEBUG level), since a message may quote the request."""
@@ -347,7 +371,9 @@ def create_app(config: ServeConfig, pruner, upstream_transport=None) -> Starlett
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
     app.state.service = service
-    app.add_middleware(Observe, metrics=service.metrics)
+    if config.allowed_hosts is not None:
+        app.add_middleware(AllowedHosts, hosts=config.allowed_hosts)
+    app.add_middleware(Observe, metrics=service.metrics)  # outermost: it counts the refused ones too
     return app
 
 

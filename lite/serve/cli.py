@@ -18,7 +18,7 @@ import socket
 
 from ..errors import LiteError
 from ..score import DEFAULT_METHOD, METHODS
-from .options import ServeConfig
+from .options import LOOPBACK_HOSTS, ServeConfig
 
 DEFAULT_PORT = 8750
 HELP = "a pruning service and OpenAI-compatible proxy (needs lite-pruner[serve])"
@@ -120,6 +120,12 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def loopback_names(host: str) -> tuple[str, ...]:
+    """The Host names a server bound to loopback `host` answers to: the usual ones and `host` itself."""
+    own = f"[{host}]" if ":" in host else host
+    return tuple(dict.fromkeys((*LOOPBACK_HOSTS, own.lower())))
+
+
 def load_pruner(args: argparse.Namespace):
     """(what the model is called in /healthz, the Pruner): cores / workers scoring threads per prune thread."""
     from ..prune import load
@@ -161,6 +167,7 @@ def serve(args: argparse.Namespace, sock: socket.socket, uvicorn, create_app) ->
         max_pending=args.max_pending, max_body=args.max_body, max_input_tokens=args.max_input_tokens,
         api_key=args.api_key or None, upstream_timeout=args.upstream_timeout,
         target_tokenizers=targets, target_tokenizer=args.target_tokenizer[0] if args.target_tokenizer else None,
+        allowed_hosts=loopback_names(args.host) if is_loopback(args.host) else None,
     )
     if not is_loopback(args.host) and config.api_key is None:
         log.warning("listening on %s without --api-key: anyone who can reach this address can use it", args.host)
