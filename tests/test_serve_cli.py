@@ -88,6 +88,7 @@ def test_a_loopback_server_also_answers_to_the_address_it_was_bound_to():
 
     assert loopback_names("127.0.0.2") == ("127.0.0.1", "localhost", "[::1]", "127.0.0.2")
     assert loopback_names("::1") == ("127.0.0.1", "localhost", "[::1]")
+    assert loopback_names("127.0.0.1", ["Lite.Example.com"]) == ("127.0.0.1", "localhost", "[::1]", "lite.example.com")
 
 
 def test_a_port_in_use_is_a_one_line_error_before_the_model_loads():

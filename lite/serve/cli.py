@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="bound to loopback, lite answers only to loopback Host names; also answer to NAME "
+                             "(the name a reverse proxy in front of it passes on); repeatable")
     parser.add_argument("--upstream", help="OpenAI-compatible base URL to forward chat/completions to, "
                         "e.g. https://api.openai.com/v1 (without it those routes answer 501)")
     parser.add_argument("--rate", type=float, help="default fraction of tokens to keep (default: the library's, 0.9)")
@@ -120,10 +123,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def loopback_names(host: str) -> tuple[str, ...]:
-    """The Host names a server bound to loopback `host` answers to: the usual ones and `host` itself."""
-    own = f"[{host}]" if ":" in host else host
-    return tuple(dict.fromkeys((*LOOPBACK_HOSTS, own.lower())))
+def loopback_names(host: str, also: list[str] = ()) -> tuple[str, ...]:
+    """The Host names a server bound to loopback `host` answers to: the usual ones, `host` itself, and `also`."""
+    names = [f"[{name}]" if ":" in name and not name.startswith("[") else name for name in (host, *also)]
+    return tuple(dict.fromkeys((*LOOPBACK_HOSTS, *(name.lower() for name in names))))
 
 
 def load_pruner(args: argparse.Namespace):
@@ -167,7 +170,7 @@ def serve(args: argparse.Namespace, sock: socket.socket, uvicorn, create_app) ->
         max_pending=args.max_pending, max_body=args.max_body, max_input_tokens=args.max_input_tokens,
         api_key=args.api_key or None, upstream_timeout=args.upstream_timeout,
         target_tokenizers=targets, target_tokenizer=args.target_tokenizer[0] if args.target_tokenizer else None,
-        allowed_hosts=loopback_names(args.host) if is_loopback(args.host) else None,
+        allowed_hosts=loopback_names(args.host, args.allow_host) if is_loopback(args.host) else None,
     )
     if not is_loopback(args.host) and config.api_key is None:
         log.warning("listening on %s without --api-key: anyone who can reach this address can use it", args.host)
