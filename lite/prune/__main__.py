@@ -39,6 +39,23 @@ def default_model() -> Path:
     raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model and --revision, as every command that loads a pruner takes them (prune, serve)."""
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
+
+
+def chosen_model(args: argparse.Namespace) -> Path:
+    """The slice file --model (and --revision) name: a file, a repo id's cached slice, or the one under weights/."""
+    return resolve_model(args.model, revision=args.revision) if args.model else default_model()
+
+
 def marked(result: PruneResult, colour: bool) -> str:
     """The input with the dropped parts struck through (colour) or in [brackets]."""
     out: list[str] = []
@@ -66,9 +83,7 @@ EXAMPLES = """examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
-    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
-                                        "(default: the only *.safetensors under weights/)")
-    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+    add_model_arguments(parser)
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
@@ -101,15 +116,14 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
-    if args.revision is not None and args.model is None:
-        raise LiteError("--revision goes with --model REPO_ID")
+    check_model_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
                            args.keep_last, False, args.target_tokenizer)  # bad options fail here, before any work
-    model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
+    model = chosen_model(args)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         return run_batch(args, model, options)

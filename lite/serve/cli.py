@@ -33,9 +33,9 @@ log = logging.getLogger("lite.serve")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
-                                        "(default: the only *.safetensors under weights/)")
-    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+    from ..prune.__main__ import add_model_arguments
+
+    add_model_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
@@ -71,8 +71,9 @@ def check(args: argparse.Namespace) -> None:
         raise LiteError(f"--port must be 0..65535, not {args.port}")
     if args.rate is not None and not 0 < args.rate <= 1:
         raise LiteError(f"--rate must be in (0, 1], not {args.rate}")
-    if args.revision is not None and args.model is None:
-        raise LiteError("--revision goes with --model REPO_ID")
+    from ..prune.__main__ import check_model_arguments
+
+    check_model_arguments(args)
     if args.upstream is not None:
         check_upstream(args.upstream)
 
@@ -132,11 +133,11 @@ def loopback_names(host: str, also: list[str] = ()) -> tuple[str, ...]:
 def load_pruner(args: argparse.Namespace):
     """(what the model is called in /healthz, the Pruner): cores / workers scoring threads per prune thread."""
     from ..prune import load
-    from ..prune.__main__ import default_model
+    from ..prune.__main__ import chosen_model
 
-    model = args.model or str(default_model())
+    path = chosen_model(args)
     threads = None if os.environ.get("LITE_NUM_THREADS") else max(1, (os.cpu_count() or 1) // args.workers)
-    return model, load(model, threads=threads, revision=args.revision)
+    return args.model or str(path), load(path, threads=threads)
 
 
 def load_targets(specs: list[str]) -> dict:
