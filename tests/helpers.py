@@ -97,3 +97,12 @@ def rewrite_slice_header(source: Path, target: Path, change) -> None:
     encoded = json.dumps(header).encode()
     encoded += b" " * (-len(encoded) % 8)
     target.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length :])
+
+
+PASSAGES = [  # retrieved passages for the framework adapters' tests: paragraphs, digits, a currency sign, German
+    "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her "
+    "friends every day with four.\n\nShe sells the remainder at the farmers' market daily for $2 per fresh duck egg.",
+    "Paris is the capital and most populous city of France.\n\n"
+    "It is located on the Seine, in the north of the country.",
+    "Der Rhein ist ein Strom in Mitteleuropa. Er entspringt in den Alpen und mündet in die Nordsee.",
+]

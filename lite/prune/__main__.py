@@ -22,7 +22,7 @@ from ..score.threads import available_cores
 from ..slice.cache import resolve_model
 from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
-from .batch import numbered_lines, prune_jsonl
+from .batch import BatchReport, numbered_lines, prune_jsonl
 from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
 from .units import DEFAULT_GRANULARITY, GRANULARITIES
@@ -80,7 +80,9 @@ EXAMPLES = """examples:
   echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
   lite-pruner prune --model HuggingFaceTB/SmolLM2-135M-Instruct --target-tokens 200 --show prompt.txt
   lite-pruner prune --target-tokenizer cl100k_base --target-tokens 300 --json prompt.txt
-  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
+  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7
+  lite-pruner prune --jsonl corpus.jsonl --out pruned.jsonl --engine ray --address auto
+  lite-pruner prune --parquet corpus/ --out pruned/ --engine ray --rate 0.6"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,23 +119,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
     batch.add_argument("--question-field", metavar="FIELD",
                        help="prune each line's text for the question in this field (as --question does)")
-    batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
+    batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl); a directory with --parquet")
     batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
-                                                   "unless --force-workers)")
+                                                   "unless --force-workers), or with --engine ray the most actors")
     batch.add_argument("--force-workers", action="store_true", help="use --workers even when it exceeds the cores")
+    batch.add_argument("--engine", choices=("pool", "ray"), default="pool",
+                       help="pool: worker processes on this machine (default); ray: actors on a Ray cluster "
+                            "(pip install \"lite-pruner[ray]\")")
+    batch.add_argument("--address", help="with --engine ray: the cluster to join (auto: the one this machine is in; "
+                                         "default: a local Ray)")
+    batch.add_argument("--parquet", metavar="IN", help="with --engine ray: prune one column of Parquet file(s) into "
+                                                       "a directory of Parquet files (see lite.ray.prune_dataset)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def check_args(args: argparse.Namespace) -> None:
     """Combinations argparse cannot express, as one-line errors."""
+    if args.parquet is not None:
+        if args.engine != "ray":
+            raise LiteError("--parquet runs on Ray: add --engine ray")
+        if args.jsonl is not None or args.out is None or args.json or args.show or args.input != "-":
+            raise LiteError("--parquet IN needs --out DIR, and takes no --jsonl, input file, --json or --show")
+    elif args.engine == "ray" and args.jsonl is None:
+        raise LiteError("--engine ray goes with --jsonl IN or --parquet IN")
+    if args.address is not None and args.engine != "ray":
+        raise LiteError("--address goes with --engine ray")
     if args.jsonl is not None and args.out is None:
         raise LiteError("--jsonl needs --out FILE")
     if args.jsonl is not None and (args.json or args.show or args.input != "-"):
         raise LiteError("--jsonl takes no input file and no --json or --show")
-    if args.out is not None and args.jsonl is None:
+    if args.out is not None and args.jsonl is None and args.parquet is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
-    if args.question_field is not None and (args.jsonl is None or args.question is not None):
-        raise LiteError("--question-field goes with --jsonl, and not with --question")
+    if args.question_field is not None and ((args.jsonl is None and args.parquet is None) or args.question is not None):
+        raise LiteError("--question-field goes with --jsonl or --parquet, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
     check_model_arguments(args)
@@ -146,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
                            granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
                            chunk=args.chunk)  # bad options fail here, before any work
     model = chosen_model(args)
+    if args.parquet is not None:
+        return run_batch(args, model, options)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])
@@ -172,23 +192,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
+    """--jsonl on the process pool or on Ray, or --parquet on Ray; per-record errors on stderr, exit status 1."""
+    if args.engine == "ray":
+        from .. import ray as on_ray  # only with --engine ray: Ray is an optional extra
+
+        on_ray.connect(args.address)
+        if args.parquet is not None:
+            report = on_ray.prune_parquet(model, args.parquet, str(args.out), options, args.field, args.workers,
+                                          args.question_field)
+            return reported(report, args.out, "row")
     data = read_input(args.jsonl)
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field,
-                             force_workers=args.force_workers)
+        if args.engine == "ray":
+            report = on_ray.prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+                                        args.question_field)
+        else:
+            report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress,
+                                 args.question_field, force_workers=args.force_workers)
     if report.requested_workers is not None:
         print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
               f"{report.workers} (--force-workers to use more)", file=sys.stderr)
+    return reported(report, args.out, "line")
+
+
+def reported(report: BatchReport, out: Path, unit: str) -> int:
+    """Print a batch's errors and outcome on stderr; the exit status (1 if any record failed)."""
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:
         print(
-            f"error: {len(report.errors)} of {report.lines} lines failed (see above); "
-            f"{args.out} has an \"error\" field in their place",
+            f"error: {len(report.errors)} of {report.lines} {unit}s failed (see above); "
+            f"{out} has an \"error\" field in their place",
             file=sys.stderr,
         )
         return 1
-    print(f"wrote {args.out} ({report.lines} lines)", file=sys.stderr)
+    print(f"wrote {out} ({report.lines} {unit}s)", file=sys.stderr)
     return 0
 
 

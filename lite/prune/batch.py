@@ -21,7 +21,7 @@ from ..errors import LiteError
 from ..score.threads import available_cores
 from ..store.atomic import atomic_write
 from .options import PruneOptions
-from .pruner import Pruner, load
+from .pruner import Pruner, PruneResult, load
 
 
 @dataclass
@@ -37,6 +37,42 @@ def strict_constant(name: str):
     raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
 
 
+def string_field(record: dict, key: str) -> str:
+    """record[key] if it is a string, else a LiteError saying what is there instead."""
+    value = record.get(key)
+    if not isinstance(value, str):
+        found = "no such field" if key not in record else f"a {type(value).__name__}"
+        raise LiteError(f"field {key!r} must be a string, found {found}")
+    return value
+
+
+def prune_record(
+    pruner: Pruner, record: object, options: PruneOptions, key: str, question_key: str | None = None
+) -> PruneResult:
+    """The `key` field of one record pruned (for the question in its `question_key` field, when given), or a
+    LiteError if the record is not an object with strings there."""
+    if not isinstance(record, dict):
+        raise LiteError(f"expected a JSON object, got {type(record).__name__}")
+    text = string_field(record, key)
+    if question_key is not None:
+        options = replace(options, question=string_field(record, question_key))
+    return pruner.run(text, options)
+
+
+def result_counts(result: PruneResult) -> dict[str, int]:
+    """The counts a batch adds to each record: origin and compressed tokens (and the target's, when given)."""
+    counts = {"origin_tokens": result.origin_tokens, "compressed_tokens": result.compressed_tokens}
+    if result.target_origin_tokens is not None:
+        counts["target_origin_tokens"] = result.target_origin_tokens
+        counts["target_compressed_tokens"] = result.target_compressed_tokens
+    return counts
+
+
+def error_text(err: Exception) -> str:
+    """What a batch records for a record that failed: lite's message, or the exception's type and message."""
+    return str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
+
+
 def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, key: str,
                question_key: str | None = None) -> tuple[str, str | None]:
     """One output line (JSON, no newline) for one input line (its `key` field pruned), and the error if it failed.
@@ -45,30 +81,13 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
     """
     try:
         record = json.loads(raw.decode("utf-8"), parse_constant=strict_constant)
-        if not isinstance(record, dict):
-            raise LiteError(f"expected a JSON object, got {type(record).__name__}")
-        text = record.get(key)
-        if not isinstance(text, str):
-            found = "no such field" if key not in record else f"a {type(text).__name__}"
-            raise LiteError(f"field {key!r} must be a string, found {found}")
-        if question_key is not None:
-            question = record.get(question_key)
-            if not isinstance(question, str):
-                found = "no such field" if question_key not in record else f"a {type(question).__name__}"
-                raise LiteError(f"field {question_key!r} must be a string, found {found}")
-            options = replace(options, question=question)
-        result = pruner.run(text, options)
+        result = prune_record(pruner, record, options, key, question_key)
         record[key] = result.text
-        record["origin_tokens"] = result.origin_tokens
-        record["compressed_tokens"] = result.compressed_tokens
-        if result.target_origin_tokens is not None:
-            record["target_origin_tokens"] = result.target_origin_tokens
-            record["target_compressed_tokens"] = result.target_compressed_tokens
+        record.update(result_counts(result))
         return json.dumps(record, ensure_ascii=False, allow_nan=False), None
     except Exception as err:
-        text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
-        message = f"line {line_no}: {text}"
-        return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), message
+        text = error_text(err)
+        return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), f"line {line_no}: {text}"
 
 
 _worker: tuple[Pruner, PruneOptions, str, str | None] | None = None  # one per worker process, set by init_worker
