@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from .errors import LiteError
 from .model import AttentionSpec
-from .prune import DEFAULT_RATE, PruneOptions, Pruner, PruneResult, Segment, load
+from .prune import DEFAULT_RATE, MessagesResult, PruneOptions, Pruner, PruneResult, Segment, load
 from .score import DEFAULT_METHOD
 from .score.methods import DESCRIPTIONS as _DESCRIPTIONS
 
@@ -28,5 +28,5 @@ __version__ = "0.1.0"
 METHODS = MappingProxyType(dict(_DESCRIPTIONS))
 
 
-__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "Segment", "DEFAULT_RATE",
-           "METHODS", "DEFAULT_METHOD", "__version__"]
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "MessagesResult", "Segment",
+           "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD", "__version__"]

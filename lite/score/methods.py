@@ -160,8 +160,22 @@ def centred(parts: ForwardParts) -> np.ndarray:
     return scores
 
 
+def check_finite(scores: np.ndarray) -> None:
+    """A score that is NaN or infinite (broken weights or config) is an error, never a selection."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        raise LiteError(
+            f"the importance is not finite (NaN or infinity) for {int(bad.sum())} of {len(scores)} tokens; "
+            "the slice's weights or config are broken: make the slice again"
+        )
+
+
 def mean_ranks(x: np.ndarray) -> np.ndarray:
-    """Rank of each value among x, 1 (smallest) .. n, tied values sharing their mean rank: [n] float64."""
+    """Rank of each value among x, 1 (smallest) .. n, tied values sharing their mean rank: [n] float64.
+
+    A NaN or infinite value is an error: ranking would turn broken scores into plausible ones.
+    """
+    check_finite(x)
     n = len(x)
     order = np.argsort(x, kind="stable")  # [n]
     ordered = x[order]
@@ -220,6 +234,7 @@ def check_method(method: str) -> str:
 def score(method: str, parts: ForwardParts) -> np.ndarray:
     """float32 [n], summing to 1: the named method's (checked by the caller) importance of each position."""
     raw = METHODS[method](parts)  # [n]
+    check_finite(raw)
     if parts.n == 1:  # one token gets all of it (no_self would otherwise divide 0 by 0)
         return np.ones(1, dtype=F32)
     return (raw / raw.sum()).astype(F32)
