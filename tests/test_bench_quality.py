@@ -1,46 +1,216 @@
-"""bench.quality's pure parts: equal kept counts, the question part, answer parsing, resource bins."""
+"""bench.quality: its statistics against hand-computed values, its arms, and a tiny end-to-end run."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from bench.quality import prompts
-from bench.quality.strategies import ExemplarScores, runs, strategy_names, top_positions
-from bench.quality.target import final_number, first_line
-from lite.prune.select import token_budget
+import lite
+from bench.quality import arms, data, stats
+from bench.quality.arms import ARMS, Context
+from bench.quality.target import final_number
+from tests.helpers import make_slice
+from tools import fixtures
+
+
+# ---- statistics --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("wins", "losses", "p"), [
+    (8, 2, 2 * (1 + 10 + 45) / 2**10),  # 0.109375
+    (10, 0, 2 / 2**10),
+    (0, 12, 2 / 2**12),
+    (5, 5, 1.0),
+    (3, 1, 2 * (1 + 4) / 2**4),  # 0.625
+])
+def test_sign_test_matches_the_binomial_by_hand(wins, losses, p):
+    d = [-1.0] * wins + [2.0] * losses + [0.0, 0.0]  # ties are dropped
+    assert stats.sign_test(d) == (wins, losses, pytest.approx(p))
+
+
+def test_bootstrap_of_a_constant_is_that_constant():
+    ci = stats.cluster_bootstrap([0.3] * 12, ["en"] * 6 + ["fr"] * 6)
+    assert (ci.mean, ci.low, ci.high, ci.n, ci.clusters) == (pytest.approx(0.3),) * 3 + (12, 2)
+
+
+def test_bootstrap_resamples_languages():
+    """Two languages at +1 and -1, no spread within: drawing two languages with replacement gives
+    means -1, 0, +1 with chances 1/4, 1/2, 1/4, so the 95% interval is [-1, +1]."""
+    ci = stats.cluster_bootstrap([1.0] * 5 + [-1.0] * 5, ["a"] * 5 + ["b"] * 5)
+    assert ci.mean == pytest.approx(0.0)
+    assert (ci.low, ci.high) == (pytest.approx(-1.0), pytest.approx(1.0))
+    assert not ci.excludes_zero
+
+
+def test_bootstrap_resamples_questions_within_a_language():
+    """One language holding 0 and 1: resampled means 0, 1/2, 1 with chances 1/4, 1/2, 1/4 -> [0, 1]."""
+    ci = stats.cluster_bootstrap([0.0, 1.0], ["a", "a"])
+    assert (ci.mean, ci.low, ci.high) == (0.5, 0.0, 1.0)
+
+
+def test_bootstrap_interval_of_a_mean_is_about_1_96_standard_errors():
+    values = np.random.default_rng(0).normal(0.5, 1.0, size=400)
+    ci = stats.cluster_bootstrap(values, ["x"] * 400)
+    half = 1.96 * values.std(ddof=1) / np.sqrt(400)
+    assert ci.high - ci.mean == pytest.approx(half, rel=0.15)
+    assert ci.mean - ci.low == pytest.approx(half, rel=0.15)
+    assert ci.excludes_zero
+
+
+def test_log_ratio_floors_zero_kl():
+    d = stats.log_ratio([0.0, 0.2, 0.1], [0.0, 0.1, 0.0])
+    assert d[0] == 0.0
+    assert d[1] == pytest.approx(np.log(2))
+    assert d[2] == pytest.approx(np.log(0.1 / stats.KL_FLOOR))
+
+
+# ---- arms ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pruner(smollm2_slice):
+    return lite.load(smollm2_slice, threads=1)
+
+
+def ctx(pruner, text, budget, lang, seed=None, question=None):
+    return Context(pruner, text, question, budget, 0.7, lang, seed)
+
+
+@pytest.mark.parametrize("lang", ["bn", "th", "zh"])
+def test_fair_random_never_breaks_a_character(pruner, mgsm, lang):
+    for text in mgsm.exemplars(lang)[:4]:
+        assert "\ufffd" not in text
+        n = pruner.count_tokens(text)
+        for rate in (0.9, 0.7, 0.5):
+            for seed in arms.RANDOM_SEEDS:
+                for name in ("random", "random_words"):
+                    out = ARMS[name].fn(ctx(pruner, text, round(rate * n), lang, seed))
+                    assert "\ufffd" not in out
+                    assert is_subsequence(out, text)
+
+
+def is_subsequence(part: str, whole: str) -> bool:
+    it = iter(whole)
+    return all(ch in it for ch in part)
+
+
+@pytest.mark.parametrize("lang", ["en", "th", "bn"])
+def test_every_arm_keeps_the_budget_through_the_units(pruner, mgsm, lang):
+    text = mgsm.exemplars(lang)[2]
+    n = pruner.count_tokens(text)
+    budget = round(0.7 * n)
+    outputs = {}
+    for name in ("lite", "attention", "random", "random_words", "truncation", "rarity", "sentences"):
+        out = ARMS[name].fn(ctx(pruner, text, budget, lang, seed=0, question="How many?"))
+        kept = pruner.prune(text, target_tokens=budget).compressed_tokens
+        assert is_subsequence(out, text)
+        outputs[name] = out
+        # the text re-tokenized may merge pieces; it never holds more than the budget plus a unit's worth
+        assert pruner.count_tokens(out) <= budget + 3, name
+        assert kept <= budget
+    assert len(set(outputs.values())) >= 5  # the arms differ
+    # truncation keeps the text's beginning (the unit that overflows may be skipped for a smaller later one)
+    out = outputs["truncation"]
+    common = next((i for i, (a, b) in enumerate(zip(out, text)) if a != b), len(out))
+    assert common >= 0.95 * len(out)
+
+
+def test_rarity_is_log_n_over_count():
+    np.testing.assert_allclose(arms.rarity_scores(np.array([5, 7, 5, 9])), np.log([2, 4, 2, 4]))
+
+
+@pytest.mark.parametrize("lang", data.XQUAD_LANGUAGES)
+def test_sentence_spans_tile_the_passage(lang):
+    passage = data.paragraphs(lang)[0]["context"]
+    spans = arms.sentence_spans(passage, lang)
+    assert "".join(passage[a:b] for a, b in spans) == passage
+    assert all(b > a for a, b in spans)
+    assert len(spans) >= 2
+
+
+def test_sentences_arm_keeps_the_sentence_sharing_the_questions_words(pruner):
+    text = "The weather was mild that year. The bridge was built by Gustave Eiffel in 1889. Many people came."
+    n = pruner.count_tokens(text)
+    budget = pruner.count_tokens("The bridge was built by Gustave Eiffel in 1889. ")
+    out = ARMS["sentences"].fn(ctx(pruner, text, budget, "en", question="Who built the bridge?"))
+    assert "Gustave Eiffel in 1889" in out and "weather" not in out
+    assert budget < n
+
+
+def test_final_number():
+    assert final_number("So 5 + 6 = 11. The answer is 1,100.") == "1100"
+    assert final_number("no number") is None
 
 
 def test_every_language_is_in_one_resource_bin():
-    binned = [lang for langs in prompts.RESOURCE_BINS.values() for lang in langs]
-    assert sorted(binned) == sorted(prompts.LANGUAGES)
+    for lang in set(data.MGSM_LANGUAGES) | set(data.XQUAD_LANGUAGES):
+        assert sum(lang in langs for langs in data.RESOURCE_BINS.values()) == 1, lang
 
 
-@pytest.mark.parametrize("lang", prompts.LANGUAGES)
-def test_question_part_uses_the_exemplars_labels(mgsm, lang):
-    part = prompts.question_part(lang, 3)
-    first_q, first_a = mgsm.exemplars(lang)[0].split("\n", 1)
-    assert part.startswith(prompts.label(first_q)) and part.endswith(prompts.label(first_a))
-    assert mgsm.questions(lang)[3][0] in part
+def test_splits_do_not_overlap():
+    assert not set(data.MGSM_SPLITS["dev"]) & set(data.MGSM_SPLITS["test"])
+    assert len(data.MGSM_SPLITS["dev"]) + len(data.MGSM_SPLITS["test"]) == 250
+    assert not set(data.XQUAD_SPLITS["dev"]) & set(data.XQUAD_SPLITS["test"])
 
 
-def test_all_strategies_keep_exactly_the_same_count(pruner, mgsm):
-    exemplar = ExemplarScores(pruner, mgsm.exemplars("th")[2], 2)
-    n = len(exemplar.own)
-    for rate in (0.9, 0.8, 0.7):
-        kept = {(s, seed): top_positions(exemplar.scores(s, seed), token_budget(n, rate)) for s, seed in runs()}
-        assert {len(k) for k in kept.values()} == {token_budget(n, rate)}
-        assert all(np.all(np.diff(k) > 0) for k in kept.values())
-    assert len({tuple(k) for k in kept.values()}) == len(kept)  # the strategies differ
-    assert strategy_names()[:3] == ["lite", "random", "inverse"]
+# ---- a tiny end-to-end run -------------------------------------------------------------------------------
+def test_tiny_end_to_end_run_and_report(tmp_path):
+    """1 language, 2 questions, a tiny target: records for every arm, equal budgets, a report with CIs."""
+    from bench.quality import selfinfo  # noqa: F401 - registers the ceiling arm
+    from bench.quality.cache import DiskCache
+    from bench.quality.report import write_report
+    from bench.quality.run import Bench, Settings, records
+    from bench.quality.target import Target
 
+    folder = fixtures.tiny("llama3-gqa")
+    pruner = lite.load(make_slice(folder, tmp_path / "tiny.safetensors"), threads=1)
 
-def test_top_positions_breaks_ties_by_position():
-    assert top_positions(np.array([1.0, 2.0, 2.0, 0.5]), 2).tolist() == [1, 2]
-    assert top_positions(np.zeros(5), 3).tolist() == [0, 1, 2]
+    def fake_peer(ctx):
+        """A peer like LLMLingua: it keeps round(asked rate * n) * 1.1 tokens, and keeps text under 100 tokens whole."""
+        n = ctx.pruner.count_tokens(ctx.text)
+        if n < 100:
+            return ctx.text
+        return arms.prune_with_scores(arms.replace_budget(ctx, min(n, round(ctx.rate * n * 1.1))),
+                                      lambda ids: -np.arange(len(ids), dtype=np.float64))
 
-
-def test_answer_parsing():
-    assert final_number("So 5 + 6 = 11. The answer is 1,100.") == "1100"
-    assert final_number("no number") is None
-    assert first_line("  18 eggs.\nThen more") == "18 eggs."
+    arms.register("fake_peer", fake_peer, kind="peer", question_aware=True, expensive=True)
+    names = ("none", "lite", "random", "truncation", "rarity", "selfinfo", "sentences", "fake_peer")
+    settings = Settings(split="dev", arms=names, rates=(0.8,), mgsm_languages=("en",), mgsm_questions=2,
+                        agreement_questions=1, max_new=8, kl_tokens=6, rag_languages=("en",), rag_rates=(0.5,),
+                        rag_paragraphs=1, rag_kl_items=1)
+    results = tmp_path / "quality-tiny-dev.jsonl"
+    bench = Bench(pruner, Target(folder, threads=1), settings, results, DiskCache(tmp_path / "cache.jsonl"),
+                  log=lambda m: None)
+    bench.run()
+    found = records(results)
+    mgsm = [r for r in found if r["regime"] == "mgsm"]
+    # the MGSM exemplars are short: the peer keeps them whole, is left out, and the others keep the nominal budget
+    assert {r["arm"] for r in mgsm} == set(names) - {"sentences", "fake_peer"}
+    assert all(not r["peer_budget"] for r in mgsm)
+    assert len([r for r in mgsm if r["arm"] == "random"]) == 2 * len(arms.RANDOM_SEEDS)
+    assert all(r["kl"] >= 0 and 0 <= r["flip"] <= 1 for r in mgsm)
+    assert all(r["kl"] == 0 for r in mgsm if r["arm"] == "none")
+    assert any(r["kl"] > 0 for r in mgsm if r["arm"] == "random")
+    assert len({r["budget"] for r in mgsm if r["arm"] != "none" and r["item"] == "q0"}) == 1  # equal budgets
+    assert all(r["split"] == "dev" and r["origin_pruner"] >= r["kept_pruner"] for r in found)
+    rag = [r for r in found if r["regime"] == "rag"]
+    assert {r["arm"] for r in rag} == set(names)
+    assert all(isinstance(r["retained"], bool) for r in rag)
+    assert [r for r in rag if r["arm"] == "none"][0]["retained"] is True
+    # the passage is long enough: the peer is driven to the budget and every arm gets exactly what it kept
+    peer = [r for r in rag if r["arm"] == "fake_peer"]
+    assert len(peer) == 1 and peer[0]["peer_budget"]
+    same_item = [r for r in rag if r["item"] == peer[0]["item"] and r["arm"] != "none"]
+    assert {r["budget"] for r in same_item} == {peer[0]["kept_pruner"]}
+    n = peer[0]["origin_pruner"]
+    assert abs(peer[0]["kept_pruner"] - round(0.5 * n)) <= max(1, 0.03 * n)
+    notes = [json.loads(line) for line in results.read_text().splitlines() if '"peer"' in line]
+    assert {(n["peer"].split("/")[0], n["reached_budget"]) for n in notes} == {("mgsm", 0), ("rag", 1)}
+    # a rerun finds everything done
+    lines = results.read_text().count("\n")
+    Bench(pruner, bench.target, settings, results, bench.cache, log=lambda m: None).run()
+    assert results.read_text().count("\n") == lines
+    report = write_report(tmp_path).read_text()
+    assert "dev split" in report and "d vs random [95% CI]" in report and "answer retained" in report
+    assert "reached the budget" in report
+    assert (tmp_path / "quality.png").stat().st_size > 0
+    del arms.ARMS["fake_peer"]
+    assert json.loads(results.read_text().splitlines()[-1])["done"]

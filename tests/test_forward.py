@@ -130,21 +130,22 @@ def test_bad_ids_give_clear_errors(smollm2_scorer, ids, message):
         smollm2_scorer.importance(ids)
 
 
-def peak_bytes(scorer: Scorer, n: int) -> int:
+def peak_bytes(scorer: Scorer, n: int, method: str) -> int:
     import tracemalloc
 
     ids = np.random.default_rng(n).integers(0, scorer.spec.vocab_size, n)
     tracemalloc.start()
-    scores = scorer.importance(ids)
+    scores = scorer.importance(ids, method=method)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert abs(float(scores.sum(dtype=np.float64)) - 1) < 1e-5
     return peak
 
 
-def test_memory_grows_linearly_not_quadratically(smollm2_scorer):
+@pytest.mark.parametrize("method", ["rank_mix", "attention", "centred"])
+def test_memory_grows_linearly_not_quadratically(smollm2_scorer, method):
     """Peak numpy allocation at n = 8192 is far below one head's n x n float32 matrix, and ~2x that at 4096."""
-    at_4096, at_8192 = peak_bytes(smollm2_scorer, 4096), peak_bytes(smollm2_scorer, 8192)
+    at_4096, at_8192 = peak_bytes(smollm2_scorer, 4096, method), peak_bytes(smollm2_scorer, 8192, method)
     one_head = 8192 * 8192 * 4
     assert at_8192 < one_head / 2, (at_8192, one_head)
     assert at_8192 < 2.5 * at_4096, (at_4096, at_8192)

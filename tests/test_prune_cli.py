@@ -122,6 +122,16 @@ def test_method_option_picks_the_score(pruner, smollm2_slice, mgsm_texts, tmp_pa
     assert bad.returncode == 2 and b"invalid choice" in bad.stderr
 
 
+def test_granularity_option(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["fr"][1]
+    by_char = pruner.prune(text, rate=0.5, granularity="char").text
+    assert by_char != pruner.prune(text, rate=0.5).text
+    args = ["--model", str(smollm2_slice), "--rate", "0.5"]
+    assert out(run_cli([*args, "--granularity", "char"], tmp_path, stdin=text)) == by_char
+    assert out(run_cli(args, tmp_path, stdin=text)) == pruner.prune(text, rate=0.5).text
+    bad = run_cli([*args, "--granularity", "token"], tmp_path, stdin=text)
+    assert bad.returncode == 2 and b"invalid choice" in bad.stderr
+
 
 MUSEUM = (
     "The city museum opened in 1901 and has been popular with the city ever since. "

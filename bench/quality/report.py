@@ -1,139 +1,350 @@
-"""Tables and plot from the result records: mean KL per strategy, language, resource bin and rate.
+"""Tables and plot from the results files: bench/results/QUALITY.md and bench/results/quality.png.
 
-KL of a (language, strategy, rate) is the mean over questions (and, for random, over its seeds);
-a bin's or all languages' KL is the mean over their languages (each language weighs the same).
+One section per results file (profile, split, target). Per regime and rate:
+- summary: per arm, tokens kept (pruner and target), mean KL, d = log KL(arm) - log mean KL(random
+  seeds) with its language-clustered bootstrap 95% CI and sign test, top-1 flips, final-number
+  agreement (MGSM), answer retention (RAG), CPU ms per 1,000 input tokens; "beats random" only
+  where the CI excludes 0;
+- per resource bin: mean d [CI] per arm;
+- per language: mean KL per arm;
+- RAG: retention differences against truncation, sentence extraction and random, with CIs;
+- the peer: d against LLMLingua on the items where it ran (equal budgets: its own counts).
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from .prompts import RESOURCE_BINS
-from .strategies import BASELINE, strategy_names
+from . import data
+from .arms import ARMS
+from .run import read_jsonl, records
+from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
+
+RANDOM = "random"
+ORDER = ("lite", "attention", "llmlingua", "selfinfo", "sentences", "truncation", "rarity", "random_words", RANDOM)
 
 
-def mean(values) -> float:
-    values = [v for v in values if v is not None]
-    return float(np.mean(values)) if values else float("nan")
+def arm_order(arms) -> list[str]:
+    known = [a for a in ORDER if a in arms]
+    return known + sorted(a for a in arms if a not in ORDER and a != "none")
 
 
 class Results:
-    def __init__(self, records: list[dict]):
-        self.records = [r for r in records if r["strategy"] != BASELINE]
-        self.languages = list(dict.fromkeys(r["lang"] for r in records))
-        self.rates = sorted({r["rate"] for r in self.records}, reverse=True)
-        self.strategies = [s for s in strategy_names() if any(r["strategy"] == s for r in self.records)]
-        self.questions = {lang: len({r["question"] for r in records if r["lang"] == lang}) for lang in self.languages}
-        grouped = defaultdict(list)
+    """The records of one results file, indexed by (regime, rate, arm) -> {(lang, item, budget): [records]}."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.records = records(path)
+        self.done = [r for r in read_jsonl(path) if "done" in r]
+        self.by: dict[tuple, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for r in self.records:
-            grouped[r["lang"], r["strategy"], r["rate"]].append(r)
-        self.grouped = grouped
+            self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"], r["budget"])].append(r)
 
-    def kl(self, lang: str, strategy: str, rate: float) -> float:
-        return mean(r["kl"] for r in self.grouped[lang, strategy, rate])
+    def regimes(self) -> list[str]:
+        return [g for g in ("mgsm", "rag") if any(k[0] == g for k in self.by)]
 
-    def kl_over(self, langs, strategy: str, rate: float) -> float:
-        return mean(self.kl(lang, strategy, rate) for lang in langs if lang in self.languages)
+    def rates(self, regime: str) -> list[float]:
+        return sorted({k[1] for k in self.by if k[0] == regime}, reverse=True)
 
-    def agreement(self, strategy: str, rate: float, field: str) -> float:
-        return mean(float(r[field]) for lang in self.languages for r in self.grouped[lang, strategy, rate]
-                    if r[field] is not None)
+    def arms(self, regime: str) -> list[str]:
+        return arm_order({k[2] for k in self.by if k[0] == regime})
 
-    def beats_random(self, strategy: str, rate: float) -> list[str]:
-        return [lang for lang in self.languages if self.kl(lang, strategy, rate) < self.kl(lang, "random", rate)]
+    def languages(self, regime: str) -> list[str]:
+        return sorted({r["lang"] for r in self.records if r["regime"] == regime},
+                      key=lambda x: (list(data.RESOURCE_BINS).index(data.resource_bin(x)), x))
 
-    def beats_random_everywhere(self, strategy: str) -> list[str]:
-        return [lang for lang in self.languages
-                if all(self.kl(lang, strategy, rate) < self.kl(lang, "random", rate) for rate in self.rates)]
+    def target(self) -> str:
+        return self.records[0]["target"] if self.records else "?"
 
-    def saved(self, lang: str, rate: float) -> tuple[int, int]:
-        """(tokens of the exemplars, tokens kept) for one language and rate (the same for every strategy)."""
-        r = self.grouped[lang, "lite", rate][0]
-        return r["origin_tokens"], r["kept_tokens"]
+    def split(self) -> str:
+        return self.records[0]["split"] if self.records else "?"
 
-    def bins(self) -> dict[str, tuple[str, ...]]:
-        present = {name: tuple(l for l in langs if l in self.languages) for name, langs in RESOURCE_BINS.items()}
-        return {name: langs for name, langs in present.items() if langs}
+    def mean_over_seeds(self, regime: str, rate: float, arm: str, field: str) -> dict[tuple, float]:
+        """(lang, item, budget) -> the field's mean over the arm's seeds (records that have it)."""
+        out = {}
+        for key, rs in self.by[(regime, rate, arm)].items():
+            vals = [float(r[field]) for r in rs if r.get(field) is not None]
+            if vals:
+                out[key] = float(np.mean(vals))
+        return out
+
+    def paired_d(self, regime: str, rate: float, arm: str, reference: str) -> tuple[np.ndarray, list[str]]:
+        """Per question d = log KL(arm) - log KL(reference) (seed means), on the questions both have."""
+        a = self.mean_over_seeds(regime, rate, arm, "kl")
+        b = self.mean_over_seeds(regime, rate, reference, "kl")
+        keys = sorted(set(a) & set(b))
+        return log_ratio([a[k] for k in keys], [b[k] for k in keys]), [k[0] for k in keys]
+
+    def paired_diff(self, regime: str, rate: float, arm: str, reference: str,
+                    field: str) -> tuple[np.ndarray, list[str]]:
+        a = self.mean_over_seeds(regime, rate, arm, field)
+        b = self.mean_over_seeds(regime, rate, reference, field)
+        keys = sorted(set(a) & set(b))
+        return np.array([a[k] - b[k] for k in keys]), [k[0] for k in keys]
+
+    def cpu_per_1k(self, regime: str, arm: str) -> float | None:
+        cpu = tokens = 0.0
+        for d in self.done:
+            g, _, _, a, _ = d["done"].split("/")
+            if g == regime and a == arm:
+                cpu += d["cpu_s"]
+                tokens += d["input_tokens"]
+        return 1e6 * cpu / tokens if tokens else None  # ms per 1,000 tokens
+
+    def field_mean(self, regime: str, rate: float, arm: str, field: str, langs=None) -> tuple[float, int]:
+        vals = [float(r[field]) for rs in self.by[(regime, rate, arm)].values() for r in rs
+                if r.get(field) is not None and (langs is None or r["lang"] in langs)]
+        return (float(np.mean(vals)) if vals else float("nan")), len(vals)
+
+    def kept_share(self, regime: str, rate: float, arm: str, side: str) -> float:
+        rs = [r for rs in self.by[(regime, rate, arm)].values() for r in rs]
+        origin = sum(r[f"origin_{side}"] for r in rs)
+        return sum(r[f"kept_{side}"] for r in rs) / origin if origin else float("nan")
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)])
+def fmt(x: float, digits: int = 3) -> str:
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
-def fmt(value: float, digits: int = 3) -> str:
-    return "–" if np.isnan(value) else f"{value:.{digits}f}"
-
-
-def summary_table(res: Results) -> str:
-    n_lang = len(res.languages)
-    header = ["strategy", *(f"KL @{r}" for r in res.rates), *(f"beats random @{r}" for r in res.rates),
-              "beats random at every rate", "first line agrees", "final number agrees"]
+def summary_table(res: Results, regime: str, rate: float) -> str:
+    rag = regime == "rag"
+    head = ["arm", "kept (pruner)", "kept (target)", "mean KL", "d vs random [95% CI]", "wins/losses (p)",
+            "beats random", "top-1 flips"]
+    head += ["answer retained"] if rag else ["final number agrees (n)"]
+    head += ["CPU ms / 1k tokens"]
     rows = []
-    for s in res.strategies:
-        beats = ["–" if s == "random" else f"{len(res.beats_random(s, r))}/{n_lang}" for r in res.rates]
-        everywhere = "–" if s == "random" else f"{len(res.beats_random_everywhere(s))}/{n_lang}"
-        agree = [fmt(mean(res.agreement(s, r, f) for r in res.rates), 2) for f in ("first_line_agrees", "number_agrees")]
-        rows.append([s, *(fmt(res.kl_over(res.languages, s, r)) for r in res.rates), *beats, everywhere, *agree])
-    return table(header, rows)
+    for arm in res.arms(regime):
+        if not res.by[(regime, rate, arm)]:
+            continue  # not run at this rate
+        kl, _ = res.field_mean(regime, rate, arm, "kl")
+        if arm == RANDOM or RANDOM not in res.arms(regime):
+            d_txt, sign_txt, verdict = "–", "–", "–"
+        else:
+            d, langs = res.paired_d(regime, rate, arm, RANDOM)
+            ci = cluster_bootstrap(d, langs)
+            w, lo, p = sign_test(d)
+            d_txt, sign_txt = ci.fmt(), f"{w}/{lo} ({p:.2g})"
+            verdict = ("**yes**" if ci.high < 0 else "no (worse)" if ci.low > 0 else "tie") if ci.n else "–"
+        flips, _ = res.field_mean(regime, rate, arm, "flip")
+        row = [arm, fmt(res.kept_share(regime, rate, arm, "pruner")), fmt(res.kept_share(regime, rate, arm, "target")),
+               fmt(kl), d_txt, sign_txt, verdict, fmt(flips, 2)]
+        if rag:
+            row.append(fmt(res.field_mean(regime, rate, arm, "retained")[0], 2))
+        else:
+            agree, n = res.field_mean(regime, rate, arm, "number_agrees")
+            row.append(f"{fmt(agree, 2)} ({n})")
+        cpu = res.cpu_per_1k(regime, arm)
+        row.append(fmt(cpu, 1))
+        rows.append(row)
+    return markdown(head, rows)
 
 
-def bin_table(res: Results) -> str:
-    bins = res.bins()
-    header = ["strategy", *(f"{name} @{r}" for name in bins for r in res.rates)]
-    rows = [[s, *(fmt(res.kl_over(langs, s, r)) for langs in bins.values() for r in res.rates)] for s in res.strategies]
-    return table(header, rows)
-
-
-def language_table(res: Results, rate: float) -> str:
-    header = ["strategy", *res.languages]
+def bin_table(res: Results, regime: str) -> str:
+    langs = res.languages(regime)
+    bins = [b for b in data.RESOURCE_BINS if any(data.resource_bin(x) == b for x in langs)]
+    head = ["arm", *[f"{b} @{r}" for r in res.rates(regime) for b in bins]]
     rows = []
-    for s in res.strategies:
-        cells = []
-        for lang in res.languages:
-            value = res.kl(lang, s, rate)
-            better = s != "random" and value < res.kl(lang, "random", rate)
-            cells.append(f"**{fmt(value)}**" if better else fmt(value))
-        rows.append([s, *cells])
-    return table(header, rows)
+    for arm in res.arms(regime):
+        if arm == RANDOM:
+            continue
+        row = [arm]
+        for rate in res.rates(regime):
+            d, lang_of = res.paired_d(regime, rate, arm, RANDOM)
+            for b in bins:
+                mask = np.array([data.resource_bin(x) == b for x in lang_of], dtype=bool)
+                ci = cluster_bootstrap(d[mask], np.array(lang_of)[mask]) if mask.any() else None
+                row.append(bold_if(ci.fmt(), ci.high < 0) if ci and ci.n else "–")
+        rows.append(row)
+    return markdown(head, rows)
 
 
-def saved_table(res: Results) -> str:
-    header = ["rate", *res.languages]
+def language_table(res: Results, regime: str, rate: float) -> str:
+    langs = res.languages(regime)
+    head = ["arm", *[f"{x} ({data.resource_bin(x)})" for x in langs]]
     rows = []
-    for rate in res.rates:
-        cells = []
-        for lang in res.languages:
-            origin, kept = res.saved(lang, rate)
-            cells.append(f"{origin - kept} ({100 * (origin - kept) / origin:.0f}%)")
-        rows.append([str(rate), *cells])
-    return table(header, rows)
+    random_kl = {x: res.field_mean(regime, rate, RANDOM, "kl", {x})[0] for x in langs}
+    for arm in res.arms(regime):
+        row = [arm]
+        for x in langs:
+            kl, n = res.field_mean(regime, rate, arm, "kl", {x})
+            row.append(bold_if(fmt(kl), arm != RANDOM and kl < random_kl[x]) if n else "–")
+        rows.append(row)
+    return markdown(head, rows)
 
 
-def plot(res: Results, path: Path) -> None:
+def retention_table(res: Results, rate: float) -> str:
+    baselines = [b for b in ("truncation", "sentences", RANDOM) if b in res.arms("rag")]
+    head = ["arm", "retained", *[f"minus {b} [95% CI]" for b in baselines]]
+    rows = []
+    for arm in res.arms("rag"):
+        row = [arm, fmt(res.field_mean("rag", rate, arm, "retained")[0], 2)]
+        for b in baselines:
+            if arm == b:
+                row.append("–")
+                continue
+            diff, langs = res.paired_diff("rag", rate, arm, b, "retained")
+            ci = cluster_bootstrap(diff, langs)
+            row.append(bold_if(ci.fmt(), ci.low > 0) if ci.n else "–")
+        rows.append(row)
+    return markdown(head, rows)
+
+
+def peer_of(res: Results, regime: str) -> str | None:
+    """The peer arm in the results (registered with kind "peer"; LLMLingua in the bench)."""
+    return next((a for a in res.arms(regime) if a in ARMS and ARMS[a].kind == "peer"), None)
+
+
+def peer_table(res: Results, regime: str, rate: float) -> str | None:
+    peer = peer_of(res, regime)
+    if peer is None:
+        return None
+    notes = [r for r in read_jsonl(res.path) if r.get("peer", "").startswith(f"{regime}/")
+             and r["peer"].endswith(f"/{rate}")]
+    tried = sum(r["tried"] for r in notes)
+    reached = sum(r["reached_budget"] for r in notes)
+    head = ["arm", "kept (pruner)", "kept (target)", "mean KL", f"d vs {peer} [95% CI]", "wins/losses (p)",
+            "questions"]
+    rows = []
+    peer_items = set(res.mean_over_seeds(regime, rate, peer, "kl"))
+    for arm in res.arms(regime):
+        d, langs = res.paired_d(regime, rate, arm, peer)
+        if not len(d):
+            continue
+        on_peer = [r for key, rs in res.by[(regime, rate, arm)].items() if key in peer_items for r in rs]
+        kept = [sum(r[f"kept_{side}"] for r in on_peer) / sum(r[f"origin_{side}"] for r in on_peer)
+                for side in ("pruner", "target")]
+        kl = float(np.mean([r["kl"] for r in on_peer]))
+        if arm == peer:
+            rows.append([arm, fmt(kept[0]), fmt(kept[1]), fmt(kl), "–", "–", str(len(d))])
+            continue
+        ci = cluster_bootstrap(d, langs)
+        w, lo, p = sign_test(d)
+        rows.append([arm, fmt(kept[0]), fmt(kept[1]), fmt(kl), bold_if(ci.fmt(), ci.high < 0),
+                     f"{w}/{lo} ({p:.2g})", str(ci.n)])
+    reach = (f"{peer} reached the budget (within 3% of the segment) on {reached} of the {tried} questions "
+             "it was tried on; elsewhere it is left out and the other arms keep the nominal budget.\n\n"
+             if notes else "")
+    return reach + markdown(head, rows)
+
+
+def bold_if(text: str, condition: bool) -> str:
+    return f"**{text}**" if condition else text
+
+
+def markdown(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def section(res: Results) -> str:
+    out = [f"## `{res.path.name}`: target {res.target()}, **{res.split()} split**", ""]
+    for regime in res.regimes():
+        name = {"mgsm": "Regime (a): MGSM few-shot exemplars pruned, question kept",
+                "rag": "Regime (b): an XQuAD passage pruned, the question after it kept"}[regime]
+        langs = res.languages(regime)
+        out += [f"### {name}", "",
+                f"Languages: {', '.join(f'{x} ({data.resource_bin(x)})' for x in langs)}. "
+                f"Questions with the target's KL per language: "
+                f"{', '.join(f'{x} {n}' for x, n in questions_per_language(res, regime).items())}.", ""]
+        for rate in res.rates(regime):
+            out += [f"#### Rate {rate} ({res.split()} split)", "", summary_table(res, regime, rate), ""]
+            peer = peer_table(res, regime, rate)
+            if peer:
+                out += [f"Against the peer at its own budgets (questions where {peer_of(res, regime)} ran; d < 0: "
+                        f"lower KL than the peer), rate {rate}, {res.split()} split:", "", peer, ""]
+            if regime == "rag":
+                out += [f"Answer retention, paired differences (all items of the split sample), rate {rate}:", "",
+                        retention_table(res, rate), ""]
+            out += [f"Mean KL per language, rate {rate} (bold: lower than random):", "",
+                    language_table(res, regime, rate), ""]
+        out += [f"Mean d against random per resource bin, {res.split()} split (bold: CI below 0, beats random):",
+                "", bin_table(res, regime), ""]
+    return "\n".join(out)
+
+
+def questions_per_language(res: Results, regime: str) -> dict[str, int]:
+    counts: dict[str, set] = defaultdict(set)
+    for r in res.records:
+        if r["regime"] == regime and r["arm"] == "none" and r.get("kl") is not None:
+            counts[r["lang"]].add(r["item"])
+    return {x: len(v) for x, v in counts.items()}
+
+
+def plot(results: list[Results], image: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = {"all languages": tuple(res.languages)}
-    panels.update({f"{name}-resource ({', '.join(langs)})": langs for name, langs in res.bins().items()})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), sharey=True, squeeze=False)
-    for ax, (title, langs) in zip(axes[0], panels.items()):
-        for s in res.strategies:
-            kept = [1.0] + [mean(res.saved(l, r)[1] / res.saved(l, r)[0] for l in langs) for r in res.rates]
-            kls = [0.0] + [res.kl_over(langs, s, r) for r in res.rates]
-            style = {"lite": "-o", "random": "--s", "inverse": ":^"}.get(s, "-.x")
-            ax.plot(kept, kls, style, label=s, linewidth=2 if s in ("lite", "random") else 1.2)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("kept fraction of exemplar tokens")
-        ax.invert_xaxis()
+    panels = [(res, regime, metric) for res in results for regime in res.regimes()
+              for metric in (("kl", "retained") if regime == "rag" else ("kl",))]
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.8), squeeze=False)
+    for ax, (res, regime, metric) in zip(axes[0], panels):
+        for arm in res.arms(regime):
+            xs, ys, lo, hi = [], [], [], []
+            for rate in res.rates(regime):
+                vals = res.mean_over_seeds(regime, rate, arm, metric)
+                if not vals:
+                    continue
+                keys = sorted(vals)
+                v = np.array([vals[k] for k in keys])
+                langs = [k[0] for k in keys]
+                if metric == "kl":  # the geometric mean and its CI: the mean of log KL, exponentiated
+                    ci = cluster_bootstrap(np.log(np.maximum(v, KL_FLOOR)), langs)
+                    ys.append(np.exp(ci.mean))
+                    lo.append(np.exp(ci.low))
+                    hi.append(np.exp(ci.high))
+                else:
+                    ci = cluster_bootstrap(v, langs)
+                    ys.append(ci.mean)
+                    lo.append(ci.low)
+                    hi.append(ci.high)
+                xs.append(res.kept_share(regime, rate, arm, "target"))
+            if xs:
+                ys_a = np.array(ys)
+                ax.errorbar(xs, ys, yerr=[ys_a - np.array(lo), np.array(hi) - ys_a], marker="o", capsize=3,
+                            label=arm, linewidth=2.2 if arm.startswith("lite") else 1.0)
+        if metric == "kl":
+            ax.set_yscale("log")
+            ax.set_ylabel("geometric mean KL(full || pruned), nats/token")
+        else:
+            ax.set_ylabel("gold answer still in the passage")
+        ax.set_xlabel("share of the target's tokens kept")
+        ax.set_title(f"{regime} · {res.target()} · {res.split()} split", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("mean KL(full || pruned), nats/token")
-    axes[0][-1].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(image, dpi=110)
     plt.close(fig)
+
+
+def write_report(folder: Path) -> Path:
+    files = sorted(folder.glob("quality-*.jsonl"))
+    results = [Results(f) for f in files]
+    results = [r for r in results if r.records]
+    header = """# Pruning quality (bench v2)
+
+Generated by `python -m bench.quality` (see docs/quality.md for how to run and read it). Every arm
+produces text (lite through `Pruner.prune`; baselines through the same `Pruner.prune` with their
+own scores; LLMLingua its own output) at the same budget of the pruner's tokens per segment; the
+target tokenizes that text itself. KL: mean KL(full || pruned) over the first 24 tokens of the
+target's greedy answer to the full prompt, teacher-forced. d = log KL(arm) - log mean KL(random,
+4 seeds) per question; the CI is a 95% bootstrap clustered by language; "beats random" only where
+it excludes 0. Every number names its split.
+"""
+    text = header + "\n" + "\n\n".join(section(r) for r in results) + "\n"
+    out = folder / "QUALITY.md"
+    out.write_text(text, encoding="utf-8")
+    plot(results, folder / "quality.png")
+    return out
+
+
+def dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)

@@ -1,16 +1,17 @@
-"""The target model (transformers, CPU, float32): prefix caches, greedy answers, teacher-forced log-probs, KL.
+"""The target model (transformers, CPU, float32): prefix caches, teacher-forced log-probs, greedy answers, KL.
 
-A prompt is a prefix (the 8 exemplars, pruned or not) and a suffix (the question, never pruned).
-The prefix's KV cache is computed once and reused for every question: after each question the
-cache is cropped back to the prefix. Greedy decoding stops at EOS or after `max_new` tokens.
+A prompt is a prefix (pruned exemplars or a pruned passage, then the separator) and a suffix (the
+question, never pruned). The target tokenizes each of the two texts itself. A prefix's KV cache is
+computed once and copied for every question that follows it (a copy, not a crop: Gemma's sliding
+layers cannot be cropped). Logits are computed only at the answer positions.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -18,7 +19,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 @dataclass
 class Prefix:
     cache: object  # a transformers Cache holding the prefix's keys and values
-    length: int
+    length: int  # tokens in the cache (leading specials included)
 
 
 class Target:
@@ -26,57 +27,95 @@ class Target:
         if threads:
             torch.set_num_threads(threads)
         self.folder = Path(folder)
+        self.name = self.folder.name
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
         self.leading = self.tokenizer("", add_special_tokens=True)["input_ids"]  # e.g. [BOS], or []
-        self.eos = self.tokenizer.eos_token_id
+        self.eos = {self.tokenizer.eos_token_id, *([self.model.generation_config.eos_token_id]
+                    if isinstance(self.model.generation_config.eos_token_id, int)
+                    else (self.model.generation_config.eos_token_id or []))} - {None}
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    @torch.no_grad()
-    def prefix(self, ids: list[int]) -> Prefix:
-        """Run the prefix (after the tokenizer's leading specials) and keep its cache."""
-        full = torch.tensor([self.leading + list(ids)])  # [1, p]
-        out = self.model(full, use_cache=True, logits_to_keep=1)
-        return Prefix(out.past_key_values, full.shape[1])
+    def count(self, text: str) -> int:
+        return len(self.encode(text))
 
-    def rewind(self, prefix: Prefix) -> None:
-        extra = prefix.cache.get_seq_length() - prefix.length
-        if extra > 0:
-            prefix.cache.crop(-extra)
+    @torch.no_grad()
+    def prefix(self, text: str) -> Prefix:
+        """Run the prefix text (after the tokenizer's leading specials) and keep its cache."""
+        ids = torch.tensor([self.leading + self.encode(text)])  # [1, p]
+        out = self.model(ids, use_cache=True, logits_to_keep=1)
+        cache = getattr(out, "cache", None) or out.past_key_values
+        return Prefix(cache, ids.shape[1])
 
     @torch.no_grad()
     def log_probs(self, prefix: Prefix, question: list[int], answer: list[int]) -> torch.Tensor:
-        """Teacher-forced log-probs of the next token at each answer position: [len(answer), vocab] float32."""
+        """Teacher-forced log-probs of each answer token's position: [len(answer), vocab] float32."""
         suffix = torch.tensor([list(question) + list(answer[:-1])])  # [1, s]
-        logits = self.model(suffix, past_key_values=prefix.cache, use_cache=True).logits[0]  # [s, vocab]
-        self.rewind(prefix)
-        return torch.log_softmax(logits[len(question) - 1 :], dim=-1)  # [len(answer), vocab]
+        cache = copy.deepcopy(prefix.cache)
+        logits = self.model(suffix, cache=cache, use_cache=True, logits_to_keep=len(answer)).logits[0]
+        # logits: [len(answer), vocab], the positions of the question's last token and answer[:-1]
+        return torch.log_softmax(logits.float(), dim=-1)  # [len(answer), vocab]
 
     @torch.no_grad()
-    def greedy(self, prefix: Prefix, question: list[int], max_new: int) -> list[int]:
-        """The greedy continuation of prefix + question, up to max_new tokens or EOS (not included)."""
+    def greedy(self, prefix: Prefix, question: list[int], max_new: int, stop: str | None = None) -> list[int]:
+        """The greedy continuation of prefix + question: up to max_new tokens, EOS, or `stop` in the text."""
+        cache = copy.deepcopy(prefix.cache)
         answer: list[int] = []
         step = torch.tensor([list(question)])  # [1, s]
         for _ in range(max_new):
-            logits = self.model(step, past_key_values=prefix.cache, use_cache=True, logits_to_keep=1).logits
+            logits = self.model(step, cache=cache, use_cache=True, logits_to_keep=1).logits  # [1, 1, vocab]
             token = int(logits[0, -1].argmax())
-            if token == self.eos:
+            if token in self.eos:
                 break
             answer.append(token)
+            if stop and stop in self.decode(answer[-4:]):
+                break
             step = torch.tensor([[token]])  # [1, 1]
-        self.rewind(prefix)
         return answer
+
+    @torch.no_grad()
+    def self_information(self, text: str) -> tuple[list[float], list[tuple[int, int]]]:
+        """-log p of each of the text's tokens given the tokens before it (Selective Context), with char offsets.
+
+        The first token is conditioned on the leading specials only (or gets the mean of the others
+        when the tokenizer adds none).
+        """
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids, offsets = enc["input_ids"], enc["offset_mapping"]
+        if not ids:
+            return [], []
+        full = torch.tensor([self.leading + ids])  # [1, l + n]
+        logits = self.model(full).logits[0].float()  # [l + n, vocab]
+        logp = torch.log_softmax(logits[:-1], dim=-1)  # [l + n - 1, vocab]: predicts positions 1..
+        nll = -logp.gather(1, full[0, 1:, None])[:, 0]  # [l + n - 1]
+        info = nll[len(self.leading) - 1:].tolist() if self.leading else [float(nll.mean()) if len(nll) else 0.0,
+                                                                            *nll.tolist()]
+        return info, [tuple(o) for o in offsets]
+
+    def chat_parts(self) -> tuple[str, str] | None:
+        """(text before, text after) one user turn in the chat template, or None without a template."""
+        if not getattr(self.tokenizer, "chat_template", None):
+            return None
+        marker = "@@USER@@"
+        text = self.tokenizer.apply_chat_template([{"role": "user", "content": marker}], tokenize=False,
+                                                  add_generation_prompt=True)
+        head, tail = text.split(marker)
+        for special in (self.tokenizer.bos_token,):  # the tokenizer adds its own BOS
+            if special and head.startswith(special):
+                head = head[len(special):]
+        return head, tail
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
 
-def mean_kl(reference: torch.Tensor, other: torch.Tensor) -> float:
-    """Mean over positions of KL(reference || other), both log-probs [positions, vocab]."""
+def kl_and_flips(reference: torch.Tensor, other: torch.Tensor) -> tuple[float, float]:
+    """Mean over positions of KL(reference || other), and the share of positions whose argmax differs."""
     kl = (reference.exp() * (reference - other)).sum(dim=-1)  # [positions]
-    return float(kl.mean())
+    flips = (reference.argmax(dim=-1) != other.argmax(dim=-1)).float()  # [positions]
+    return float(kl.clamp_min(0).mean()), float(flips.mean())
 
 
 NUMBER = r"-?\d[\d,]*(?:\.\d+)?"
@@ -88,20 +127,3 @@ def final_number(text: str) -> str | None:
 
     found = re.findall(NUMBER, text)
     return found[-1].replace(",", "").rstrip(".") if found else None
-
-
-def first_line(text: str) -> str:
-    return text.strip().split("\n", 1)[0].strip()
-
-
-def same_tokenizer(target: Target, pruner_tokenizer_json: str) -> bool:
-    """Does the target tokenize as the pruner does? Then the kept ids go to the target as they are."""
-    import json
-
-    backend = getattr(target.tokenizer, "backend_tokenizer", None) or getattr(target.tokenizer, "_tokenizer", None)
-    if backend is None:
-        return False
-    ours, theirs = json.loads(backend.to_str()), json.loads(pruner_tokenizer_json)
-    return ours.get("model") == theirs.get("model") and np.all(
-        [ours.get(k) == theirs.get(k) for k in ("pre_tokenizer", "normalizer")]
-    )

@@ -14,7 +14,8 @@
 """
 
 from .messages import MessageCount, MessagesResult
-from .options import DEFAULT_RATE, PruneOptions
+from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import Pruner, PruneResult, Segment, load
 
-__all__ = ["DEFAULT_RATE", "MessageCount", "MessagesResult", "PruneOptions", "PruneResult", "Pruner", "Segment", "load"]
+__all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_RATE", "MessageCount", "MessagesResult", "PruneOptions", "PruneResult",
+           "Pruner", "Segment", "load"]

@@ -18,12 +18,14 @@ from pathlib import Path
 from ..cli import progress_bar, read_input, run_cli
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
+from ..score.threads import available_cores
 from ..slice.cache import resolve_model
-from ..store.atomic import check_writable
+from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
 from .batch import numbered_lines, prune_jsonl
-from .options import DEFAULT_RATE, PruneOptions
+from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -83,14 +85,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
     parser.add_argument("--target-tokenizer", metavar="TOK",
                         help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken "
-                             "encoding (cl100k_base); --target-tokens N then means N of its tokens")
+                             "encoding (cl100k_base); --target-tokens N then means N of its tokens, and the pruned "
+                             "text creates none of its special or added tokens")
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                        help=f"the most tokens scored at once; a longer text is an error unless --chunk "
+                             f"(default {DEFAULT_MAX_TOKENS})")
+    parser.add_argument("--chunk", type=int, metavar="W",
+                        help="score a long text in chunks of W tokens, each on its own (attention does not cross "
+                             "chunks); time O(n W), memory that of W tokens")
     parser.add_argument("--question", metavar="Q",
                         help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
+                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                             f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
@@ -100,7 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--question-field", metavar="FIELD",
                        help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
-    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
+                                                   "unless --force-workers)")
+    batch.add_argument("--force-workers", action="store_true", help="use --workers even when it exceeds the cores")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -123,18 +137,21 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last, False, args.target_tokenizer,
-                           args.question)  # bad options fail here, before any work
+                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
+                           granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
+                           chunk=args.chunk)  # bad options fail here, before any work
     model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
+        inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])
+        check_not_an_input(args.out, [p for p in inputs if str(p) != "-"])  # a file that is not there is no input
         return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
     result = load(model).run(text, options)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(marked(result, colour) + line_end)
@@ -152,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
     data = read_input(args.jsonl)
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field)
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field,
+                             force_workers=args.force_workers)
+    if report.requested_workers is not None:
+        print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
+              f"{report.workers} (--force-workers to use more)", file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:

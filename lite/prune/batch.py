@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..errors import LiteError
+from ..score.threads import available_cores
 from ..store.atomic import atomic_write
 from .options import PruneOptions
 from .pruner import Pruner, load
@@ -27,6 +28,13 @@ from .pruner import Pruner, load
 class BatchReport:
     lines: int = 0
     errors: list[str] = field(default_factory=list)  # "line N: message", in line order
+    workers: int = 0  # worker processes used
+    requested_workers: int | None = None  # what was asked, when more than the cores and not forced (capped)
+
+
+def strict_constant(name: str):
+    """json.loads' hook for NaN, Infinity and -Infinity: not JSON, refused."""
+    raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
 
 
 def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, key: str,
@@ -36,7 +44,7 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
     question_key: prune the text for the question in this field of the line (see passages.py).
     """
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(raw.decode("utf-8"), parse_constant=strict_constant)
         if not isinstance(record, dict):
             raise LiteError(f"expected a JSON object, got {type(record).__name__}")
         text = record.get(key)
@@ -56,7 +64,7 @@ def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, 
         if result.target_origin_tokens is not None:
             record["target_origin_tokens"] = result.target_origin_tokens
             record["target_compressed_tokens"] = result.target_compressed_tokens
-        return json.dumps(record, ensure_ascii=False), None
+        return json.dumps(record, ensure_ascii=False, allow_nan=False), None
     except Exception as err:
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
         message = f"line {line_no}: {text}"
@@ -78,7 +86,9 @@ def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
 
 
 def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:
-    """(line number from 1, raw bytes) of every non-blank line."""
+    """(line number from 1, raw bytes) of every non-blank line; a UTF-8 byte order mark before line 1 is skipped."""
+    if data.startswith(b"\xef\xbb\xbf"):  # some editors write one: it is not part of line 1
+        data = data[3:]
     return [(i, line) for i, line in enumerate(data.splitlines(), start=1) if line.strip()]
 
 
@@ -91,15 +101,23 @@ def prune_jsonl(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     question_key: str | None = None,
+    force_workers: bool = False,
 ) -> BatchReport:
     """Prune the `key` field of every JSON line of `data` into `out_path`; returns the count and the per-line errors.
 
+    workers: processes (default: one per core), at most one per core unless force_workers (each maps the
+    slice and widens its own layer-0 weights; more processes than cores only slow the batch down).
     progress: called with 1 as each line is done, e.g. a progress bar's update. question_key: each
     line's text is pruned for the question in this field.
     """
+    cores = available_cores()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise LiteError(f"workers must be a whole number of at least 1, got {workers!r}")
+    requested = workers if workers is not None and workers > cores and not force_workers else None
+    workers = cores if workers is None or requested is not None else workers
     lines = numbered_lines(data)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
-    report = BatchReport(lines=len(lines))
+    workers = max(1, min(workers, len(lines)))
+    report = BatchReport(lines=len(lines), workers=workers, requested_workers=requested)
     with atomic_write(out_path) as out, results_of(model, lines, options, key, workers, question_key) as results:
         for out_line, error in results:
             out.write(out_line.encode("utf-8") + b"\n")

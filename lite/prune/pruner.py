@@ -7,7 +7,8 @@
 The output is cut from the original string along unit spans (see units.py), never decoded
 from ids: it holds no broken characters and no special token the input did not have, and
 rate=1.0 gives the input back exactly. Special tokens the tokenizer adds itself (a BOS) are
-scored with the text, as the model sees them, but are never counted, selected or output.
+scored with the text, as the model sees them, but are never counted, selected or output. Joining
+kept spans never creates a special or added token the input did not hold there (specials.py).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from .budget import largest_fitting, memo_counter, remembering
 from .llmlingua import check_options, split_tags, strip_tags
 from .messages import DEFAULT_ROLES, MessagesResult
 from .messages import prune_messages as prune_chat
-from .options import PruneOptions
+from .options import DEFAULT_MAX_TOKENS, PruneOptions
 from .passages import unit_order_scores
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
+from .specials import AddedTokenGuard
 from .target import target_tokenizer as load_target
-from .units import Units, digit_ranges, group_units, occurrences, units_covering
+from .units import DEFAULT_GRANULARITY, Units, digit_ranges, group_units, occurrences, units_covering, word_units
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,26 @@ class Pruner:
     def __init__(self, scorer: Scorer, tokenizer: Tokenizer | None = None):
         self.scorer = scorer  # anything with importance(ids, method=...) -> float32 [n] (and .slice if no tokenizer)
         self.tokenizer = tokenizer or tokenizer_of(scorer)
+        self.guard = AddedTokenGuard([self.tokenizer])
+        self._target_guards: dict[int, tuple[Tokenizer, AddedTokenGuard]] = {}
+
+    def guard_for(self, target: Any) -> AddedTokenGuard:
+        """The guard against created special tokens: of this tokenizer, and of the target's when it has one.
+
+        A target given as a tokenizers tokenizer (a tokenizer.json, a hub repo, a transformers fast
+        tokenizer) has added tokens to check; a tiktoken encoding or a plain counter has none lite can see.
+        """
+        tokenizer = None if target is None else load_target(target).tokenizer
+        if tokenizer is None:
+            return self.guard
+        if id(tokenizer) not in self._target_guards:
+            self._target_guards[id(tokenizer)] = (tokenizer, AddedTokenGuard([self.tokenizer, tokenizer]))
+        return self._target_guards[id(tokenizer)][1]
 
     def importance(self, ids: Sequence[int] | np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
         """Importance of each of the given token ids (float32 [n], sums to 1); no tokens added.
 
-        method: one of lite.METHODS; the default "attention" is the paper's score.
+        method: one of lite.METHODS (default "rank_mix"); "attention" is the paper's exact score.
         """
         return self.scorer.importance(ids, method=method)
 
@@ -142,7 +159,10 @@ class Pruner:
         separator: str = "",
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
         question: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        chunk: int | None = None,
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -152,21 +172,29 @@ class Pruner:
         force: strings whose every occurrence is kept; force_digits: keep every digit;
         keep_last: keep the last N tokens (of each plain-string segment); drop_consecutive: drop
         a forced string that repeats the kept unit just before it. method: the score that ranks
-        the tokens, one of lite.METHODS (default "attention", the paper's score).
+        the tokens, one of lite.METHODS (default "rank_mix"; "attention" is the paper's exact score).
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
-        its tokens (the output holds at most that many of them), and the result reports both counts.
-
+        its tokens (the output holds at most that many of them), the result reports both counts, and
+        the output creates none of its special or added tokens (when it is a tokenizers tokenizer).
+        granularity: "word" (default) keeps or drops whole words in scripts written with spaces
+        (characters stay the units in Chinese, Japanese, Thai); "char": whole characters.
         question: prune the passage(s) in `text` for this question instead (passages.py): whole
         sentences by relevance to the question, one budget over all the passages, no model run
         (`method` is not used). A list is then a list of passages; Segment(..., keep=True) is kept
         whole outside the budget; a Segment's own rate or target is an error.
+        max_tokens: the most tokens (of one string or segment) scored at once; a longer one is an error,
+        unless chunk=W: then it is scored in chunks of W tokens, each on its own (attention does not
+        cross chunks), each token's score weighted by its chunk's share of the text.
         """
-        options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, keep_last, drop_consecutive,
-                               target_tokenizer, question)
+        options = PruneOptions(rate, target_tokens, method, force, force_digits, keep_last, drop_consecutive,
+                               target_tokenizer=target_tokenizer, granularity=granularity, question=question,
+                               max_tokens=max_tokens, chunk=chunk)
         return self.run(text, options, separator)
 
     def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
         """`prune` with its options already made (and checked) as a PruneOptions."""
+        if not isinstance(separator, str):
+            raise LiteError(f"separator must be a string, got {type(separator).__name__}")
         if options.target_tokenizer is not None:
             return self.run_for_target(text, options, separator)
         if options.question is not None:
@@ -199,7 +227,7 @@ class Pruner:
             sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
             lengths = [self.count_tokens(segments[i].text) for i in sharing]
             budgets = dict(zip(sharing, split_budget(options.target_tokens, lengths)))
-        results = []
+        selected = []
         for i, segment in enumerate(segments):
             rate, target = segment.rate, segment.target_tokens
             if rate is None and target is None:
@@ -207,21 +235,35 @@ class Pruner:
             if target == 0:  # an empty segment's share
                 rate, target = 1.0, None
             own = replace(options, rate=rate, target_tokens=target, keep_last=segment.keep_last)
-            results.append(self.prune_one(segment.text, own, keep_whole=segment.keep))
-        return join_results(results, separator)
+            selected.append(self.select_one(segment.text, own, keep_whole=segment.keep))
+        guard_joined(self.guard_for(options.guard_target), selected, separator)
+        return join_results([encoded.result(keep) for encoded, keep in selected], separator)
 
     def prune_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> PruneResult:
         """Prune one string (see `prune`); the scores come from self.scorer.importance(ids, method=...)."""
-        encoded = self.encode(text)
+        selected = [self.select_one(text, options, keep_whole)]
+        guard_joined(self.guard_for(options.guard_target), selected, "")
+        encoded, keep = selected[0]
+        return encoded.result(keep)
+
+    def select_one(self, text: str, options: PruneOptions, keep_whole: bool = False) -> tuple[Encoded, np.ndarray]:
+        """One string's tokens and units, and which units the budget keeps ([n_units] bool), before the guard."""
+        encoded = self.encode(text, options.granularity)
         n_tokens, units = encoded.n_tokens, encoded.units
         budget = n_tokens if keep_whole else token_budget(n_tokens, options.rate, options.target_tokens)
         if budget >= n_tokens:  # everything stays: no need to score
-            return encoded.result(np.ones(units.count, dtype=bool))
-        importance = self.scorer.importance(encoded.ids, method=options.method)[encoded.own]  # [n], specials not kept
+            return encoded, np.ones(units.count, dtype=bool)
+        if n_tokens > options.max_tokens and options.chunk is None:
+            raise LiteError(
+                f"the text has {n_tokens} tokens, more than max_tokens={options.max_tokens} (--max-tokens), the "
+                "most scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with "
+                "chunk=W (--chunk W), each chunk on its own"
+            )
+        importance = chunked_importance(self.scorer, encoded.ids, options.method, options.chunk)[encoded.own]  # [n]
         sizes = encoded.sizes  # [n_units]
         scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
         forced = forced_units(text, units, n_tokens, options)  # [n_units]
-        return encoded.result(kept_units(encoded, select_units(scores, sizes, budget, forced), options))
+        return encoded, kept_units(encoded, select_units(scores, sizes, budget, forced), options)
 
     def prune_for_question(self, text: str | Sequence[str | Segment], options: PruneOptions,
                            separator: str) -> PruneResult:
@@ -232,7 +274,7 @@ class Pruner:
         if any(s.rate is not None or s.target_tokens is not None for s in segments):
             raise LiteError("with a question, the passages share one budget: give rate or target_tokens to prune, "
                             "not to a Segment")
-        encoded = [self.encode(s.text) for s in segments]
+        encoded = [self.encode(s.text, options.granularity) for s in segments]
         ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
         total = sum(encoded[i].n_tokens for i in ranked)
         budget = token_budget(total, options.rate, options.target_tokens)
@@ -247,11 +289,13 @@ class Pruner:
             bounds = np.cumsum([0] + [len(s) for s in sizes])
             for i, start, end in zip(ranked, bounds, bounds[1:]):
                 keeps[i] = kept_units(encoded[i], keep[start:end], options)
-        results = [e.result(k) for e, k in zip(encoded, keeps)]
+        selected = list(zip(encoded, keeps))
+        guard_joined(self.guard_for(options.guard_target), selected, "" if single else separator, skip_empty=True)
+        results = [e.result(k) for e, k in selected]
         return results[0] if single else join_results(results, separator, skip_empty=True)
 
-    def encode(self, text: str) -> Encoded:
-        """The text's tokens, its own ones (no added specials) grouped into whole-character units."""
+    def encode(self, text: str, granularity: str = "char") -> Encoded:
+        """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         try:
@@ -261,6 +305,8 @@ class Pruner:
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
+        if granularity == "word":
+            units = word_units(text, units)
         return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
 
     def prune_messages(
@@ -276,6 +322,7 @@ class Pruner:
         force_digits: bool = False,
         drop_consecutive: bool = False,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
         rank_by_question: bool = False,
     ) -> MessagesResult:
         """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
@@ -286,12 +333,13 @@ class Pruner:
         tool_call_id, name, non-text parts and unknown fields are returned unchanged; the input is
         not mutated. The result has .messages, .origin_tokens, .compressed_tokens, .per_message.
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
-        its tokens, and the counts are also given in it (.target_origin_tokens, ...).
+        its tokens, and the counts are also given in it (.target_origin_tokens, ...). method and
+        granularity: as in `prune`.
         rank_by_question: the last user message is the question; the prunable texts are pruned as
         passages for it, one budget over all of them (see passages.py; `method` is then not used).
         """
         options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
-                               target_tokenizer)
+                               target_tokenizer=target_tokenizer, granularity=granularity)
         return prune_chat(self, messages, options, roles, keep_last_user, rank_by_question)
 
     def count_tokens(self, text: str) -> int:
@@ -310,6 +358,7 @@ class Pruner:
         drop_consecutive: bool = False,
         method: str = DEFAULT_METHOD,
         target_tokenizer: Any = None,
+        granularity: str = DEFAULT_GRANULARITY,
         rank_by_question: bool = True,
         **llmlingua_options: Any,
     ) -> dict:
@@ -325,8 +374,8 @@ class Pruner:
         empty ones left out. Token counts are of this model's tokenizer and add up over the parts (the
         "\\n\\n" joins are not counted): origin_tokens = sum of each part's tokens,
         compressed_tokens = sum of kept tokens. ratio = origin/compressed as "2.0x" and
-        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method: the
-        score, one of lite.METHODS (default "attention", the paper's score).
+        rate = compressed/origin as "50.0%", formatted as LLMLingua formats them. method and
+        granularity: as in `prune`.
 
         LLMLingua's structured tags in context items are honoured (`<llmlingua, compress=False>`,
         `<llmlingua, rate=0.4>`; see llmlingua.py), and its other options are accepted at their
@@ -354,7 +403,7 @@ class Pruner:
         # an <llmlingua, rate=...> tag sets a span's own budget, as in LLMLingua: the context is then not ranked
         ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts)
         options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
-                       method=method, question=question if ranked else None)
+                       method=method, granularity=granularity, question=question if ranked else None)
         PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
                      tuple(force_tokens))  # bad options fail here, before any work
 
@@ -403,6 +452,50 @@ class Pruner:
             answer["target_origin_tokens"] = counter.count(original)
             answer["target_compressed_tokens"] = counter.count(prompt)
         return answer
+
+
+def chunked_importance(scorer: Scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
+    """Importance of each id, the ids scored in chunks of `chunk` (all at once when None), float32 [n].
+
+    Each chunk is scored on its own (its scores sum to 1) and weighted by its share of the ids, so a
+    token's score is comparable across chunks of different lengths and the whole still sums to 1.
+    """
+    n = len(ids)
+    if chunk is None or chunk >= n:
+        return scorer.importance(ids, method=method)  # [n]
+    parts = [scorer.importance(ids[start : start + chunk], method=method) * np.float32(min(chunk, n - start) / n)
+             for start in range(0, n, chunk)]  # [chunk] each
+    return np.concatenate(parts).astype(np.float32)  # [n]
+
+
+def guard_joined(guard: AddedTokenGuard, selected: list[tuple[Encoded, np.ndarray]], separator: str,
+                 skip_empty: bool = False) -> None:
+    """Keep units again (in place) where the joined output would hold an added token the input did not.
+
+    The texts are seen joined as join_results joins them (with skip_empty, a separator next to an empty
+    text is not part of the output); when keeping units again changes which texts are empty, the
+    joined output is checked once more, until nothing changes.
+    """
+    for _ in range(len(selected) + 1):
+        pieces: list[tuple[str, bool, tuple[int, int] | None]] = []  # text, kept, (text index, unit)
+        shown = False
+        for i, (encoded, keep) in enumerate(selected):
+            spans = encoded.units.spans() if encoded.n_tokens else []
+            nonempty = any(k and end > start for (start, end), k in zip(spans, keep)) if spans else bool(encoded.text)
+            if i and separator:
+                pieces.append((separator, not skip_empty or (shown and nonempty), None))
+            shown = shown or nonempty
+            if not spans:
+                pieces.append((encoded.text, True, None))
+            pieces.extend((encoded.text[a:b], bool(k), (i, u)) for u, ((a, b), k) in enumerate(zip(spans, keep)))
+        repaired = guard.repair([t for t, _, _ in pieces], np.array([k for _, k, _ in pieces], dtype=bool))
+        changed = False
+        for (_, kept, where), now in zip(pieces, repaired):
+            if where is not None and now and not kept:
+                selected[where[0]][1][where[1]] = True
+                changed = True
+        if not changed:
+            return
 
 
 def kept_units(encoded: Encoded, keep: np.ndarray, options: PruneOptions) -> np.ndarray:

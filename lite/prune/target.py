@@ -32,6 +32,7 @@ class TargetTokenizer:
 
     name: str
     count_fn: Callable[[str], int]
+    tokenizer: Any = None  # the tokenizers.Tokenizer behind the count, when there is one (its added tokens)
 
     def __call__(self, text: str) -> int:
         return self.count(text)
@@ -58,7 +59,8 @@ def target_tokenizer(spec: Any) -> TargetTokenizer | None:
         return TargetTokenizer(name, encoding_counter(spec))
     if callable(getattr(spec, "encode", None)) and callable(getattr(spec, "convert_ids_to_tokens", None)):
         name = getattr(spec, "name_or_path", "") or type(spec).__name__  # a transformers tokenizer
-        return TargetTokenizer(name, lambda text: len(spec.encode(text, add_special_tokens=False)))
+        backend = getattr(spec, "backend_tokenizer", None)  # a fast tokenizer's tokenizers.Tokenizer
+        return TargetTokenizer(name, lambda text: len(spec.encode(text, add_special_tokens=False)), backend)
     if callable(spec):
         return TargetTokenizer(getattr(spec, "__name__", "a callable"), spec)
     raise LiteError(
@@ -68,7 +70,7 @@ def target_tokenizer(spec: Any) -> TargetTokenizer | None:
 
 
 def from_tokenizers(tokenizer, name: str) -> TargetTokenizer:
-    return TargetTokenizer(name, lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids))
+    return TargetTokenizer(name, lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids), tokenizer)
 
 
 def from_file(path: Path) -> TargetTokenizer:
@@ -140,7 +142,7 @@ def from_hub(repo_id: str) -> TargetTokenizer:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise LiteError(f"cannot fetch the tokenizer.json of {repo_id} ({first})") from None
     loaded = from_file(Path(path))
-    return TargetTokenizer(repo_id, loaded.count_fn)
+    return TargetTokenizer(repo_id, loaded.count_fn, loaded.tokenizer)
 
 
 @functools.lru_cache(maxsize=16)  # a server or a batch names the same few tokenizers again and again

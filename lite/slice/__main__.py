@@ -11,8 +11,9 @@ from pathlib import Path
 
 from ..cli import progress_bar, run_cli
 from ..errors import LiteError
-from ..store.atomic import check_writable
+from ..store.atomic import check_not_an_input, check_writable
 from ..store.open_source import open_source
+from ..store.sources import Limits, LocalFolder
 from .make import default_out, make_slice
 
 HELP = "fetch a model's embedding and layer-0 attention into one small slice file"
@@ -32,6 +33,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--list", action="store_true",
                         help="list the slices cached for models named by repo id (as `lite-pruner cache`) and exit")
+    patience = parser.add_argument_group("patience with the hub")
+    patience.add_argument("--timeout", type=float, default=Limits.timeout, metavar="S",
+                          help=f"give up on a request after S seconds without a byte (default {Limits.timeout:g})")
+    patience.add_argument("--deadline", type=float, default=Limits.deadline, metavar="S",
+                          help="give up on one transfer (a file, or a 16 MiB part) after S seconds, retries included "
+                               f"(default {Limits.deadline:g})")
+    patience.add_argument("--retries", type=int, default=Limits.retries, metavar="N",
+                          help="retry a busy answer (429, 5xx) or a broken connection N times "
+                               f"(default {Limits.retries})")
+    patience.add_argument("--max-wait", type=float, default=Limits.max_wait, metavar="S",
+                          help="wait at most S seconds before a retry; a longer Retry-After is an error "
+                               f"(default {Limits.max_wait:g})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,8 +54,11 @@ def run(args: argparse.Namespace) -> int:
         return cache_cli.run(argparse.Namespace(remove=[], json=False))
     if args.source is None:
         raise LiteError("give a SOURCE (a hub repo id or a local model folder), or --list")
-    source = open_source(args.source, revision=args.revision, token=args.token)
+    limits = Limits(timeout=args.timeout, deadline=args.deadline, retries=args.retries, max_wait=args.max_wait)
+    source = open_source(args.source, revision=args.revision, token=args.token, limits=limits)
     out = check_writable(args.out or default_out(source))  # before any byte is fetched
+    if isinstance(source, LocalFolder):  # a local folder, or a snapshot in the Hugging Face cache
+        check_not_an_input(out, source.root.rglob("*"))
     with progress_bar(not args.quiet, unit="B", desc="tensors") as progress:
         report = make_slice(source, out, progress)
     mib = 1024 * 1024

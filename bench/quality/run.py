@@ -1,0 +1,426 @@
+"""The loop: per regime, language and rate, every arm prunes the same segments to the same budgets; the target answers.
+
+Regime "mgsm" (a): the exemplars of a few-shot prompt are pruned one by one, the test question is
+kept whole; one pruned prefix serves every question (its KV cache is computed once).
+Regime "rag" (b): an XQuAD passage is pruned, the question after it kept whole; answer retention
+(the gold answer string still in the pruned passage) for every item, the target's KL on the first
+`kl_items` items.
+
+Budgets: for each segment and rate, the nominal budget is round(rate * n) pruner tokens. Where the
+peer (LLMLingua) runs, it runs first, its asked rate driven (a few calls) towards the nominal
+budget, and every arm then gets exactly the number of pruner tokens the peer kept. Every record
+holds what the arm actually kept, in the pruner's and in the target's tokens.
+
+Records are appended to a JSONL file per job (regime, language, rate, arm, seed) with a "done"
+marker; a rerun skips finished jobs. Reference answers (the target's greedy answer to the full
+prompt) and the peer's outputs are cached on disk (cache.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import lite
+
+from . import data
+from .arms import ARMS, Arm, Context
+from .cache import DiskCache, digest
+from .target import Prefix, Target, final_number, kl_and_flips
+
+
+@dataclass(frozen=True)
+class Settings:
+    split: str = "test"
+    arms: tuple[str, ...] = ()
+    rates: tuple[float, ...] = (0.9, 0.8, 0.7)
+    # regime (a)
+    mgsm_languages: tuple[str, ...] = ()
+    mgsm_questions: int = 12
+    shot_order: tuple[int, ...] = (7, 0)  # exemplar indices, shortest first; prompt keeps MGSM's order
+    max_shots: int = 2
+    prompt_cap: int | None = 900  # fewer shots where exemplars + mean question exceed this (pruner tokens)
+    agreement_questions: int = 3  # questions per language answered in full (final-number agreement)
+    agreement_rates: tuple[float, ...] | None = None  # rates with agreement (None: every rate)
+    max_new: int = 64  # answer length cap for agreement
+    # regime (b)
+    rag_languages: tuple[str, ...] = ()
+    rag_rates: tuple[float, ...] = (0.7, 0.5)
+    rag_paragraphs: int = 12  # paragraphs of the split (retention: all their questions)
+    rag_kl_items: int = 12  # first items (first question of each paragraph) that also get the target's KL
+    # shared
+    kl_tokens: int = 24
+    peer_languages: tuple[str, ...] | None = None  # None: every language
+    peer_items: int | None = None  # RAG items (of the KL subset) the peer runs on; None: all KL items
+    peer_tolerance: float = 0.03  # accept the peer's output within this share of n (or 1 token) of the budget
+    peer_calls: int = 4  # at most this many calls to drive the peer's rate
+
+
+@dataclass
+class Job:
+    regime: str
+    lang: str
+    rate: float
+    arm: str
+    seed: int | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.regime}/{self.lang}/{self.rate}/{self.arm}/{self.seed}"
+
+
+@dataclass
+class Segment:
+    key: str
+    text: str
+    question: str | None
+    n: int  # pruner tokens
+
+
+@dataclass
+class Item:
+    """One question: its prompt's segments, the suffix after them, and what is checked."""
+
+    key: str
+    segments: list[int]  # indices into the task's segments
+    suffix: str
+    head: str = ""  # text before the segments (a chat template's opening)
+    gold: str | None = None  # the gold answer string (RAG), for retention
+    kl: bool = True  # does it get the target's KL
+    agreement: bool = False  # is the pruned prompt answered in full (MGSM)
+
+
+@dataclass
+class Task:
+    regime: str
+    lang: str
+    segments: list[Segment]
+    items: list[Item]
+    info: dict = field(default_factory=dict)
+
+
+class Bench:
+    def __init__(self, pruner: lite.Pruner, target: Target, settings: Settings, results: Path,
+                 cache: DiskCache, log: Callable[[str], None] = print, services: dict | None = None):
+        self.pruner, self.target, self.s = pruner, target, settings
+        self.results, self.cache, self.log = results, cache, log
+        self.services = services if services is not None else {}
+        self.arms = [ARMS[a] for a in settings.arms]
+        self.done = done_jobs(results)
+
+    # ---- tasks -----------------------------------------------------------------------------------
+    def mgsm_task(self, lang: str) -> Task:
+        s = self.s
+        questions = list(data.mgsm_questions(s.split))[: s.mgsm_questions]
+        shots = self.pick_shots(lang, questions)
+        texts = {i: data.exemplars(lang)[i] for i in shots}
+        segments = [Segment(f"shot{i}", texts[i], None, self.pruner.count_tokens(texts[i])) for i in shots]
+        items = [Item(f"q{q}", list(range(len(segments))), data.question_part(lang, q),
+                      agreement=k < s.agreement_questions) for k, q in enumerate(questions)]
+        return Task("mgsm", lang, segments, items, {"shots": shots})
+
+    def pick_shots(self, lang: str, questions: list[int]) -> list[int]:
+        s = self.s
+        order = list(s.shot_order)[: s.max_shots]
+        if s.prompt_cap is not None:
+            mean_q = np.mean([self.pruner.count_tokens(data.question_part(lang, q)) for q in questions])
+            lengths = {i: self.pruner.count_tokens(data.exemplars(lang)[i]) for i in order}
+            while len(order) > 1 and sum(lengths[i] for i in order) + mean_q > s.prompt_cap:
+                order.pop()
+        return sorted(order)
+
+    def rag_task(self, lang: str) -> Task:
+        s = self.s
+        qas = data.xquad_items(lang, s.split, s.rag_paragraphs)
+        segments: list[Segment] = []
+        index: dict[int, int] = {}
+        for qa in qas:
+            if qa.paragraph not in index:
+                index[qa.paragraph] = len(segments)
+                segments.append(Segment(f"p{qa.paragraph}", qa.passage, None, self.pruner.count_tokens(qa.passage)))
+        items, kl_paragraphs = [], set()
+        for qa in qas:
+            kl = qa.paragraph not in kl_paragraphs and len(kl_paragraphs) < s.rag_kl_items
+            kl_paragraphs.add(qa.paragraph) if kl else None
+            head, suffix = data.rag_parts(qa.question, self.target.chat_parts())
+            items.append(Item(qa.qid, [index[qa.paragraph]], suffix, head=head, gold=qa.answer, kl=kl))
+        task = Task("rag", lang, segments, items)
+        task.info["questions"] = {qa.qid: qa.question for qa in qas}
+        return task
+
+    # ---- budgets ------------------------------------------------------------------------------------
+    def peer_arm(self) -> Arm | None:
+        return next((a for a in self.arms if a.kind == "peer"), None)
+
+    def peer_tried_on(self, task: Task, item: Item) -> bool:
+        s = self.s
+        if self.peer_arm() is None or (s.peer_languages is not None and task.lang not in s.peer_languages):
+            return False
+        if task.regime == "mgsm":
+            return True
+        kl_items = [it for it in task.items if it.kl]
+        limit = len(kl_items) if s.peer_items is None else s.peer_items
+        return item.kl and kl_items.index(item) < limit
+
+    def budgets(self, task: Task, rate: float) -> tuple[dict, set[str]]:
+        """(segment, question or None) -> (pruner tokens every arm keeps, from the peer?); the items with the peer.
+
+        Where the peer is tried and reaches the nominal budget (within peer_tolerance) on every segment of an
+        item, every arm gets exactly the peer's counts there. Where it cannot (LLMLingua keeps short texts
+        whole at any asked rate), the item keeps the nominal budgets and the peer is left out of it.
+        """
+        out: dict[tuple[int, str | None], tuple[int, bool]] = {}
+        peer_items: set[str] = set()
+        for item in task.items:
+            question = self.question_of(task, item)
+            if self.peer_tried_on(task, item):
+                found = [self.peer_output(task, seg, question, rate) for seg in item.segments]
+                if all(f["hit"] for f in found):
+                    peer_items.add(item.key)
+                    for seg, f in zip(item.segments, found):
+                        out[(seg, question)] = (f["kept"], True)
+                    continue
+            for seg in item.segments:
+                out.setdefault((seg, None), (max(1, round(rate * task.segments[seg].n)), False))
+        return out, peer_items
+
+    def question_of(self, task: Task, item: Item) -> str | None:
+        return task.info["questions"][item.key] if task.regime == "rag" else None
+
+    @staticmethod
+    def budget_for(budgets: dict, seg: int, question: str | None) -> tuple[int, bool]:
+        """The budget of a segment for a question; and whether it is the peer's count."""
+        return budgets[(seg, question)] if (seg, question) in budgets else budgets[(seg, None)]
+
+    def peer_output(self, task: Task, seg: int, question: str | None, rate: float) -> dict:
+        """The peer's output for one segment, its asked rate driven towards the nominal budget (cached)."""
+        segment = task.segments[seg]
+        key = digest(["peer-v2", segment.text, question, rate, self.s.peer_tolerance, self.s.peer_calls])
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        arm = self.peer_arm()
+        want = max(1, round(rate * segment.n))
+        tolerance = max(1, int(self.s.peer_tolerance * segment.n))
+        asked, best, calls = rate, None, []
+        for _ in range(self.s.peer_calls):
+            ctx = self.context(task, segment.text, question, want, asked, None)
+            text = arm.fn(ctx)
+            kept = self.pruner.count_tokens(text)
+            calls.append({"asked": asked, "kept": kept, "cpu_s": ctx.extra_cpu})
+            if best is None or abs(kept - want) < abs(best["kept"] - want):
+                best = {"text": text, "kept": max(kept, 1), "asked": asked, "cpu_s": ctx.extra_cpu}
+            if abs(kept - want) <= tolerance:
+                break
+            asked = float(np.clip(asked * want / max(kept, 1), 0.02, 1.0))
+        # the arm's CPU time is that of the call whose output is used: a user makes one call
+        out = {**best, "calls": calls, "n": segment.n, "want": want, "hit": abs(best["kept"] - want) <= tolerance}
+        self.cache.put(key, out)
+        return out
+
+    def context(self, task: Task, text: str, question: str | None, budget: int, rate: float, seed) -> Context:
+        return Context(self.pruner, text, question, budget, rate, task.lang, seed, self.target, self.services)
+
+    # ---- references -----------------------------------------------------------------------------------
+    def reference(self, prefix_text: str, item: Item, prefix: Prefix) -> dict:
+        """The target's greedy answer to the full prompt (cached on disk): ids and text."""
+        length = self.s.max_new if item.agreement else self.s.kl_tokens
+        key = digest(["ref", self.target.name, prefix_text, item.suffix, length])
+        hit = self.cache.get(key)
+        if hit is None:
+            ids = self.target.greedy(prefix, self.target.encode(item.suffix), length, stop="\n\n")
+            hit = {"ids": ids, "text": self.target.decode(ids)}
+            self.cache.put(key, hit)
+        return hit
+
+    # ---- the loop --------------------------------------------------------------------------------------
+    def tasks(self) -> list[tuple[str, str, list[float]]]:
+        s = self.s
+        return [*(("mgsm", lang, list(s.rates)) for lang in s.mgsm_languages),
+                *(("rag", lang, list(s.rag_rates)) for lang in s.rag_languages)]
+
+    def cost(self, regime: str, lang: str) -> float:
+        """A rough cost of a task: target tokens run per arm (prefixes and question suffixes)."""
+        task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
+        kl_items = [it for it in task.items if it.kl]
+        segs = sum(seg.n for seg in task.segments) if regime == "mgsm" else 0
+        per_item = [self.pruner.count_tokens(it.suffix) + (0 if regime == "mgsm" else
+                    sum(task.segments[i].n for i in it.segments)) for it in kl_items]
+        rates = self.s.rates if regime == "mgsm" else self.s.rag_rates
+        return (segs + sum(per_item) + 30 * len(kl_items)) * len(rates)
+
+    def shard(self, tasks: list, index: int, count: int) -> list:
+        """Tasks of shard `index` of `count`, cheapest first (a stopped run has whole languages).
+
+        Tasks are dealt costliest first, each to the least loaded shard, so the shards finish together.
+        """
+        costs = sorted(((self.cost(g, x), (g, x, r)) for g, x, r in tasks), key=lambda c: -c[0])
+        loads, picked = [0.0] * count, [[] for _ in range(count)]
+        for c, task in costs:
+            k = loads.index(min(loads))
+            loads[k] += c
+            picked[k].append((c, task))
+        return [task for _, task in sorted(picked[index], key=lambda c: c[0])]
+
+    def run(self, shard: tuple[int, int] = (0, 1)) -> None:
+        for regime, lang, rates in self.shard(self.tasks(), *shard):
+            jobs = [Job(regime, lang, r, a.name, seed) for r in rates for a in self.arms for seed in a.seeds
+                    if regime in a.regimes]
+            todo = [j for j in jobs if j.key not in self.done]
+            if not todo:
+                continue
+            t0, c0 = time.monotonic(), time.process_time()
+            task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
+            self.run_task(task, rates, todo)
+            self.log(f"{regime}/{lang}: {len(todo)} jobs in {time.monotonic() - t0:.0f} s "
+                     f"({time.process_time() - c0:.0f} s CPU)")
+
+    def run_task(self, task: Task, rates: list[float], todo: list[Job]) -> None:
+        refs: dict[str, tuple[dict, object]] = {}  # item -> (reference answer, its log-probs [kl_tokens, vocab])
+        prefixes: dict[str, Prefix] = {}
+        for item in task.items:
+            if not item.kl:
+                continue
+            text = prefix_text([task.segments[i].text for i in item.segments], item.head)
+            if text not in prefixes:
+                prefixes = {text: self.target.prefix(text)}  # MGSM: one prefix serves every question
+            ref = self.reference(text, item, prefixes[text])
+            teacher = ref["ids"][: self.s.kl_tokens] or [min(self.target.eos)]
+            refs[item.key] = (ref, self.target.log_probs(prefixes[text], self.target.encode(item.suffix), teacher))
+        prefixes.clear()
+        for rate in rates:
+            jobs = [j for j in todo if j.rate == rate]
+            if jobs:
+                budgets, peer_items = self.budgets(task, rate)
+                tried = [it.key for it in task.items if self.peer_tried_on(task, it)]
+                if tried and any(j.arm == self.peer_arm().name for j in jobs):
+                    self.note({"peer": f"{task.regime}/{task.lang}/{rate}", "tried": len(tried),
+                               "reached_budget": len(peer_items)})
+                for job in jobs:
+                    t0, c0 = time.monotonic(), time.process_time()
+                    found = self.run_job(task, job, budgets, refs, peer_items)
+                    self.write(job, *found, wall=time.monotonic() - t0, cpu_all=time.process_time() - c0)
+
+    @staticmethod
+    def runs_on(arm: Arm, item: Item, peer_items: set[str]) -> bool:
+        if arm.kind == "peer":
+            return item.key in peer_items
+        return item.kl or not arm.expensive
+
+    def run_job(self, task: Task, job: Job, budgets: dict, refs: dict,
+                peer_items: set[str]) -> tuple[list[dict], float, int]:
+        """The job's records, and the CPU seconds and input tokens of the distinct segments it pruned."""
+        arm = ARMS[job.arm]
+        pruned: dict[tuple[int, str | None], tuple[str, float]] = {}
+
+        def prune(seg: int, question: str | None) -> tuple[str, int, bool]:
+            budget, from_peer = self.budget_for(budgets, seg, question)
+            key = (seg, question if (arm.question_aware or from_peer) else None)
+            if key not in pruned:
+                if arm.kind == "peer":
+                    out = self.peer_output(task, seg, question, job.rate)
+                    pruned[key] = (out["text"], out["cpu_s"])
+                else:
+                    ctx = self.context(task, task.segments[seg].text, question, budget, job.rate, job.seed)
+                    t0 = time.process_time()
+                    text = arm.fn(ctx)
+                    pruned[key] = (text, time.process_time() - t0 + ctx.extra_cpu)
+            return pruned[key][0], budget, from_peer
+
+        records = []
+        prefixes: dict[str, Prefix] = {}
+        for item in task.items:
+            if not self.runs_on(arm, item, peer_items):
+                continue
+            question = self.question_of(task, item)
+            parts = [prune(seg, question) for seg in item.segments]
+            texts = [p[0] for p in parts]
+            record = {
+                "job": job.key, "regime": task.regime, "lang": task.lang, "split": self.s.split, "item": item.key,
+                "arm": job.arm, "seed": job.seed, "rate": job.rate, "peer_budget": any(p[2] for p in parts),
+                "budget": sum(p[1] for p in parts),
+                "origin_pruner": sum(task.segments[seg].n for seg in item.segments),
+                "kept_pruner": sum(self.pruner.count_tokens(t) for t in texts),
+                "origin_target": sum(self.target.count(task.segments[seg].text) for seg in item.segments),
+                "kept_target": sum(self.target.count(t) for t in texts),
+                "target": self.target.name,
+            }
+            if task.regime == "mgsm":
+                record["shots"] = task.info["shots"]
+            if item.gold is not None:
+                record["retained"] = all(item.gold in t for t in texts)
+            if item.kl:
+                text = prefix_text(texts, item.head)
+                if text not in prefixes:
+                    prefixes = {text: self.target.prefix(text)}
+                ref, reference = refs[item.key]
+                teacher = ref["ids"][: self.s.kl_tokens] or [min(self.target.eos)]
+                suffix = self.target.encode(item.suffix)
+                pruned_lp = self.target.log_probs(prefixes[text], suffix, teacher)  # [len(teacher), vocab]
+                record["kl"], record["flip"] = kl_and_flips(reference, pruned_lp)
+                if item.agreement and arm.kind != "reference" and (
+                        self.s.agreement_rates is None or job.rate in self.s.agreement_rates):
+                    answer = self.target.decode(self.target.greedy(prefixes[text], suffix, self.s.max_new, stop="\n\n"))
+                    record["number_agrees"] = final_number(answer) == final_number(ref["text"])
+                    record["answer"] = answer
+            records.append(record)
+        cpu = sum(c for _, c in pruned.values())  # each distinct segment once
+        tokens = sum(task.segments[seg].n for seg, _ in pruned)
+        return records, cpu, tokens
+
+    def note(self, line: dict) -> None:
+        with self.results.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
+    def write(self, job: Job, records: list[dict], cpu: float, tokens: int, wall: float = 0.0,
+              cpu_all: float = 0.0) -> None:
+        """Append a job's records and its "done" line: the arm's CPU seconds over its distinct input
+        tokens, and the job's wall and CPU seconds (pruning plus the target's runs)."""
+        lines = [json.dumps(r, ensure_ascii=False) for r in records]
+        lines.append(json.dumps({"done": job.key, "cpu_s": cpu, "input_tokens": tokens, "records": len(records),
+                                 "job_wall_s": round(wall, 2), "job_cpu_s": round(cpu_all, 2)}))
+        with self.results.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")  # one write: a killed run leaves no job half-marked done
+        self.done.add(job.key)
+
+
+def prefix_text(segments: list[str], head: str = "") -> str:
+    """The head, the pruned (or full) segments joined, and the separator before the question."""
+    return head + data.SEPARATOR.join(segments) + data.SEPARATOR
+
+
+def done_jobs(results: Path) -> set[str]:
+    if not results.is_file():
+        return set()
+    return {r["done"] for r in read_jsonl(results) if "done" in r}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:  # a line cut by a killed run
+                continue
+    return out
+
+
+def records(path: Path) -> list[dict]:
+    """The measurement records of finished jobs (the last run of a job, if it ran twice)."""
+    lines = read_jsonl(path)
+    done = {r["done"] for r in lines if "done" in r}
+    latest: dict[tuple, dict] = {}
+    for r in lines:
+        if "arm" in r and r.get("job") in done:
+            latest[(r["job"], r["item"])] = r
+    return list(latest.values())
+
+
+def settings_dict(settings: Settings) -> dict:
+    return asdict(settings)
