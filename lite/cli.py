@@ -1,4 +1,4 @@
-"""What both command lines share: running a `main` (errors, signals), reading input, a progress bar.
+"""What the command lines share: running a `main` (errors, signals), reading input and text, a progress bar.
 
 Library calls have no process-wide side effects; the entry points here may: `run_cli` turns
 SIGTERM into an exit that unwinds (so an atomic write in progress removes its temporary file, as
@@ -64,6 +64,15 @@ def read_input(source: str | Path, limit: int = MAX_INPUT_BYTES) -> bytes:
     if len(data) > limit:
         raise LiteError(f"{name} is larger than {limit >> 20} MiB, the most lite reads as one input; split it")
     return data
+
+
+def read_text(source: str | Path) -> str:
+    """The text of a file or of stdin ("-"), as UTF-8."""
+    data = read_input(source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LiteError(f"{'stdin' if str(source) == '-' else source} is not UTF-8 text (byte {err.start})") from None
 
 
 @contextlib.contextmanager

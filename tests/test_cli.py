@@ -63,6 +63,8 @@ def test_slice_through_the_command(tmp_path):
 def test_errors_are_one_line_with_status_2(tmp_path):
     bad = run("lite", "prune", "--jsonl", "in.jsonl", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr == "error: --jsonl needs --out FILE\n"
+    listed = run("lite", "slice", "--list", "--out", "x.safetensors", cwd=tmp_path)
+    assert listed.returncode == 2 and listed.stderr == "error: --list takes no --out\n"
     unknown = run("lite", "nope")
     assert unknown.returncode == 2 and "invalid choice: 'nope'" in unknown.stderr
 

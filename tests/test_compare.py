@@ -67,6 +67,19 @@ def other_tokenizer_slice(slices_dir, tmp_path_factory):
     return make_slice(folder, slices_dir / "fewer-merges.safetensors")
 
 
+def test_a_text_with_no_tokens_is_an_error_not_a_zero_in_the_means(pruner, mgsm):
+    from lite import LiteError
+
+    with pytest.raises(LiteError, match="empty.txt holds no text to compare"):
+        compare(pruner, pruner, [("en", mgsm.exemplars("en")[0]), ("empty.txt", "")])
+
+
+def test_rates_given_twice_are_one_rate():
+    from lite.compare.cli import parse_rates
+
+    assert parse_rates("0.9,0.8,0.9") == (0.9, 0.8)
+
+
 def test_a_slice_against_itself(pruner, mgsm):
     texts = [(f"en{i}", t) for i, t in enumerate(mgsm.exemplars("en")[:2])]
     same = compare(pruner, pruner, texts)

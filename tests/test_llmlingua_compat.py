@@ -102,6 +102,7 @@ def test_llmlingua_option_names(pruner):
         ),
         ({"context": ["ok", "<llmlingua, ratio=2>x</llmlingua>"]}, "context[1]: unknown option 'ratio'"),
         ({"context": ["<llmlingua>a<llmlingua>b</llmlingua></llmlingua>"]}, "malformed or nested"),
+        ({"context": ["a passage with a stray </llmlingua> closing tag in it"]}, "malformed or nested"),
     ],
 )
 def test_bad_options_and_tags_are_one_line_errors(pruner, kwargs, message):

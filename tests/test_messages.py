@@ -226,9 +226,21 @@ def test_empty_and_options(pruner):
         ([{"role": "user", "content": "hi"}], {"rate": 1.5}, "rate must be in (0, 1]"),
         ([{"role": "user", "content": "hi"}], {"rate": 0.5, "target_tokens": 3}, "either rate or target_tokens"),
         ([{"role": "user", "content": "hi"}], {"method": "nope"}, "nope"),
+        ([{"role": "user", "content": "hi"}], {"roles": None}, "roles must be a list of role names, got NoneType"),
+        ([{"role": "user", "content": "hi"}], {"keep_last_user": "no"}, "keep_last_user must be True or False"),
     ],
 )
 def test_bad_input_is_one_line_lite_error(pruner, messages, kwargs, message):
     with pytest.raises(LiteError) as err:
         pruner.prune_messages(messages, **kwargs)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_field_nested_too_deeply_to_copy_is_a_lite_error(pruner):
+    deep: list = []
+    for _ in range(5000):  # built without recursion; copying it recurses once per level
+        deep = [deep]
+    messages = [{"role": "user", "content": "Janet's ducks lay sixteen eggs.", "x_trace": deep},
+                {"role": "user", "content": "How many?"}]
+    with pytest.raises(LiteError, match=r"^messages\[0\] is nested too deeply to copy$"):
+        pruner.prune_messages(messages, rate=0.5)

@@ -97,6 +97,15 @@ def test_revision_pin_and_offline_errors(hub, slicer_env, tmp_path):
     )
 
 
+def test_a_load_that_fails_leaves_nothing_in_the_cache(hub, slicer_env):
+    offline = {**slicer_env, "HF_HUB_OFFLINE": "1"}
+    for env, repo in ((slicer_env, "lite-test/no-such-model"), (offline, "lite-test/never-loaded")):
+        failed = lite_command(env, "prune", "--model", repo, stdin=TEXT)
+        assert failed.returncode == 2 and failed.stderr.startswith("error: "), failed.stderr
+        folder = Path(env["HF_HOME"]) / "assets" / "lite" / repo.replace("/", "--")
+        assert not folder.exists(), sorted(folder.rglob("*"))
+
+
 def test_cache_lists_and_removes(hub, slicer_env, tmp_path):
     empty = lite_command(slicer_env, "cache")
     assert empty.returncode == 0 and empty.stdout.startswith("no cached slices")

@@ -98,10 +98,30 @@ def test_prune_uses_the_server_default_rate_and_request_options(client, serve_pr
     (b'{"text": "a b c", "target_tokens": 0}', 400, "target"),
     (b'{"text": "a b c", "method": "nope"}', 400, "nope"),
     (b'{"text": "a", "target_tokenizer": "cl100k_base"}', 400, "not loaded"),
+    (b'{"text": "a \\ud800 b"}', 400, "lone UTF-16 surrogate"),  # valid JSON, but no text
 ])
 def test_bad_prune_requests_are_400_with_a_json_error(client, payload, status, words):
     response = client.post("/v1/prune", content=payload, headers={"content-type": "application/json"})
     assert words in error_of(response, status)
+
+
+def test_json_nested_past_the_parsers_limit_is_400_not_500(client):
+    deep = b'{"text": "a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert "nested too deeply" in error_of(client.post("/v1/prune", content=deep), 400)
+    # parsed, but too deep for prune_messages to copy the message that holds it
+    chat = b'{"messages": [{"role": "user", "content": "hi", "x": ' + b"[" * 900 + b"]" * 900 + b"}]}"
+    assert "nested too deeply" in error_of(client.post("/v1/prune", content=chat), 400)
+
+
+def test_a_loopback_server_answers_only_to_loopback_host_names(client, serve_pruner):
+    """DNS rebinding: a web page whose name now points at 127.0.0.1 must not get answers it can read."""
+    for host in ("127.0.0.1:8750", "localhost", "LOCALHOST:1", "[::1]:8750", "[::1]"):
+        assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8750", "127.0.0.1.evil.example", ""):
+        response = client.post("/v1/prune", json={"text": "a b c"}, headers={"Host": host})
+        assert "not a name of this server" in error_of(response, 400), host
+    with running(serve_pruner, allowed_hosts=None) as anywhere:  # bound beyond loopback: any name
+        assert anywhere.get("/healthz", headers={"Host": "lite.internal.example"}).status_code == 200
 
 
 def test_unknown_routes_and_methods_are_json_errors(client):
@@ -262,6 +282,15 @@ def test_other_v1_paths_are_forwarded_unchanged(client, upstream):
     assert upstream.received[-1].path == "/v1/models" and upstream.received[-1].header("authorization") == "Bearer sk-1"
 
 
+def test_forwarded_paths_keep_their_escapes(client, upstream):
+    """An escaped slash or question mark in a path is part of one path segment: it goes on escaped."""
+    for path in ("/v1/files/file-a%2Fb/content", "/v1/files/what%3Fnot"):
+        assert client.get(path).status_code == 200
+        assert upstream.received[-1].raw_path == path and upstream.received[-1].query == ""
+    assert client.get("/%761/files/x").status_code == 200  # an escaped "v" in the prefix itself
+    assert upstream.received[-1].path == "/v1/files/x"
+
+
 # --- metrics, pool ---------------------------------------------------------------------------------------------
 
 def metric(text: str, name: str) -> float:
@@ -401,6 +430,13 @@ def test_bad_messages_are_400_and_not_forwarded(client, upstream, messages, word
     assert upstream.received == []
 
 
+def test_a_lone_surrogate_in_a_chat_is_400_and_not_forwarded(client, upstream):
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "hi \\udc00 there"}]}'  # valid JSON, no text
+    response = client.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert "lone UTF-16 surrogate" in error_of(response, 400)
+    assert upstream.received == []
+
+
 def test_streamed_chat_arrives_chunk_by_chunk(client, upstream, mgsm):
     upstream.gate = threading.Event()
     upstream.gate_timeout = 8.0
@@ -432,8 +468,40 @@ def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, m
         if pieces is not None:  # the kept pieces are the message's new text, all pieces its old text
             assert "".join(p for p, _ in pieces) == "".join(texts_of(before))
             assert "".join(p for p, kept in pieces if kept) == "".join(texts_of(after))
-    error_of(client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}), 400)
     error_of(client.post("/v1/prune", json={"messages": messages, "keep_last": 2}), 400)  # a text-only option
+
+
+def pieces_match(messages: list[dict], result, pieces: list) -> None:
+    """Each pruned message's pieces join to its old text, their kept ones to its new text; None where untouched."""
+    for before, after, shown, count in zip(messages, result.messages, pieces, result.per_message):
+        assert (shown is None) == (count is None)
+        if shown is not None:
+            assert "".join(p for p, _ in shown) == "".join(texts_of(before))
+            assert "".join(p for p, kept in shown if kept) == "".join(texts_of(after))
+
+
+def test_message_pieces_are_what_was_pruned_under_a_token_budget_too(client, serve_pruner, mgsm):
+    messages = chat(mgsm)
+    body = client.post("/v1/prune", json={"messages": messages, "target_tokens": 50, "pieces": True}).json()
+    expected = serve_pruner.prune_messages(messages, target_tokens=50)
+    assert body["messages"] == expected.messages
+    pieces_match(messages, expected, body["pieces"])
+
+
+def test_message_pieces_show_only_text_parts_as_pruned(client, serve_pruner):
+    """A part of another type that carries a "text" field (Responses-style input_text) is not pruned, so it is
+    not shown as pruned either."""
+    question = "Janet's ducks lay sixteen eggs per day and she eats three of them for breakfast every morning."
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": question},
+                                     {"type": "input_text", "text": "Leave this part exactly as it is written."}]},
+        {"role": "user", "content": "How many are left?"},
+    ]
+    body = client.post("/v1/prune", json={"messages": messages, "rate": 0.5, "pieces": True}).json()
+    expected = serve_pruner.prune_messages(messages, rate=0.5)
+    assert body["messages"] == expected.messages
+    assert body["messages"][0]["content"][1] == messages[0]["content"][1]
+    pieces_match(messages, expected, body["pieces"])
 
 
 # --- a target tokenizer --------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,9 +83,33 @@ def test_binds_loopback_by_default(smollm2_slice):
         stop(process)
 
 
+def test_a_loopback_server_also_answers_to_the_address_it_was_bound_to():
+    from lite.serve.cli import loopback_names
+
+    assert loopback_names("127.0.0.2") == ("127.0.0.1", "localhost", "[::1]", "127.0.0.2")
+    assert loopback_names("::1") == ("127.0.0.1", "localhost", "[::1]")
+    assert loopback_names("127.0.0.1", ["Lite.Example.com"]) == ("127.0.0.1", "localhost", "[::1]", "lite.example.com")
+
+
+def test_a_port_in_use_is_a_one_line_error_before_the_model_loads():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        # no --model and no weights/: were the model loaded first, the error would be about the model
+        result = subprocess.run([sys.executable, "-m", "lite.serve", "--port", str(port), "--model",
+                                 "/nonexistent/slice.safetensors"], env=env(), cwd=REPO, capture_output=True,
+                                text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: Address already in use", result.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (["--rate", "1.5"], "--rate must be in (0, 1]"),
     (["--upstream", "ftp://x"], "--upstream must be an http"),
+    (["--upstream", "http://"], "names no host"),
+    (["--upstream", "https://api.example.com/v1?key=1"], "without a query or fragment"),
+    (["--upstream", "http://localhost:80x/v1"], "is not a URL"),
     (["--workers", "0"], "--workers must be at least 1"),
     (["--model", "/nonexistent/slice.safetensors"], "error:"),
     (["--target-tokenizer", "/nonexistent/tokenizer.json"], "error:"),

@@ -127,6 +127,15 @@ def test_messages_and_compress_prompt_fit_n_target_tokens(pruner, targets, mgsm)
             assert out["compressed_prompt"].endswith("\n\n" + question)
 
 
+def test_a_numpy_integer_is_a_count(pruner):
+    import numpy as np
+
+    text = "Janet's ducks lay sixteen eggs per day and she eats three."
+    result = pruner.prune(text, target_tokens=4, target_tokenizer=lambda t: np.int64(len(t.split())))
+    assert type(result.target_compressed_tokens) is int and result.target_compressed_tokens == len(result.text.split())
+    assert result.target_compressed_tokens <= 4
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [

@@ -64,6 +64,7 @@ class Received:
     query: str
     headers: list[tuple[str, str]]  # as they arrived, names lower-cased
     body: bytes
+    raw_path: str = ""  # the path as sent, percent-escapes and all
 
     def header(self, name: str) -> str | None:
         values = [v for k, v in self.headers if k == name.lower()]
@@ -91,12 +92,13 @@ class FakeUpstream:
             Route("/v1/chat/completions", self.answer, methods=["POST"]),
             Route("/v1/completions", self.answer, methods=["POST"]),
             Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/files/{rest:path}", self.models, methods=["GET"]),
         ])
 
     async def record(self, request: Request) -> Received:
         received = Received(request.method, request.url.path, request.url.query,
                             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-                            await request.body())
+                            await request.body(), request.scope.get("raw_path", b"").decode("latin-1"))
         self.received.append(received)
         return received
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..cli import read_text
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
 from .compare import RATES, Comparison, compare
@@ -27,7 +28,7 @@ def parse_rates(value: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {value!r}") from None
     if not rates or not all(0 < r <= 1 for r in rates):
         raise argparse.ArgumentTypeError(f"rates must be in (0, 1], got {value!r}")
-    return rates
+    return tuple(dict.fromkeys(rates))  # a rate given twice is one row (and one key in --json)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,8 +69,6 @@ def table(c: Comparison) -> str:
 
 
 def read_texts(paths: list[str]) -> list[tuple[str, str]]:
-    from ..prune.__main__ import read_text
-
     if paths.count("-") > 1:
         raise LiteError("stdin (-) can be given once")
     return [(path, read_text(path)) for path in paths]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD
 from .metrics import chrf, cosine, jaccard, rad
 
@@ -100,6 +101,8 @@ def kept_characters(pieces) -> set[int]:
 def compare_text(a, b, name: str, text: str, rates: Sequence[float], method: str) -> tuple[TextComparison, dict]:
     ids_a, score_a = own_importance(a, text, method)
     ids_b, score_b = own_importance(b, text, method)
+    if len(score_a) == 0 or len(score_b) == 0:  # nothing to score: its cosine 0 and chrF 0 would skew every mean
+        raise LiteError(f"{name} holds no text to compare (no tokens)")
     same = ids_a == ids_b
     overlaps, outputs = {}, {}
     for rate in rates:

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import progress_bar, read_input, run_cli
+from ..cli import progress_bar, read_input, read_text, run_cli
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
 from ..score.threads import available_cores
@@ -41,13 +41,21 @@ def default_model() -> Path:
     raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
 
 
-def read_text(source: str) -> str:
-    """The text of a file or of stdin ("-"), as UTF-8."""
-    data = read_input(source)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise LiteError(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {err.start})") from None
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model and --revision, as every command that loads a pruner takes them (prune, serve)."""
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
+
+
+def chosen_model(args: argparse.Namespace) -> Path:
+    """The slice file --model (and --revision) name: a file, a repo id's cached slice, or the one under weights/."""
+    return resolve_model(args.model, revision=args.revision) if args.model else default_model()
 
 
 def marked(result: PruneResult, colour: bool) -> str:
@@ -77,9 +85,7 @@ EXAMPLES = """examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
-    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
-                                        "(default: the only *.safetensors under weights/)")
-    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+    add_model_arguments(parser)
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
@@ -130,8 +136,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--question-field goes with --jsonl, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
-    if args.revision is not None and args.model is None:
-        raise LiteError("--revision goes with --model REPO_ID")
+    check_model_arguments(args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
                            args.keep_last, False, target_tokenizer=args.target_tokenizer,
                            granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
                            chunk=args.chunk)  # bad options fail here, before any work
-    model = resolve_model(args.model, revision=args.revision) if args.model else default_model()
+    model = chosen_model(args)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
         inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])

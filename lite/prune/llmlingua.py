@@ -96,8 +96,12 @@ def parse_tag_options(options: str, where: str) -> tuple[float | None, bool]:
 
 
 def split_tags(text: str, where: str) -> list[tuple[str, float | None, bool]] | None:
-    """The item's spans as (text, rate or None, compress), or None when it holds no tag."""
-    if OPEN not in text:
+    """The item's spans as (text, rate or None, compress), or None when it holds no tag.
+
+    A closing tag with no opening one is malformed like any other: left in, it would be pruned as
+    text and its pieces (say `</m>`) would reach the output.
+    """
+    if OPEN not in text and CLOSE not in text:
         return None
     if text.count(OPEN) > text.count(CLOSE):
         text += CLOSE  # an unclosed last tag runs to the end of the item

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import LiteError
@@ -63,7 +63,9 @@ class MessageCount:
 class MessagesResult:
     """New messages and their text's token counts, in the pruner's tokenizer and (if given) the target's.
 
-    per_message[i] is the counts of message i if it was pruned, None if it was left untouched.
+    per_message[i] is the counts of message i if it was pruned, None if it was left untouched;
+    pieces[i] likewise its text parts' (piece, kept) pairs, one part after the other, as `prune`
+    gives them (the pieces join to the message's old text, the kept ones to its new text).
     """
 
     messages: list[dict]
@@ -72,6 +74,7 @@ class MessagesResult:
     per_message: list[MessageCount | None]
     target_origin_tokens: int | None = None
     target_compressed_tokens: int | None = None
+    pieces: list[tuple[tuple[str, bool], ...] | None] = field(default_factory=list, repr=False)
 
     @property
     def rate(self) -> float:
@@ -103,6 +106,8 @@ class Slot:
 def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
     if isinstance(roles, str):
         roles = (roles,)
+    if not isinstance(roles, (list, tuple, set, frozenset)):
+        raise LiteError(f"roles must be a list of role names, got {type(roles).__name__}")
     unknown = [r for r in roles if r not in KNOWN_ROLES]
     if unknown:
         raise LiteError(f"unknown role {unknown[0]!r} in roles; known roles: {', '.join(KNOWN_ROLES)}")
@@ -156,7 +161,12 @@ def last_user_text(messages: Sequence[dict], slots: list[Slot]) -> str:
 
 def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> list[dict]:
     """Deep copies of the messages with each pruned slot's text replaced (the input stays as it was)."""
-    out = [copy.deepcopy(m) for m in messages]
+    out = []
+    for i, message in enumerate(messages):
+        try:
+            out.append(copy.deepcopy(message))
+        except RecursionError:  # a field nested hundreds of levels deep: one line, not a traceback
+            raise LiteError(f"messages[{i}] is nested too deeply to copy") from None
     for slot, text in zip(slots, texts):
         if not slot.prunable:
             continue
@@ -208,6 +218,8 @@ def prune_messages(
     rank_by_question: bool = False,
 ) -> MessagesResult:
     """See Pruner.prune_messages; options.target_tokens is for the whole payload's text."""
+    if not isinstance(keep_last_user, bool):  # "no" would be true
+        raise LiteError(f"keep_last_user must be True or False, got {keep_last_user!r}")
     slots = text_slots(messages, check_roles(roles), keep_last_user)
     if rank_by_question:
         options = replace(options, question=last_user_text(messages, slots))
@@ -244,6 +256,7 @@ def assemble(
     origin = compressed = 0
     target_origin = target_compressed = 0
     per: dict[int, list[int]] = {}
+    pieces: list[tuple[tuple[str, bool], ...] | None] = [None] * len(messages)
     for slot, result, text in zip(slots, results, texts):
         before = count(slot.text) if result is None else result.origin_tokens
         after = before if result is None else result.compressed_tokens
@@ -255,6 +268,7 @@ def assemble(
             sums = per.setdefault(slot.message, [0, 0, 0, 0])
             for i, value in enumerate((before, after, t_before, t_after)):
                 sums[i] += value
+            pieces[slot.message] = (pieces[slot.message] or ()) + tuple(result.pieces)
     per_message: list[MessageCount | None] = [None] * len(messages)
     for i, (b, a, tb, ta) in per.items():
         per_message[i] = MessageCount(b, a, tb if target_counter else None, ta if target_counter else None)
@@ -265,4 +279,5 @@ def assemble(
         per_message=per_message,
         target_origin_tokens=target_origin if target_counter else None,
         target_compressed_tokens=target_compressed if target_counter else None,
+        pieces=pieces,
     )

@@ -14,16 +14,15 @@ HF_HUB_OFFLINE=1 works after the first time). Anything that cannot load is a one
 from __future__ import annotations
 
 import functools
+import numbers
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import LiteError
-
-REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+from ..slice.cache import REPO_ID
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,9 @@ class TargetTokenizer:
 
     def count(self, text: str) -> int:
         value = self.count_fn(text)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise LiteError(f"target tokenizer {self.name} gave {value!r} for a text; it must give a count (int >= 0)")
-        return value
+        return int(value)  # a numpy integer too: counts built with numpy are counts
 
 
 def target_tokenizer(spec: Any) -> TargetTokenizer | None:

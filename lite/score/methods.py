@@ -14,7 +14,8 @@ value vector in group g. METHODS maps each name to its one-line description (bel
 | centred     | sum_h,i c[h, i, j], c = softmax over keys j != i, j != 0 of                  |
 |             | (q_i - mean_i' q_i') . k_j: each head's queries centred (what every query    |
 |             | gives a key alike removed), self-attention and the first-token sink excluded;|
-|             | token 0 then gets the median of the others' scores (n > 2)                   |
+|             | token 0 then gets the median of the others' scores (n > 2); soft-capped      |
+|             | logits (Gemma 2) are capped after the centring                               |
 | centred_mix | (rank of centred[j] + rank of rarity[j]) / 2n                                |
 | rarity      | log(n / count of j's id among the ids): in-text rarity, no model at all      |
 | value_norm  | sum_h,i p[h, i, j] * ||v[j, g(h)]||: attention weighted by what it carries    |

@@ -91,6 +91,30 @@ class Observe:
                      status[0], counts, 1000 * (time.perf_counter() - start))
 
 
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port, lower-cased ("[::1]:8750" -> "[::1]")."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.split(":", 1)[0]
+
+
+class AllowedHosts:
+    """ASGI middleware: a request whose Host header names another server is refused (400)."""
+
+    def __init__(self, app, hosts: tuple[str, ...]):
+        self.app, self.hosts = app, frozenset(hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if host_name(host) not in self.hosts:
+                answer = error_response(400, f"the Host header is not a name of this server "
+                                             f"(it answers to {', '.join(sorted(self.hosts))})")
+                return await answer(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 def answers_errors(handler: Handler) -> Handler:
     """Every failure of a handler as a JSON error answer; unexpected ones logged by type only
     (the traceback at DEBUG level), since a message may quote the request."""
@@ -127,6 +151,11 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_object(body: bytes) -> dict:
+    """The body as a JSON object whose strings are all valid Unicode; a 400 for anything else.
+
+    A `\\ud800` escape is valid JSON but no text: it can neither be tokenized nor sent on as UTF-8.
+    Nesting deeper than the parser's recursion limit is refused likewise, not answered with a 500.
+    """
     try:
         payload = json.loads(body.decode("utf-8"))  # JSON on the wire is UTF-8 (RFC 8259); no guessing
     except UnicodeDecodeError:
@@ -134,8 +163,17 @@ def parse_object(body: bytes) -> dict:
     except json.JSONDecodeError as err:
         raise ApiError(400, f"request body is not valid JSON ({err.msg} at line {err.lineno} column {err.colno})") \
             from None
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "request body must be a JSON object")
+    try:
+        dumps(payload)  # every string encodable as UTF-8: no lone surrogate
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    except UnicodeEncodeError:
+        raise ApiError(400, "request body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff): not text") \
+            from None
     return payload
 
 
@@ -231,8 +269,9 @@ class Service:
             kwargs = with_defaults(check_options(payload, MESSAGE_OPTIONS, "the request"), self.config)
             result = await self.pool.prune_messages(messages, kwargs)
             out = result.to_dict()
-            if pieces:
-                out["pieces"] = await self.pool.message_pieces(messages, result, kwargs)
+            if pieces:  # what prune_messages did, per message (None where it left a message as it was)
+                out["pieces"] = [None if shown is None else [[piece, kept] for piece, kept in shown]
+                                 for shown in result.pieces]
         total = counts([result])
         request.state.origin, request.state.compressed = total["origin"], total["compressed"]
         return JSONResponse(out, headers=count_headers(total))
@@ -288,11 +327,12 @@ class Service:
         return await self.forward(request, "/completions", dumps(payload), total)
 
     async def passthrough(self, request: Request) -> Response:
-        path = request.url.path[len("/v1"):]
         if route_label(request.url.path) != "/v1/*":  # one of lite's routes, with another method
             raise ApiError(405, f"method {request.method} not allowed here")
-        if ".." in path.split("/"):
+        if ".." in request.url.path.split("/"):  # decoded: %2e%2e is caught too
             raise ApiError(400, "a path with '..' is not forwarded")
+        raw = (request.scope.get("raw_path") or b"").decode("latin-1")  # as sent: an escaped / or ? stays put
+        path = (raw if raw.startswith("/v1/") else request.url.path)[len("/v1"):]  # "/%761/...": the decoded one
         self.need_upstream(request)
         body = await read_body(request, self.config.max_body)
         return await self.forward(request, path, body, None)
@@ -331,7 +371,9 @@ def create_app(config: ServeConfig, pruner, upstream_transport=None) -> Starlett
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
     app.state.service = service
-    app.add_middleware(Observe, metrics=service.metrics)
+    if config.allowed_hosts is not None:
+        app.add_middleware(AllowedHosts, hosts=config.allowed_hosts)
+    app.add_middleware(Observe, metrics=service.metrics)  # outermost: it counts the refused ones too
     return app
 
 

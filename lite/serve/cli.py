@@ -14,10 +14,11 @@ import contextlib
 import ipaddress
 import logging
 import os
+import socket
 
 from ..errors import LiteError
 from ..score import DEFAULT_METHOD, METHODS
-from .options import ServeConfig
+from .options import LOOPBACK_HOSTS, ServeConfig
 
 DEFAULT_PORT = 8750
 HELP = "a pruning service and OpenAI-compatible proxy (needs lite-pruner[serve])"
@@ -32,11 +33,14 @@ log = logging.getLogger("lite.serve")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
-                                        "(default: the only *.safetensors under weights/)")
-    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+    from ..prune.__main__ import add_model_arguments
+
+    add_model_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="bound to loopback, lite answers only to loopback Host names; also answer to NAME "
+                             "(the name a reverse proxy in front of it passes on); repeatable")
     parser.add_argument("--upstream", help="OpenAI-compatible base URL to forward chat/completions to, "
                         "e.g. https://api.openai.com/v1 (without it those routes answer 501)")
     parser.add_argument("--rate", type=float, help="default fraction of tokens to keep (default: the library's, 0.9)")
@@ -67,10 +71,29 @@ def check(args: argparse.Namespace) -> None:
         raise LiteError(f"--port must be 0..65535, not {args.port}")
     if args.rate is not None and not 0 < args.rate <= 1:
         raise LiteError(f"--rate must be in (0, 1], not {args.rate}")
-    if args.revision is not None and args.model is None:
-        raise LiteError("--revision goes with --model REPO_ID")
-    if args.upstream is not None and not args.upstream.startswith(("http://", "https://")):
-        raise LiteError(f"--upstream must be an http:// or https:// URL, not {args.upstream!r}")
+    from ..prune.__main__ import check_model_arguments
+
+    check_model_arguments(args)
+    if args.upstream is not None:
+        check_upstream(args.upstream)
+
+
+def check_upstream(url: str) -> None:
+    """A base URL the routes' paths are appended to: http(s), a host, no query or fragment to split them off."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("http://", "https://")):
+        raise LiteError(f"--upstream must be an http:// or https:// URL, not {url!r}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as err:
+        raise LiteError(f"--upstream {url!r} is not a URL ({err})") from None
+    if not parts.hostname:
+        raise LiteError(f"--upstream {url!r} names no host")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise LiteError(f"--upstream {url!r} must be a base URL, without a query or fragment "
+                        "(the paths /chat/completions, ... are appended to it)")
 
 
 def is_loopback(host: str) -> bool:
@@ -82,14 +105,39 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port, or a one-line LiteError: a port in use or an address this
+    machine does not have is said at once, before the model is loaded."""
+    try:
+        # proto IPPROTO_TCP, as getaddrinfo gives it: asyncio sets TCP_NODELAY on accepted connections only then
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise LiteError(f"--host {host}: {err.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart right after a stop
+    try:
+        sock.bind(address)
+        sock.listen(2048)  # uvicorn's backlog; a client that comes while the model loads waits, is not refused
+    except OSError as err:
+        sock.close()
+        raise LiteError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock
+
+
+def loopback_names(host: str, also: list[str] = ()) -> tuple[str, ...]:
+    """The Host names a server bound to loopback `host` answers to: the usual ones, `host` itself, and `also`."""
+    names = [f"[{name}]" if ":" in name and not name.startswith("[") else name for name in (host, *also)]
+    return tuple(dict.fromkeys((*LOOPBACK_HOSTS, *(name.lower() for name in names))))
+
+
 def load_pruner(args: argparse.Namespace):
     """(what the model is called in /healthz, the Pruner): cores / workers scoring threads per prune thread."""
     from ..prune import load
-    from ..prune.__main__ import default_model
+    from ..prune.__main__ import chosen_model
 
-    model = args.model or str(default_model())
+    path = chosen_model(args)
     threads = None if os.environ.get("LITE_NUM_THREADS") else max(1, (os.cpu_count() or 1) // args.workers)
-    return model, load(model, threads=threads, revision=args.revision)
+    return args.model or str(path), load(path, threads=threads)
 
 
 def load_targets(specs: list[str]) -> dict:
@@ -109,6 +157,13 @@ def run(args: argparse.Namespace) -> int:
         raise LiteError(f"`lite-pruner serve` needs the serve extra: pip install 'lite-pruner[serve]' "
                         f"({err.name or err} is missing)") from None
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sock = bind(args.host, args.port)  # before the model loads: a port in use is said at once
+    with contextlib.closing(sock):
+        return serve(args, sock, uvicorn, create_app)
+
+
+def serve(args: argparse.Namespace, sock: socket.socket, uvicorn, create_app) -> int:
+    """Load the model and the target tokenizers, then answer on `sock` until stopped."""
     targets = load_targets(args.target_tokenizer)
     model, pruner = load_pruner(args)
     config = ServeConfig(
@@ -116,15 +171,18 @@ def run(args: argparse.Namespace) -> int:
         max_pending=args.max_pending, max_body=args.max_body, max_input_tokens=args.max_input_tokens,
         api_key=args.api_key or None, upstream_timeout=args.upstream_timeout,
         target_tokenizers=targets, target_tokenizer=args.target_tokenizer[0] if args.target_tokenizer else None,
+        allowed_hosts=loopback_names(args.host, args.allow_host) if is_loopback(args.host) else None,
     )
     if not is_loopback(args.host) and config.api_key is None:
         log.warning("listening on %s without --api-key: anyone who can reach this address can use it", args.host)
-    log.info("serving %s on http://%s:%d (upstream: %s)", model, args.host, args.port, args.upstream or "none")
-    server = uvicorn.Server(uvicorn.Config(create_app(config, pruner), host=args.host, port=args.port,
+    port = sock.getsockname()[1]  # the port chosen, with --port 0
+    url = f"http://[{args.host}]:{port}" if ":" in args.host else f"http://{args.host}:{port}"
+    log.info("serving %s: running on %s (upstream: %s)", model, url, args.upstream or "none")
+    server = uvicorn.Server(uvicorn.Config(create_app(config, pruner), host=args.host, port=port,
                                            log_config=None, log_level=args.log_level, access_log=False,
                                            server_header=False))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it stopped on: a normal stop here
-        server.run()
+        server.run(sockets=[sock])
     return 0
 
 

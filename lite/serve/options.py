@@ -17,6 +17,7 @@ from ..score import DEFAULT_METHOD
 from .errors import ApiError
 
 MiB = 1024 * 1024
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class ServeConfig:
     upstream_timeout: float = 600.0  # seconds to wait for the upstream's answer
     target_tokenizers: Mapping[str, Any] = field(default_factory=dict)  # name -> loaded target tokenizer
     target_tokenizer: str | None = None  # the name used when a request names none
+    # Host names answered to (no port; lower case); None: any. A loopback server answers only to
+    # loopback names, so a web page whose own name a DNS rebinding pointed at 127.0.0.1 gets nothing.
+    allowed_hosts: tuple[str, ...] | None = LOOPBACK_HOSTS
 
 
 def _number(value: Any) -> bool:

@@ -12,46 +12,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..prune.messages import text_slots
 from .errors import ApiError
 from .metrics import Metrics
 
 
-def message_texts(messages: Any) -> Iterable[str]:
-    """The text a chat holds: string contents and the text of text parts (anything else is skipped)."""
-    for message in messages if isinstance(messages, list) else ():
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            yield content
-        elif isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    yield part["text"]
-
-
-def message_pieces(pruner, messages: list, result: Any, kwargs: dict) -> list:
-    """Per message, its text cut into [piece, kept] pairs; None for a message prune_messages left as it was.
-
-    At a rate, prune_messages prunes each text of a pruned message on its own, as `prune` does at that
-    rate: the same call here gives the pieces (the kept ones join to the message's new text). Under a
-    target_tokens budget the texts' shares are prune_messages' own business: no pieces then (400).
-    """
-    if kwargs.get("target_tokens") is not None:
-        raise ApiError(400, "'pieces' for messages are given at a rate, not with target_tokens")
-    options = {k: kwargs[k] for k in ("method", "force", "force_digits", "drop_consecutive") if k in kwargs}
-    out: list = []
-    for message, count in zip(messages, result.per_message):
-        if count is None:
-            out.append(None)
-            continue
-        pieces: list = []
-        for text in message_texts([message]):
-            pieces += [[piece, kept] for piece, kept in pruner.prune(text, rate=kwargs.get("rate"), **options).pieces]
-        out.append(pieces)
-    return out
+def message_texts(messages: Any) -> list[str]:
+    """The text a chat holds, as prune_messages reads it (a malformed chat: its LiteError, a 400)."""
+    return [slot.text for slot in text_slots(messages, (), keep_last_user=False)]
 
 
 class PrunePool:
@@ -74,23 +46,18 @@ class PrunePool:
         """pruner.prune_messages(messages, **kwargs) on a prune thread."""
         return await self.run(lambda: self.pruner.prune_messages(messages, **kwargs), message_texts(messages))
 
-    async def message_pieces(self, messages: list, result: Any, kwargs: dict) -> list:
-        """Each message cut into [piece, kept] pairs for display (see `message_pieces`); not counted as pruning."""
-        return await self.run(lambda: message_pieces(self.pruner, messages, result, kwargs), (), counted=False)
-
     async def prune_prompts(self, prompts: Sequence[str], kwargs: dict) -> list:
         """pruner.prune(prompt, **kwargs) for each prompt, as one job."""
         return await self.run(lambda: [self.pruner.prune(p, **kwargs) for p in prompts], prompts)
 
-    async def run(self, job: Callable[[], Any], texts: Iterable[str], counted: bool = True) -> Any:
+    async def run(self, job: Callable[[], Any], texts: Sequence[str]) -> Any:
         with self.lock:
             if self.pending >= self.max_pending:
                 raise ApiError(503, f"server busy: {self.pending} prune jobs waiting or running; retry shortly")
             self.pending += 1
         self.metrics.add_pending(1)
-        texts = list(texts)
         try:
-            future = self.executor.submit(self.limited, job, texts, counted)
+            future = self.executor.submit(self.limited, job, texts)
         except BaseException:
             self.done(None)
             raise
@@ -102,17 +69,15 @@ class PrunePool:
             self.pending -= 1
         self.metrics.add_pending(-1)
 
-    def limited(self, job: Callable[[], Any], texts: list[str], counted: bool) -> Any:
+    def limited(self, job: Callable[[], Any], texts: Sequence[str]) -> Any:
         """Run on a prune thread: refuse too many tokens, else prune and record the counts and time."""
-        tokens = sum(self.pruner.count_tokens(text) for text in texts if isinstance(text, str))
+        tokens = sum(self.pruner.count_tokens(text) for text in texts)
         if tokens > self.max_input_tokens:
             raise ApiError(413, f"the request holds {tokens} tokens of text, over this server's limit of "
                                 f"{self.max_input_tokens} (--max-input-tokens)", "request_too_large")
         start = time.perf_counter()
         result = job()
         seconds = time.perf_counter() - start
-        if not counted:
-            return result
         results = result if isinstance(result, list) else [result]
         self.metrics.pruned(seconds, sum(r.origin_tokens for r in results), sum(r.compressed_tokens for r in results))
         return result

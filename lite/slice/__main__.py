@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
+        given = [name for name in ("source", "out", "revision", "token") if getattr(args, name) is not None]
+        if given:
+            raise LiteError(f"--list takes no {' or '.join('SOURCE' if n == 'source' else '--' + n for n in given)}")
         from . import cache_cli
 
         return cache_cli.run(argparse.Namespace(remove=[], json=False))

@@ -68,7 +68,9 @@ def assets_root() -> Path:
     return Path(constants.HF_ASSETS_CACHE).expanduser() / LIBRARY
 
 
-def repo_folder(repo_id: str) -> Path:
+def repo_folder(repo_id: str, create: bool = False) -> Path:
+    """The repo's slices folder, as huggingface_hub's cached_assets_path names it; made only when `create`
+    (a lookup, or a load that fails, leaves no empty folder behind)."""
     from huggingface_hub import cached_assets_path
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
@@ -77,7 +79,9 @@ def repo_folder(repo_id: str) -> Path:
         validate_repo_id(repo_id)
     except HFValidationError:
         raise LiteError(f"{repo_id!r} is not a valid hub repo id (like meta-llama/Llama-3.2-1B)") from None
-    return cached_assets_path(library_name=LIBRARY, namespace=repo_id, subfolder=SUBFOLDER)
+    if create:
+        return cached_assets_path(library_name=LIBRARY, namespace=repo_id, subfolder=SUBFOLDER)
+    return assets_root() / repo_id.replace("/", "--") / SUBFOLDER  # cached_assets_path's name for it
 
 
 def ref_file(folder: Path, revision: str) -> Path:
@@ -123,11 +127,11 @@ def cached_slice(
     from ..store.open_source import open_source
     from .make import make_slice
 
-    folder = repo_folder(repo_id)
     source = open_source(repo_id, revision=revision, token=token)  # the hub, or the HF cache when offline
     commit = source.provenance()[REVISION_KEY]
     if not COMMIT.match(commit):
         raise LiteError(f"{repo_id} resolved to {commit!r}, not a commit id; cannot cache its slice")
+    folder = repo_folder(repo_id, create=True)
     path = folder / f"{commit}.safetensors"
     if not path.is_file():
         make_slice(source, path, progress)  # atomic: a temporary file renamed into place
