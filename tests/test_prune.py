@@ -235,3 +235,18 @@ def test_bad_budget_arguments(pruner):
         pruner.prune("some text", rate=0.5, target_tokens=3)
     with pytest.raises(LiteError, match="target_tokens"):
         pruner.prune("some text", target_tokens=0)
+
+
+def test_review_leftovers_are_one_line_errors(pruner):
+    """Found in review: a lone surrogate in count_tokens, a context that is not text, a single string or
+    an empty string given as the forced strings (a string was split into its characters)."""
+    with pytest.raises(LiteError, match="lone surrogate"):
+        pruner.count_tokens("a\ud800")
+    with pytest.raises(LiteError, match="context must be a string or a list of strings"):
+        pruner.compress_prompt(None, rate=0.5)
+    with pytest.raises(LiteError, match="force must be a list of strings"):
+        pruner.prune("Janet has 16 eggs.", rate=0.5, force="abc")
+    with pytest.raises(LiteError, match="force must be a list of strings"):
+        pruner.compress_prompt(["Janet has 16 eggs."], rate=0.5, force_tokens="abc")
+    with pytest.raises(LiteError, match="non-empty strings"):
+        pruner.prune("Janet has 16 eggs.", rate=0.5, force=[""])

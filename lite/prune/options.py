@@ -79,8 +79,8 @@ class PruneOptions:
         if isinstance(self.force, (str, bytes)) or not isinstance(self.force, (list, tuple)):
             raise LiteError(f"force must be a list of strings (e.g. ['\\n', '?']), got {self.force!r}")
         force = tuple(self.force)
-        if not all(isinstance(s, str) for s in force):
-            raise LiteError(f"force must be strings, got {force!r}")
+        if not all(isinstance(s, str) and s for s in force):
+            raise LiteError(f"force must be non-empty strings, got {force!r}")
         object.__setattr__(self, "force", force)
         if self.granularity not in GRANULARITIES:
             raise LiteError(f"granularity {self.granularity!r} is not one of {', '.join(GRANULARITIES)}")

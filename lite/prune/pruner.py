@@ -338,13 +338,13 @@ class Pruner:
         rank_by_question: the last user message is the question; the prunable texts are pruned as
         passages for it, one budget over all of them (see passages.py; `method` is then not used).
         """
-        options = PruneOptions(rate, target_tokens, method, tuple(force), force_digits, 0, drop_consecutive,
+        options = PruneOptions(rate, target_tokens, method, force, force_digits, 0, drop_consecutive,
                                target_tokenizer=target_tokenizer, granularity=granularity)
         return prune_chat(self, messages, options, roles, keep_last_user, rank_by_question)
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
-        return sum(1 for s in self.tokenizer.encode(text).sequence_ids if s is not None)
+        return self.encode(text).n_tokens
 
     def compress_prompt(
         self,
@@ -386,6 +386,8 @@ class Pruner:
         """
         check_options(llmlingua_options)
         counter = load_target(target_tokenizer)
+        if not isinstance(context, (str, list, tuple)):
+            raise LiteError(f"context must be a string or a list of strings, got {type(context).__name__}")
         contexts = [context] if isinstance(context, str) else list(context)
         parts = [Segment(instruction, keep=True)] if instruction else []
         owners = [None] if instruction else []  # which context item each part belongs to (None: kept part)
@@ -405,7 +407,7 @@ class Pruner:
         options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
                        method=method, granularity=granularity, question=question if ranked else None)
         PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
-                     tuple(force_tokens))  # bad options fail here, before any work
+                     force_tokens)  # bad options fail here, before any work
 
         def joined(result: PruneResult) -> tuple[str, list[str]]:
             """The compressed prompt and each context item's compressed text."""
