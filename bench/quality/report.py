@@ -286,6 +286,9 @@ def plot(results: list[Results], image: Path) -> None:
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.8), squeeze=False)
+    names = sorted({a for res, regime, _ in panels for a in res.arms(regime)})
+    palette = plt.get_cmap("tab20")
+    colour = {a: palette(i % 20) for i, a in enumerate(names)}
     for ax, (res, regime, metric) in zip(axes[0], panels):
         for arm in res.arms(regime):
             xs, ys, lo, hi = [], [], [], []
@@ -310,7 +313,7 @@ def plot(results: list[Results], image: Path) -> None:
             if xs:
                 ys_a = np.array(ys)
                 ax.errorbar(xs, ys, yerr=[ys_a - np.array(lo), np.array(hi) - ys_a], marker="o", capsize=3,
-                            label=arm, linewidth=2.2 if arm.startswith("lite") else 1.0)
+                            label=arm, color=colour[arm], linewidth=2.4 if arm in ("lite", "llmlingua") else 1.0)
         if metric == "kl":
             ax.set_yscale("log")
             ax.set_ylabel("geometric mean KL(full || pruned), nats/token")
@@ -319,7 +322,7 @@ def plot(results: list[Results], image: Path) -> None:
         ax.set_xlabel("share of the target's tokens kept")
         ax.set_title(f"{regime} · {res.target()} · {res.split()} split", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(image, dpi=110)
     plt.close(fig)
