@@ -228,7 +228,7 @@ def peer_table(res: Results, regime: str, rate: float) -> str | None:
     reach = (f"{peer} reached the budget (within 3% of the segment) on {reached} of the {tried} questions "
              "it was tried on; elsewhere it is left out and the other arms keep the nominal budget.\n\n"
              if notes else "")
-    return reach + markdown(head, rows)
+    return reach + (markdown(head, rows) if rows else "(no question with the peer's KL yet)")
 
 
 def bold_if(text: str, condition: bool) -> str:
@@ -264,7 +264,26 @@ def section(res: Results) -> str:
                     language_table(res, regime, rate), ""]
         out += [f"Mean d against random per resource bin, {res.split()} split (bold: CI below 0, beats random):",
                 "", bin_table(res, regime), ""]
+    out += ["### Cost of this run", "", "CPU seconds of the bench process per task (1 torch thread; on an idle core "
+            "wall time is about the CPU time; the wall column shows how loaded the machine was):", "",
+            cost_table(res), ""]
     return "\n".join(out)
+
+
+def cost_table(res: Results) -> str:
+    """Measured cost per task: jobs, the jobs' CPU seconds (pruning and the target's runs; the LLMLingua
+    worker's CPU is in its arm's CPU column instead) and wall seconds."""
+    rows: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for d in res.done:
+        regime, lang = d["done"].split("/")[:2]
+        row = rows[(regime, lang)]
+        row[0] += 1
+        row[1] += d.get("job_cpu_s", 0.0)
+        row[2] += d.get("job_wall_s", 0.0)
+    lines = [[f"{g}/{x}", str(int(n)), f"{cpu:.0f}", f"{wall:.0f}"] for (g, x), (n, cpu, wall) in sorted(rows.items())]
+    total = [sum(r[i] for r in rows.values()) for i in range(3)]
+    lines.append(["**total**", str(int(total[0])), f"**{total[1]:.0f}**", f"{total[2]:.0f}"])
+    return markdown(["task", "jobs", "CPU s", "wall s"], lines)
 
 
 def questions_per_language(res: Results, regime: str) -> dict[str, int]:
