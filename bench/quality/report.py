@@ -181,6 +181,8 @@ def retention_table(res: Results, rate: float) -> str:
     head = ["arm", "retained", *[f"minus {b} [95% CI]" for b in baselines]]
     rows = []
     for arm in res.arms("rag"):
+        if not res.by[("rag", rate, arm)]:
+            continue  # not run at this rate
         row = [arm, fmt(res.field_mean("rag", rate, arm, "retained")[0], 2)]
         for b in baselines:
             if arm == b:
