@@ -13,7 +13,6 @@ One section per results file (profile, split, target). Per regime and rate:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -368,7 +367,3 @@ it excludes 0. Every number names its split.
     out.write_text(text, encoding="utf-8")
     plot(results, folder / "quality.png")
     return out
-
-
-def dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

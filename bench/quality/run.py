@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -420,7 +420,3 @@ def records(path: Path) -> list[dict]:
         if "arm" in r and r.get("job") in done:
             latest[(r["job"], r["item"])] = r
     return list(latest.values())
-
-
-def settings_dict(settings: Settings) -> dict:
-    return asdict(settings)
