@@ -46,7 +46,7 @@ def lite_scorer(path: str, threads: int, kernel: str):
     from lite.score import Scorer
 
     scorer = Scorer(path, threads=threads)
-    return (lambda ids: scorer.importance(ids, kernel=kernel)), {}
+    return (lambda ids: scorer.importance(ids, kernel=kernel, method="attention")), {}
 
 
 def reference_scorer(folder: str, threads: int, n: int):

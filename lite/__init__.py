@@ -4,7 +4,7 @@
     pruner = lite.load("weights/Llama-3.2-1B.safetensors")
     pruner.prune(text, rate=0.8).text    # the top 80% of tokens, in order
     pruner.importance(ids)               # float32 [n], sums to 1
-    pruner.prune(text, rate=0.8, method="value_norm")   # another score: one of lite.METHODS
+    pruner.prune(text, rate=0.8, method="attention")    # the paper's exact score; lite.METHODS lists all
 
 One subpackage per extension point: lite.model (a model family: config -> AttentionSpec, rope,
 layer-0 weights), lite.store (weight files and where their bytes come from: safetensors, the
@@ -14,15 +14,19 @@ imported here; numba is imported (and compiles, once per machine) only when an i
 enough for its kernels.
 """
 
+from types import MappingProxyType
+
 from .errors import LiteError
 from .model import AttentionSpec
-from .prune import DEFAULT_RATE, PruneOptions, Pruner, PruneResult, Segment, load
+from .prune import DEFAULT_RATE, MessagesResult, PruneOptions, Pruner, PruneResult, Segment, load
 from .score import DEFAULT_METHOD
-from .score import METHODS as _METHOD_FUNCTIONS
+from .score.methods import DESCRIPTIONS as _DESCRIPTIONS
 
 __version__ = "0.1.0"
-METHODS = tuple(_METHOD_FUNCTIONS)  # scoring options for method=; DEFAULT_METHOD ("attention") is the paper's score
+# scoring options for method=: name -> one line on what it computes, the default (rank_mix) first;
+# "attention" is the paper's exact score. Iterating gives the names.
+METHODS = MappingProxyType(dict(_DESCRIPTIONS))
 
 
-__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "Segment", "DEFAULT_RATE",
-           "METHODS", "DEFAULT_METHOD", "__version__"]
+__all__ = ["LiteError", "AttentionSpec", "load", "Pruner", "PruneOptions", "PruneResult", "MessagesResult", "Segment",
+           "DEFAULT_RATE", "METHODS", "DEFAULT_METHOD", "__version__"]

@@ -3,6 +3,7 @@ as a subprocess, a remembering scorer, and the comparison with transformers' ref
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,40 @@ class RememberingScorer:
         if key not in self.seen:
             self.seen[key] = self.scorer.importance(ids, method=method)
         return self.seen[key]
+
+
+def run_python(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
+               timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python ARGS` in a subprocess (text output unless stdin is bytes), never raising on its exit status.
+
+    This checkout's lite is imported whatever the working folder (PYTHONPATH), not an installed one.
+    """
+    if env is None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, *args], input=stdin, capture_output=True, text=not isinstance(stdin, bytes),
+                          cwd=cwd, timeout=timeout, env=env, check=False)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> str:
+    """Exit status 2 and exactly one stderr line, `error: ...`, holding every needle; returns that line."""
+    stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, (result.returncode, stderr)
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def rewrite_slice_header(source: Path, target: Path, change) -> None:
+    """A copy of a slice whose JSON header went through `change(header)` (the tensor data kept as it is)."""
+    import json
+    import struct
+
+    raw = source.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + length])
+    change(header)
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    target.write_bytes(struct.pack("<Q", len(encoded)) + encoded + raw[8 + length :])

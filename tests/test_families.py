@@ -57,18 +57,18 @@ def family_model(request, slices_dir):
 def test_families_match_transformers(family_model, n):
     _, folder, _, scorer = family_model
     ids = np.random.default_rng(n).integers(0, scorer.spec.vocab_size, n)
-    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
+    assert_matches_reference(scorer.importance(ids, method="attention"), reference_importance(folder, ids))
 
 
 def test_repeated_ids(family_model):
     _, folder, _, scorer = family_model
     ids = np.array([5, 9, 5, 5, 300, 9, 5, 7] * 40)
-    assert_matches_reference(scorer.importance(ids), reference_importance(folder, ids))
+    assert_matches_reference(scorer.importance(ids, method="attention"), reference_importance(folder, ids))
 
 
 def test_attention_is_far_from_uniform(family_model):
     _, _, _, scorer = family_model
-    scores = scorer.importance(np.random.default_rng(0).integers(0, scorer.spec.vocab_size, 256))
+    scores = scorer.importance(np.random.default_rng(0).integers(0, scorer.spec.vocab_size, 256), method="attention")
     assert scores.max() / scores.min() > 10  # the fixtures exercise the softmax, not a flat average
 
 
@@ -104,10 +104,10 @@ def test_gemma2_softcap_changes_the_result(slices_dir):
     folder = fixtures.tiny("gemma2")
     scorer = Scorer(make_slice(folder, slices_dir / "family-gemma2-False.safetensors"))
     ids = np.random.default_rng(3).integers(0, scorer.spec.vocab_size, 300)
-    capped = scorer.importance(ids, kernel="numpy")
+    capped = scorer.importance(ids, kernel="numpy", method="attention")
     scorer.spec = dataclasses.replace(scorer.spec, softcap=0.0)
     for kernel in ("numpy", "numba"):
-        uncapped = scorer.importance(ids, kernel=kernel)
+        uncapped = scorer.importance(ids, kernel=kernel, method="attention")
         assert np.max(np.abs(uncapped - reference_importance(folder, ids))) > 1e-3
         assert np.max(np.abs(uncapped - capped)) > 1e-3
 

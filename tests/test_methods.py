@@ -33,14 +33,53 @@ def reference_method(method: str, weights: np.ndarray, values: np.ndarray, ids) 
         groups = np.stack([received[group_of_head == g].sum(axis=0) for g in range(n_kv)])  # [KV, n]
         return normalised((groups / groups.max(axis=1, keepdims=True)).mean(axis=0))
     if method == "rarity_mix":
-        ids = list(ids)
-        prior = np.array([np.log(len(ids) / ids.count(i)) for i in ids])  # [n]
-        return 0.5 * normalised(received.sum(axis=0)) + 0.5 * normalised(prior)
+        return 0.5 * normalised(received.sum(axis=0)) + 0.5 * normalised(rarity_prior(ids))
+    if method == "rarity":
+        prior = rarity_prior(ids)
+        return normalised(prior) if prior.sum() > 0 else np.full(len(prior), 1 / len(prior))
+    if method == "centred":
+        return normalised(centred_reference(weights))
+    if method in ("rank_mix", "centred_mix"):
+        model = received.sum(axis=0) if method == "rank_mix" else centred_reference(weights)  # [n]
+        return normalised((rankdata(model) + rankdata(rarity_prior(ids))) / (2 * len(ids)))
     raise AssertionError(f"no reference for {method}")
 
 
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n by counting, ties sharing their mean rank: [n] float64."""
+    x = np.asarray(x)
+    below, equal = (x[None, :] < x[:, None]).sum(axis=1), (x[None, :] == x[:, None]).sum(axis=1)  # [n], [n]
+    return below + (equal + 1) / 2
+
+
+def rarity_prior(ids) -> np.ndarray:
+    ids = list(ids)
+    return np.array([np.log(len(ids) / ids.count(i)) for i in ids])  # [n]
+
+
+def centred_reference(weights: np.ndarray) -> np.ndarray:
+    """float64 [n]: `centred` from the probabilities [H, n, n] alone.
+
+    log p[h, i, j] = s[h, i, j] - lse[h, i], so log p minus its mean over queries i is the logit of the
+    centred query, (q_i - mean q) . k_j, up to a constant per query, which the softmax over keys cancels.
+    """
+    n = weights.shape[-1]
+    logp = np.log(weights)  # [H, n, n]
+    logits = logp - logp.mean(axis=1, keepdims=True)  # [H, n, n]
+    if n > 1:
+        logits[:, np.arange(n), np.arange(n)] = -np.inf  # no self-attention
+    if n > 2:
+        logits[:, :, 0] = -np.inf  # no first-token sink
+    probs = np.exp(logits - logits.max(axis=2, keepdims=True))  # [H, n, n]
+    received = (probs / probs.sum(axis=2, keepdims=True)).sum(axis=(0, 1))  # [n]
+    if n > 2:
+        received[0] = np.median(received[1:])
+    return received
+
+
 def test_every_method_has_a_reference():
-    assert lite.METHODS[0] == lite.DEFAULT_METHOD == "attention"
+    assert list(lite.METHODS)[0] == lite.DEFAULT_METHOD == "rank_mix" and "attention" in lite.METHODS
+    assert all(isinstance(line, str) and line for line in lite.METHODS.values())  # one line each
     for method in lite.METHODS:
         reference_method(method, np.full((2, 3, 3), 1 / 3), np.ones((3, 1, 2)), [1, 2, 1])
 
@@ -86,7 +125,7 @@ def test_methods_rank_differently(smollm2_slice, smollm2_mgsm):
     assert len(set(top.values())) == len(lite.METHODS)
 
 
-@pytest.mark.parametrize("method", ["no_self", "value_norm"])
+@pytest.mark.parametrize("method", ["no_self", "value_norm", "centred"])
 def test_numba_and_numpy_paths_agree(smollm2_slice, method, monkeypatch):
     """kernel="numba" and kernel="numpy" give the same scores, and each run takes only its own pair."""
     from lite.score import kernels_numba, kernels_numpy
@@ -121,14 +160,14 @@ def test_numba_and_numpy_paths_agree(smollm2_slice, method, monkeypatch):
 def test_pruner_takes_a_method(pruner, mgsm):
     text = mgsm.exemplars("en")[1]
     by_method = {m: pruner.prune(text, rate=0.6, method=m) for m in lite.METHODS}
-    assert by_method["attention"].text == pruner.prune(text, rate=0.6).text
+    assert by_method[lite.DEFAULT_METHOD].text == pruner.prune(text, rate=0.6).text
     assert len({r.text for r in by_method.values()}) > 1
-    out = pruner.compress_prompt([text], question="Why?", rate=0.6, method="value_norm")
+    out = pruner.compress_prompt([text], question="Why?", rate=0.6, method="value_norm", rank_by_question=False)
     assert out["compressed_prompt"].startswith(by_method["value_norm"].text)
 
 
 def test_unknown_method_is_a_clear_error(pruner):
-    with pytest.raises(LiteError, match="not one of attention"):
+    with pytest.raises(LiteError, match="not one of rank_mix, attention"):
         pruner.prune("some text to prune here", rate=0.5, method="bogus")
     with pytest.raises(LiteError, match="not one of"):
         pruner.importance([1, 2, 3], method="bogus")

@@ -11,14 +11,17 @@ from tokenizers import Tokenizer
 
 from lite import LiteError
 from lite.prune import Pruner, Segment
-from lite.prune.units import group_units
+from lite.prune.units import group_units, word_units
 
 RATES = (0.8, 0.5, 0.2)
 
 
-def largest_unit(pruner, text: str) -> int:
+def largest_unit(pruner, text: str, granularity: str = "word") -> int:
+    """Tokens in the text's largest unit (a word by default, as prune selects them)."""
     encoding = pruner.tokenizer.encode(text)
-    return int(group_units(text, encoding.offsets).sizes(len(encoding.ids)).max())
+    units = group_units(text, encoding.offsets)
+    units = word_units(text, units) if granularity == "word" else units
+    return int(units.sizes(len(encoding.ids)).max())
 
 
 def test_kept_counts_exact_and_order_preserved(pruner, mgsm_texts):
@@ -37,7 +40,7 @@ def test_kept_counts_exact_and_order_preserved(pruner, mgsm_texts):
 
 
 def test_single_token_units_keep_exactly_the_top_tokens(pruner, mgsm_texts):
-    """English has no multi-token characters: the selection is plain top-k, ties by position."""
+    """English has no multi-token characters: by characters, the selection is plain top-k, ties by position."""
     for text in mgsm_texts["en"][:6]:
         ids = pruner.tokenizer.encode(text).ids
         importance = pruner.importance(ids)
@@ -45,9 +48,36 @@ def test_single_token_units_keep_exactly_the_top_tokens(pruner, mgsm_texts):
         for rate in RATES:
             budget = max(1, round(rate * len(ids)))
             top = np.lexsort((np.arange(len(ids)), -importance.astype(np.float64)))[:budget]
-            result = pruner.prune(text, rate=rate)
+            result = pruner.prune(text, rate=rate, granularity="char")
             assert result.compressed_tokens == budget
             assert list(result.kept) == sorted(top.tolist())
+
+
+def inner_cuts(result) -> list[tuple[str, str]]:
+    """Adjacent pieces that split one word (a letter on both sides of the cut)."""
+    pieces = [piece for piece, _ in result.pieces]
+    return [(a, b) for a, b in zip(pieces, pieces[1:]) if a and b and a[-1].isalpha() and b[0].isalpha()]
+
+
+def test_default_keeps_or_drops_whole_words(pruner, mgsm_texts):
+    """granularity="word" (the default): in spaced scripts no word is cut; zh/ja/th keep character units."""
+    char_cuts = 0
+    for lang in ("en", "fr", "ru", "bn", "zh", "th"):
+        for text in mgsm_texts[lang][:3]:
+            result = pruner.prune(text, rate=0.6)
+            assert result.text == pruner.prune(text, rate=0.6, granularity="word", method="rank_mix").text
+            by_char = pruner.prune(text, rate=0.6, granularity="char")
+            assert "\ufffd" not in result.text
+            if lang in ("en", "fr", "ru", "bn"):
+                assert inner_cuts(result) == [], lang
+                assert len(result.pieces) < len(by_char.pieces), lang
+                char_cuts += len(inner_cuts(by_char))
+    assert char_cuts > 0  # by characters, words are cut: the check above has teeth
+
+
+def test_bad_granularity_is_a_clear_error(pruner):
+    with pytest.raises(LiteError, match="granularity 'token' is not one of word, char"):
+        pruner.prune("some text", rate=0.5, granularity="token")
 
 
 def test_no_new_replacement_characters_in_any_language(pruner, mgsm_texts):
@@ -134,7 +164,8 @@ def test_segments_are_pruned_independently(pruner, mgsm_texts):
 def test_compress_prompt_keys_and_counts(pruner, mgsm_texts):
     instruction, question = "Solve the problems step by step.", mgsm_texts["en"][0]
     context = mgsm_texts["en"][1:5]
-    out = pruner.compress_prompt(context, instruction=instruction, question=question, rate=0.5)
+    out = pruner.compress_prompt(context, instruction=instruction, question=question, rate=0.5,
+                                  rank_by_question=False)  # each item pruned on its own by the score
     assert {"compressed_prompt", "origin_tokens", "compressed_tokens", "ratio", "rate"} <= set(out)
     whole = pruner.count_tokens(instruction) + pruner.count_tokens(question)
     assert out["origin_tokens"] == whole + sum(pruner.count_tokens(c) for c in context)
@@ -169,7 +200,7 @@ def test_added_bos_is_scored_but_never_output(pruner, mgsm_texts):
     text = mgsm_texts["en"][1]
     ids = with_bos.tokenizer.encode(text).ids
     assert ids[0] == 1 and ids[1:] == pruner.tokenizer.encode(text).ids
-    result = with_bos.prune(text, rate=0.5)
+    result = with_bos.prune(text, rate=0.5, granularity="char")  # one token per unit: plain top-k
     assert bos not in result.text and result.origin_tokens == len(ids) - 1
     importance = with_bos.importance(ids)[1:]  # as the model sees it: with BOS
     top = np.lexsort((np.arange(len(importance)), -importance.astype(np.float64)))[: result.compressed_tokens]

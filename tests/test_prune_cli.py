@@ -120,3 +120,42 @@ def test_method_option_picks_the_score(pruner, smollm2_slice, mgsm_texts, tmp_pa
     assert out(run_cli(args, tmp_path, stdin=text)) == expected
     bad = run_cli(["--model", str(smollm2_slice), "--method", "bogus"], tmp_path, stdin=text)
     assert bad.returncode == 2 and b"invalid choice" in bad.stderr
+
+
+def test_granularity_option(pruner, smollm2_slice, mgsm_texts, tmp_path):
+    text = mgsm_texts["fr"][1]
+    by_char = pruner.prune(text, rate=0.5, granularity="char").text
+    assert by_char != pruner.prune(text, rate=0.5).text
+    args = ["--model", str(smollm2_slice), "--rate", "0.5"]
+    assert out(run_cli([*args, "--granularity", "char"], tmp_path, stdin=text)) == by_char
+    assert out(run_cli(args, tmp_path, stdin=text)) == pruner.prune(text, rate=0.5).text
+    bad = run_cli([*args, "--granularity", "token"], tmp_path, stdin=text)
+    assert bad.returncode == 2 and b"invalid choice" in bad.stderr
+
+
+MUSEUM = (
+    "The city museum opened in 1901 and has been popular with the city ever since. "
+    "The museum's director, Anna Kowalczyk, was appointed in 2015 after a long search. "
+    "The sculpture gardens were designed by the architect Bruno Lindqvist in 1923."
+)
+
+
+def test_question_prunes_passages_for_it(pruner, smollm2_slice, tmp_path):
+    question = "Who designed the sculpture gardens?"
+    expected = pruner.prune(MUSEUM, rate=0.3, question=question).text
+    args = ["--model", str(smollm2_slice), "--rate", "0.3", "--question", question]
+    assert out(run_cli(args, tmp_path, stdin=MUSEUM + "\n")) == expected + "\n"
+    lines = [{"text": MUSEUM, "q": question}, {"text": MUSEUM, "q": "When was Anna Kowalczyk appointed?"},
+             {"text": MUSEUM}]
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.3", "--jsonl", str(source), "--out", str(target),
+                    "--question-field", "q", "--workers", "1"], tmp_path)
+    assert proc.returncode == 1  # the third line has no question
+    written = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert written[0]["text"] == expected
+    assert written[1]["text"] == pruner.prune(MUSEUM, rate=0.3, question=lines[1]["q"]).text
+    assert written[2] == {"line": 3, "error": "field 'q' must be a string, found no such field"}
+    bad = run_cli(["--model", str(smollm2_slice), "--question", " "], tmp_path, stdin=MUSEUM)
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip() == "error: question must be a non-empty string, got ' '"

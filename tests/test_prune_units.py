@@ -9,7 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from lite.prune.select import rank_units, select_units, split_budget, token_budget, unit_importance
-from lite.prune.units import group_units, units_covering
+from lite.prune.units import group_units, units_covering, word_units
 from lite.store.slicefile import SliceFile
 
 
@@ -89,3 +89,27 @@ def test_split_budget_is_proportional_and_adds_up():
     assert split_budget(10, [10, 30, 60]) == [1, 3, 6]
     assert sum(split_budget(7, [5, 5, 5])) == 7
     assert split_budget(1, [50, 50]) == [1, 1]  # every pruned part keeps at least one token
+
+
+def word_pieces(tokenizer, text):
+    units = word_units(text, group_units(text, tokenizer.encode(text).offsets))
+    return [text[s:e] for s, e in units.spans()]
+
+
+def test_word_units_keep_spaced_words_whole_and_unspaced_scripts_per_character(tokenizer):
+    pieces = word_pieces(tokenizer, "Réponse: 15 boîtes.\n问题：罗杰有 5 个网球。สวัสดีครับ")
+    assert "".join(pieces) == "Réponse: 15 boîtes.\n问题：罗杰有 5 个网球。สวัสดีครับ"
+    assert pieces[:6] == ["Réponse", ":", " 15", " boîtes", ".", "\n"]  # a number with its space
+    assert {"问", "题", "罗", "杰", "网", "球"} <= set(pieces)  # Chinese: one unit per character
+    assert all(len(p.strip()) <= 2 for p in pieces[pieces.index("。") + 1 :])  # Thai: characters
+
+
+def test_word_units_tile_every_mgsm_text_and_never_cut_a_character_unit(tokenizer, mgsm_texts):
+    for lang, texts in mgsm_texts.items():
+        for text in texts:
+            chars = group_units(text, tokenizer.encode(text).offsets)
+            words = word_units(text, chars)
+            assert "".join(text[s:e] for s, e in words.spans()) == text
+            assert set(words.span_start.tolist()) <= set(chars.span_start.tolist())  # merges only, never a new cut
+            if lang in ("en", "fr", "ru", "bn"):
+                assert words.count < chars.count, lang  # spaced scripts: words span several character units

@@ -10,8 +10,10 @@ Two loopback servers, as on the real hub: the hub itself and a storage host for 
 - storage `/storage/{repo}/{sha}/{file}`: honours a single `Range` with 206 + `Content-Range`.
 
 It counts the body bytes it sends (storage vs hub), logs every storage range, and has
-faults to switch on: fail one storage request (503, 429), cut one ranged body halfway, ignore
-`Range` (answer 200 with the whole file), and a slow mode. Used by the tests (tests/conftest.py)
+faults to switch on: fail one storage request (503, 429, with a Retry-After if asked) or every one,
+cut one ranged body halfway, ignore `Range` (answer 200 with the whole file), a slow mode, a
+trickle (one byte at a time, on the storage or the hub host), a stall (headers, then silence), a
+redirect loop on the hub, and a storage host that is down. Used by the tests (tests/conftest.py)
 and by `python -m tools.fake_hub`.
 """
 
@@ -80,6 +82,13 @@ class Faults:
     ignore_range: bool = False  # storage answers 200 with the whole file to a Range request
     slow_seconds: float = 0.0  # pause after each SEND_BYTES chunk of a storage body
     fail_once: int | None = None  # the next storage request gets this status (503, 429, ...)
+    fail_always: int | None = None  # every storage request gets this status
+    retry_after: str | None = None  # the Retry-After header sent with those failures
+    trickle_seconds: float = 0.0  # storage bodies go out one byte at a time, this long apart
+    trickle_hub_seconds: float = 0.0  # the hub's small files go out one byte at a time, this long apart
+    stall_seconds: float = 0.0  # storage sends the headers of a ranged answer, then nothing for this long
+    redirect_loop: bool = False  # the hub answers every file request with a redirect to itself
+    storage_down: bool = False  # the hub redirects downloads to a storage address where nothing listens
 
 
 @dataclass
@@ -152,6 +161,13 @@ class FakeHub:
         self.stop()
 
 
+def closed_port() -> int:
+    """A loopback port where nothing listens (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _handler(hub: FakeHub, storage: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(_HubHandler if not storage else _StorageHandler):
         pass
@@ -193,12 +209,27 @@ class _BaseHandler(BaseHTTPRequestHandler):
         sent = 0
         view = memoryview(body)
         limit = len(view) if cut_after is None else cut_after
+        faults = self.hub.faults
+        trickle = faults.trickle_seconds if self.is_storage else faults.trickle_hub_seconds
+        step = 1 if trickle else SEND_BYTES
         try:
+            if self.is_storage and faults.stall_seconds:
+                self.wfile.flush()
+                until = time.monotonic() + faults.stall_seconds
+                while time.monotonic() < until and self.hub.faults is faults:
+                    time.sleep(0.05)
             while sent < limit:
-                chunk = view[sent : min(sent + SEND_BYTES, limit)]
+                if self.hub.faults is not faults:  # reset since: this answer belongs to a test that has ended
+                    self.close_connection = True
+                    break
+                chunk = view[sent : min(sent + step, limit)]
                 self.wfile.write(chunk)
+                if trickle:
+                    self.wfile.flush()
+                    time.sleep(trickle)
                 sent += len(chunk)
-                self.hub.count(self.is_storage, len(chunk))
+                if self.hub.faults is faults:
+                    self.hub.count(self.is_storage, len(chunk))
                 if self.is_storage and self.hub.faults.slow_seconds:
                     time.sleep(self.hub.faults.slow_seconds)
         except (BrokenPipeError, ConnectionResetError):
@@ -271,11 +302,14 @@ class _HubHandler(_BaseHandler):
         if repo is None:
             return
         commit = {"X-Repo-Commit": repo.sha}
+        if self.hub.faults.redirect_loop:
+            return self.reply(302, b"", {**commit, "Location": self.path}, send_body)
         if filename not in repo.files():
             return self.error(404, "EntryNotFound", "Entry not found", send_body, commit)
         etag = f'"{repo.etag(filename)}"'
         if filename.endswith(LARGE_SUFFIX):
-            location = f"{self.hub.storage_url}/storage/{repo.repo_id}/{repo.sha}/{filename}"
+            storage_url = self.hub.storage_url if not self.hub.faults.storage_down else f"http://127.0.0.1:{closed_port()}"
+            location = f"{storage_url}/storage/{repo.repo_id}/{repo.sha}/{filename}"
             headers = {**commit, "Location": location, "X-Linked-Size": str(repo.size(filename)), "X-Linked-Etag": etag}
             return self.reply(302, b"", headers, send_body)
         self.reply(200, bytes(repo.view(filename)), {**commit, "ETag": etag}, send_body)
@@ -300,9 +334,10 @@ class _StorageHandler(_BaseHandler):
         data = repo.view(filename)
         faults = self.hub.faults
         with self.hub.lock:
-            failure, faults.fail_once = faults.fail_once, None
+            failure, faults.fail_once = faults.fail_once or faults.fail_always, None
         if failure:
-            return self.error(failure, None, "Slow Down", send_body)
+            extra = {"Retry-After": faults.retry_after} if faults.retry_after is not None else None
+            return self.error(failure, None, "Slow Down", send_body, extra)
         asked = SINGLE_RANGE.fullmatch(self.headers.get("Range", "").strip())
         if asked is None or faults.ignore_range:
             return self.reply(200, data, {"Accept-Ranges": "bytes"}, send_body)
@@ -323,4 +358,5 @@ class _StorageHandler(_BaseHandler):
         self.end_headers()
         sent = self.send_body(body, cut_after) if send_body else 0
         with self.hub.lock:
-            self.hub.traffic.ranges.append((filename, start, end, sent))
+            if self.hub.faults is faults:  # not reset while it was sent (a stalled answer outliving its test)
+                self.hub.traffic.ranges.append((filename, start, end, sent))

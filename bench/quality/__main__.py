@@ -51,7 +51,7 @@ def default_arms(profile: str) -> tuple[str, ...]:
     """--quick: the product's default, the paper's score, the baselines but random words, the ceiling and the
     peer (each more arm costs ~1/12 more: name the other lite.METHODS or random_words with --arms, and drop
     others, to stay within the hour); --full: every registered arm."""
-    extras = tuple(a for a in ("sentences", "selfinfo", "llmlingua") if a in ARMS)
+    extras = tuple(a for a in ("lite+question", "sentences", "selfinfo", "llmlingua") if a in ARMS)
     if profile == "quick":
         return tuple(a for a in CORE_ARMS if a != "random_words") + extras
     return CORE_ARMS + tuple(a for a in ARMS if a not in CORE_ARMS and a not in extras) + extras

@@ -215,6 +215,11 @@ def sentences_arm(ctx: Context) -> str:
     return prune_with_scores(ctx, per_token(ctx, scores))
 
 
+def question_arm(ctx: Context) -> str:
+    """What a RAG user of lite gets: the passage pruned for the question (whole sentences by relevance)."""
+    return ctx.pruner.prune(ctx.text, target_tokens=ctx.budget, question=ctx.question).text
+
+
 def none_arm(ctx: Context) -> str:
     return ctx.text
 
@@ -232,6 +237,8 @@ def register_builtins() -> None:
     register("rarity", rarity_arm, description="in-text rarity log(n/count), no model")
     register("sentences", sentences_arm, question_aware=True, regimes=("rag",),
              description="sentences by word overlap with the question, no model")
+    register("lite+question", question_arm, kind="lite", question_aware=True, regimes=("rag",),
+             description="lite given the question: prune(passage, question=q)")
 
 
 register_builtins()

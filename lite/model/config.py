@@ -7,12 +7,14 @@ the defaults of the transformers config class (each family's in lite/model/famil
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..errors import LiteError
 from .rope import ROPE_TYPES, RopeSpec
 
 DEFAULT_ROPE_THETA = 10000.0
+MAX_SIZE = 1 << 24  # no size in a config (heads, dims, vocabulary) is larger: a bigger one is a broken config
 SCALED_ROPE_TYPES = ("llama3", "longrope")  # the types that read original_max_position_embeddings
 
 
@@ -25,6 +27,26 @@ def require_key(config: dict, key: str) -> Any:
     if config.get(key) is None:
         raise LiteError(f"config.json of model_type {config.get('model_type')!r} has no {key!r}")
     return config[key]
+
+
+def positive_number(value: Any, key: str, where: str = "config.json") -> float:
+    """A finite number above 0 (not a bool, not a string), or a one-line error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LiteError(f"{where} has {key} = {str(value)[:80]!r}; it must be a number above 0")
+    if not (math.isfinite(value) and value > 0):
+        raise LiteError(f"{where} has {key} = {value}; it must be a finite number above 0")
+    return float(value)
+
+
+def whole_number(value: Any, key: str) -> int:
+    """A size read from a config: an int (or a float with no fraction), or a one-line error naming the key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+        isinstance(value, float) and not value.is_integer()
+    ):
+        raise LiteError(f"config.json has {key} = {str(value)[:80]!r}; it must be a whole number")
+    if abs(value) > MAX_SIZE:
+        raise LiteError(f"config.json has {key} = {value:.3g}; it must be between 1 and {MAX_SIZE}")
+    return int(value)
 
 
 def with_defaults(config: dict, defaults: dict) -> dict:
@@ -59,8 +81,13 @@ def make_rope(config: dict, head_dim: int, params: dict | None = None) -> RopeSp
         raise LiteError(
             f"rope type {rope_type!r} is not supported; supported: {', '.join(sorted(ROPE_TYPES))}"
         )
-    theta = float(params.pop("rope_theta"))
-    factor = params.pop("partial_rotary_factor", None) or get_key(config, "partial_rotary_factor", 1.0)
+    theta = params.pop("rope_theta")
+    theta = float(theta) if isinstance(theta, str) else theta  # checked to be a finite positive number in check()
+    factor = params.pop("partial_rotary_factor", None)
+    factor = get_key(config, "partial_rotary_factor", 1.0) if factor is None else factor
+    factor = positive_number(factor, "partial_rotary_factor")
+    if factor > 1:
+        raise LiteError(f"config.json has partial_rotary_factor = {factor}; it must be in (0, 1]")
     rotary_dim = int(head_dim * factor)
     if rope_type in SCALED_ROPE_TYPES:  # as transformers standardizes them: a top-level key wins
         top_level = config.get("original_max_position_embeddings")
@@ -76,18 +103,18 @@ def make_rope(config: dict, head_dim: int, params: dict | None = None) -> RopeSp
 
 def base_fields(config: dict, rope_params: dict | None = None) -> dict:
     """The AttentionSpec fields every supported family reads the same way (the rope from `rope_params` if given)."""
-    hidden = int(require_key(config, "hidden_size"))
-    n_heads = int(require_key(config, "num_attention_heads"))
-    n_kv_heads = int(get_key(config, "num_key_value_heads", n_heads))
-    head_dim = int(get_key(config, "head_dim", hidden // max(n_heads, 1)))
+    hidden = whole_number(require_key(config, "hidden_size"), "hidden_size")
+    n_heads = whole_number(require_key(config, "num_attention_heads"), "num_attention_heads")
+    n_kv_heads = whole_number(get_key(config, "num_key_value_heads", n_heads), "num_key_value_heads")
+    head_dim = whole_number(get_key(config, "head_dim", hidden // max(n_heads, 1)), "head_dim")
     return dict(
         family=config["model_type"],
         hidden_size=hidden,
         n_heads=n_heads,
         n_kv_heads=n_kv_heads,
         head_dim=head_dim,
-        vocab_size=int(require_key(config, "vocab_size")),
-        norm_eps=float(get_key(config, "rms_norm_eps", 1e-6)),
+        vocab_size=whole_number(require_key(config, "vocab_size"), "vocab_size"),
+        norm_eps=positive_number(get_key(config, "rms_norm_eps", 1e-6), "rms_norm_eps"),
         rope=make_rope(config, head_dim, rope_params),
         scale=head_dim**-0.5,
     )

@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ..errors import LiteError
-from .config import base_fields, get_key, normalise_rope, require_key, rope_parameters, with_defaults
+from .config import (
+    base_fields,
+    get_key,
+    normalise_rope,
+    positive_number,
+    require_key,
+    rope_parameters,
+    with_defaults,
+)
 from .spec import AttentionSpec
 
 
@@ -55,7 +63,7 @@ def _gemma_fields(config: dict, rope_params: dict | None = None) -> dict:
         fields,
         embed_scale=fields["hidden_size"] ** 0.5,  # rounded to float32, as the fp32 reference does
         norm_offset=1.0,
-        scale=float(require_key(config, "query_pre_attn_scalar")) ** -0.5,
+        scale=positive_number(require_key(config, "query_pre_attn_scalar"), "query_pre_attn_scalar") ** -0.5,
     )
 
 
@@ -131,6 +139,8 @@ def spec_from_config(config: dict) -> AttentionSpec:
     model_type = config.get("model_type")
     if not model_type:
         raise LiteError("config.json has no model_type; is this a Hugging Face transformers model?")
+    if not isinstance(model_type, str):
+        raise LiteError(f"config.json has a model_type that is not a string: {str(model_type)[:80]}")
     family = FAMILIES.get(model_type)
     if family is None:
         raise LiteError(f"model_type {model_type!r} is not supported; supported: {', '.join(sorted(FAMILIES))}")

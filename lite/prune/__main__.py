@@ -15,14 +15,17 @@ import os
 import sys
 from pathlib import Path
 
-from ..cli import progress_bar, read_input, run_cli
+from ..cli import progress_bar, read_input, read_text, run_cli
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, METHODS
-from ..store.atomic import check_writable
+from ..score.threads import available_cores
+from ..slice.cache import resolve_model
+from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
 from .batch import numbered_lines, prune_jsonl
-from .options import DEFAULT_RATE, PruneOptions
+from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
 from .pruner import PruneResult, load
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -38,13 +41,21 @@ def default_model() -> Path:
     raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
 
 
-def read_text(source: str) -> str:
-    """The text of a file or of stdin ("-"), as UTF-8."""
-    data = read_input(source)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise LiteError(f"{'stdin' if source == '-' else source} is not UTF-8 text (byte {err.start})") from None
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model and --revision, as every command that loads a pruner takes them (prune, serve)."""
+    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
+                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
+
+
+def check_model_arguments(args: argparse.Namespace) -> None:
+    if args.revision is not None and args.model is None:
+        raise LiteError("--revision goes with --model REPO_ID")
+
+
+def chosen_model(args: argparse.Namespace) -> Path:
+    """The slice file --model (and --revision) name: a file, a repo id's cached slice, or the one under weights/."""
+    return resolve_model(args.model, revision=args.revision) if args.model else default_model()
 
 
 def marked(result: PruneResult, colour: bool) -> str:
@@ -63,56 +74,89 @@ def marked(result: PruneResult, colour: bool) -> str:
     return "".join(out)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m lite.prune",
-        description="Keep the most important tokens of a text, in their order, scored by a model slice.",
-    )
+HELP = "keep the most important tokens of a text, in their order"
+DESCRIPTION = "Keep the most important tokens of a text, in their order, scored by a model slice."
+EXAMPLES = """examples:
+  echo "Janet's ducks lay 16 eggs per day. She eats three for breakfast." | lite-pruner prune --rate 0.8
+  lite-pruner prune --model HuggingFaceTB/SmolLM2-135M-Instruct --target-tokens 200 --show prompt.txt
+  lite-pruner prune --target-tokenizer cl100k_base --target-tokens 300 --json prompt.txt
+  lite-pruner prune --jsonl prompts.jsonl --field text --out pruned.jsonl --rate 0.7"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
-    parser.add_argument("--model", type=Path, help="slice file (default: the only *.safetensors under weights/)")
+    add_model_arguments(parser)
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
     budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
+    parser.add_argument("--target-tokenizer", metavar="TOK",
+                        help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken "
+                             "encoding (cl100k_base); --target-tokens N then means N of its tokens, and the pruned "
+                             "text creates none of its special or added tokens")
     parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
     parser.add_argument("--force-digits", action="store_true", help="always keep digits")
     parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
+                        help=f"the most tokens scored at once; a longer text is an error unless --chunk "
+                             f"(default {DEFAULT_MAX_TOKENS})")
+    parser.add_argument("--chunk", type=int, metavar="W",
+                        help="score a long text in chunks of W tokens, each on its own (attention does not cross "
+                             "chunks); time O(n W), memory that of W tokens")
+    parser.add_argument("--question", metavar="Q",
+                        help="prune the text as passages for this question: its most relevant sentences, whole")
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}: the paper's layer-0 attention)")
+                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
+    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
+                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                             f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
     batch = parser.add_argument_group("batch (JSONL)")
     batch.add_argument("--jsonl", type=Path, metavar="IN", help="prune one field of every line of a JSONL file")
     batch.add_argument("--field", default="text", help="the field to prune (default: text)")
+    batch.add_argument("--question-field", metavar="FIELD",
+                       help="prune each line's text for the question in this field (as --question does)")
     batch.add_argument("--out", type=Path, help="output JSONL file (required with --jsonl)")
-    batch.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: one per core; at most one per core "
+                                                   "unless --force-workers)")
+    batch.add_argument("--force-workers", action="store_true", help="use --workers even when it exceeds the cores")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Combinations argparse cannot express, as one-line errors."""
     if args.jsonl is not None and args.out is None:
-        parser.error("--jsonl needs --out FILE")
+        raise LiteError("--jsonl needs --out FILE")
     if args.jsonl is not None and (args.json or args.show or args.input != "-"):
-        parser.error("--jsonl takes no input file and no --json or --show")
+        raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None:
-        parser.error("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+        raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
+    if args.question_field is not None and (args.jsonl is None or args.question is not None):
+        raise LiteError("--question-field goes with --jsonl, and not with --question")
     if args.workers is not None and args.workers < 1:
-        parser.error(f"--workers must be at least 1, not {args.workers}")
-    return args
+        raise LiteError(f"--workers must be at least 1, not {args.workers}")
+    check_model_arguments(args)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    check_args(args)
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last)  # a bad rate fails here, before any work
-    model = args.model or default_model()
+                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
+                           granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
+                           chunk=args.chunk)  # bad options fail here, before any work
+    model = chosen_model(args)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
+        inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])
+        check_not_an_input(args.out, [p for p in inputs if str(p) != "-"])  # a file that is not there is no input
         return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
     result = load(model).run(text, options)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         sys.stdout.write(marked(result, colour) + line_end)
@@ -121,10 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    from ..commands import standalone
+
+    return standalone(sys.modules[__name__], "python -m lite.prune", argv)
+
+
 def run_batch(args: argparse.Namespace, model: Path, options: PruneOptions) -> int:
     data = read_input(args.jsonl)
     with progress_bar(not args.quiet, unit="line", desc="pruning", total=len(numbered_lines(data))) as progress:
-        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress)
+        report = prune_jsonl(model, data, args.out, options, args.field, args.workers, progress, args.question_field,
+                             force_workers=args.force_workers)
+    if report.requested_workers is not None:
+        print(f"note: {report.requested_workers} workers asked, this machine has {available_cores()} cores; used "
+              f"{report.workers} (--force-workers to use more)", file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
     if report.errors:

@@ -13,11 +13,12 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
 from ..errors import LiteError
+from ..score.threads import available_cores
 from ..store.atomic import atomic_write
 from .options import PruneOptions
 from .pruner import Pruner, load
@@ -27,45 +28,67 @@ from .pruner import Pruner, load
 class BatchReport:
     lines: int = 0
     errors: list[str] = field(default_factory=list)  # "line N: message", in line order
+    workers: int = 0  # worker processes used
+    requested_workers: int | None = None  # what was asked, when more than the cores and not forced (capped)
 
 
-def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, key: str) -> tuple[str, str | None]:
-    """One output line (JSON, no newline) for one input line (its `key` field pruned), and the error if it failed."""
+def strict_constant(name: str):
+    """json.loads' hook for NaN, Infinity and -Infinity: not JSON, refused."""
+    raise ValueError(f"{name} is not valid JSON (only finite numbers are)")
+
+
+def prune_line(pruner: Pruner, line_no: int, raw: bytes, options: PruneOptions, key: str,
+               question_key: str | None = None) -> tuple[str, str | None]:
+    """One output line (JSON, no newline) for one input line (its `key` field pruned), and the error if it failed.
+
+    question_key: prune the text for the question in this field of the line (see passages.py).
+    """
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(raw.decode("utf-8"), parse_constant=strict_constant)
         if not isinstance(record, dict):
             raise LiteError(f"expected a JSON object, got {type(record).__name__}")
         text = record.get(key)
         if not isinstance(text, str):
             found = "no such field" if key not in record else f"a {type(text).__name__}"
             raise LiteError(f"field {key!r} must be a string, found {found}")
+        if question_key is not None:
+            question = record.get(question_key)
+            if not isinstance(question, str):
+                found = "no such field" if question_key not in record else f"a {type(question).__name__}"
+                raise LiteError(f"field {question_key!r} must be a string, found {found}")
+            options = replace(options, question=question)
         result = pruner.run(text, options)
         record[key] = result.text
         record["origin_tokens"] = result.origin_tokens
         record["compressed_tokens"] = result.compressed_tokens
-        return json.dumps(record, ensure_ascii=False), None
+        if result.target_origin_tokens is not None:
+            record["target_origin_tokens"] = result.target_origin_tokens
+            record["target_compressed_tokens"] = result.target_compressed_tokens
+        return json.dumps(record, ensure_ascii=False, allow_nan=False), None
     except Exception as err:
         text = str(err) if isinstance(err, (ValueError, LiteError)) else f"{type(err).__name__}: {err}"
         message = f"line {line_no}: {text}"
         return json.dumps({"line": line_no, "error": text}, ensure_ascii=False), message
 
 
-_worker: tuple[Pruner, PruneOptions, str] | None = None  # one per worker process, set by init_worker
+_worker: tuple[Pruner, PruneOptions, str, str | None] | None = None  # one per worker process, set by init_worker
 
 
-def init_worker(model: str, options: PruneOptions, key: str) -> None:
+def init_worker(model: str, options: PruneOptions, key: str, question_key: str | None = None) -> None:
     global _worker
-    _worker = (load(model, threads=1), options, key)  # the processes use the cores, not threads inside each
+    _worker = (load(model, threads=1), options, key, question_key)  # the processes use the cores, not threads
 
 
 def prune_numbered_line(item: tuple[int, bytes]) -> tuple[str, str | None]:
     assert _worker is not None, "init_worker was not run"
-    pruner, options, key = _worker
-    return prune_line(pruner, item[0], item[1], options, key)
+    pruner, options, key, question_key = _worker
+    return prune_line(pruner, item[0], item[1], options, key, question_key)
 
 
 def numbered_lines(data: bytes) -> list[tuple[int, bytes]]:
-    """(line number from 1, raw bytes) of every non-blank line."""
+    """(line number from 1, raw bytes) of every non-blank line; a UTF-8 byte order mark before line 1 is skipped."""
+    if data.startswith(b"\xef\xbb\xbf"):  # some editors write one: it is not part of line 1
+        data = data[3:]
     return [(i, line) for i, line in enumerate(data.splitlines(), start=1) if line.strip()]
 
 
@@ -77,15 +100,25 @@ def prune_jsonl(
     key: str = "text",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    question_key: str | None = None,
+    force_workers: bool = False,
 ) -> BatchReport:
     """Prune the `key` field of every JSON line of `data` into `out_path`; returns the count and the per-line errors.
 
-    progress: called with 1 as each line is done, e.g. a progress bar's update.
+    workers: processes (default: one per core), at most one per core unless force_workers (each maps the
+    slice and widens its own layer-0 weights; more processes than cores only slow the batch down).
+    progress: called with 1 as each line is done, e.g. a progress bar's update. question_key: each
+    line's text is pruned for the question in this field.
     """
+    cores = available_cores()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise LiteError(f"workers must be a whole number of at least 1, got {workers!r}")
+    requested = workers if workers is not None and workers > cores and not force_workers else None
+    workers = cores if workers is None or requested is not None else workers
     lines = numbered_lines(data)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(lines)))
-    report = BatchReport(lines=len(lines))
-    with atomic_write(out_path) as out, results_of(model, lines, options, key, workers) as results:
+    workers = max(1, min(workers, len(lines)))
+    report = BatchReport(lines=len(lines), workers=workers, requested_workers=requested)
+    with atomic_write(out_path) as out, results_of(model, lines, options, key, workers, question_key) as results:
         for out_line, error in results:
             out.write(out_line.encode("utf-8") + b"\n")
             if error:
@@ -97,13 +130,14 @@ def prune_jsonl(
 
 @contextlib.contextmanager
 def results_of(
-    model: str | os.PathLike, lines: list[tuple[int, bytes]], options: PruneOptions, key: str, workers: int
+    model: str | os.PathLike, lines: list[tuple[int, bytes]], options: PruneOptions, key: str, workers: int,
+    question_key: str | None = None,
 ) -> Iterator[Iterator[tuple[str, str | None]]]:
     """(output line, error) per input line, in input order, from `workers` processes."""
     pruner = load(model, threads=1 if workers > 1 else None)  # a slice that cannot load fails here, not in every worker
     if workers == 1:
-        yield (prune_line(pruner, n, raw, options, key) for n, raw in lines)
+        yield (prune_line(pruner, n, raw, options, key, question_key) for n, raw in lines)
         return
     # spawn, not fork: a forked numba thread pool is not safe; each worker maps the slice itself
-    with get_context("spawn").Pool(workers, init_worker, (str(model), options, key)) as pool:
+    with get_context("spawn").Pool(workers, init_worker, (str(model), options, key, question_key)) as pool:
         yield pool.imap(prune_numbered_line, lines, chunksize=max(1, len(lines) // (workers * 16)))

@@ -9,30 +9,40 @@ before any work is done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD, check_method
+from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 DEFAULT_RATE = 0.9
+# The most tokens scored at once. The score costs O(n²) time and O(n) memory: at 32,768 tokens about
+# 2 minutes and 0.8 GiB per worker for Llama-3.2-1B on this machine (2 cores, 23 GB). Past it, a text is
+# refused unless it is scored in chunks (chunk=W): then time is O(n W) and memory that of W tokens.
+DEFAULT_MAX_TOKENS = 32768
 
 
 def check_rate(rate: float) -> float:
-    """The rate as a float in (0, 1], or a LiteError saying what is wrong."""
-    try:
-        value = float(rate)
-    except (TypeError, ValueError):
-        raise LiteError(f"rate must be a number in (0, 1], got {rate!r}") from None
+    """The rate as a float in (0, 1], or a LiteError saying what is wrong (a bool or a string is not a rate)."""
+    if isinstance(rate, (bool, str, bytes)) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise LiteError(f"rate must be a number in (0, 1], got {rate!r}")
+    value = float(rate)
     if not 0.0 < value <= 1.0:  # also rejects NaN
         raise LiteError(f"rate must be in (0, 1] (the fraction of tokens to keep), got {rate!r}")
     return value
 
 
+def check_count(value, name: str, minimum: int = 1) -> int:
+    """A whole number (not a bool, not a string) of at least `minimum`, or a LiteError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise LiteError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_target(target_tokens: int) -> int:
-    if isinstance(target_tokens, bool) or not isinstance(target_tokens, (int, np.integer)) or target_tokens < 1:
-        raise LiteError(f"target_tokens must be a whole number of at least 1, got {target_tokens!r}")
-    return int(target_tokens)
+    return check_count(target_tokens, "target_tokens")
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,18 @@ class PruneOptions:
     force_digits: bool = False  # keep every digit
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
+    target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
+    granularity: str = DEFAULT_GRANULARITY  # "word": whole words (characters in zh/ja/th); "char": characters
+    question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
+    max_tokens: int = DEFAULT_MAX_TOKENS  # the most tokens of one string scored at once; more is an error unless chunk
+    chunk: int | None = None  # score a longer string in chunks of this many tokens, each on its own
+    # the target whose special tokens the output must not create: target_tokenizer's, set by itself, and kept
+    # when a search for a budget in the target's tokens sets target_tokenizer aside
+    guard_target: Any = None
 
     def __post_init__(self) -> None:
+        if self.target_tokenizer is not None and self.guard_target is None:
+            object.__setattr__(self, "guard_target", self.target_tokenizer)
         rate, target = self.rate, self.target_tokens
         if rate is not None and target is not None:
             raise LiteError("give either rate or target_tokens, not both")
@@ -56,9 +76,27 @@ class PruneOptions:
         else:
             object.__setattr__(self, "rate", check_rate(DEFAULT_RATE if rate is None else rate))
         check_method(self.method)
+        if isinstance(self.force, (str, bytes)) or not isinstance(self.force, (list, tuple)):
+            raise LiteError(f"force must be a list of strings (e.g. ['\\n', '?']), got {self.force!r}")
         force = tuple(self.force)
         if not all(isinstance(s, str) for s in force):
             raise LiteError(f"force must be strings, got {force!r}")
         object.__setattr__(self, "force", force)
+        if self.granularity not in GRANULARITIES:
+            raise LiteError(f"granularity {self.granularity!r} is not one of {', '.join(GRANULARITIES)}")
+        for name in ("force_digits", "drop_consecutive"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise LiteError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        object.__setattr__(self, "max_tokens", check_count(self.max_tokens, "max_tokens"))
+        if self.chunk is not None:
+            object.__setattr__(self, "chunk", check_count(self.chunk, "chunk"))
+            if self.chunk > self.max_tokens:
+                raise LiteError(f"chunk ({self.chunk}) must be at most max_tokens ({self.max_tokens})")
         if isinstance(self.keep_last, bool) or not isinstance(self.keep_last, (int, np.integer)) or self.keep_last < 0:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
+        if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
+            raise LiteError(f"question must be a non-empty string, got {self.question!r}")
+        if self.target_tokenizer is not None:
+            from .target import target_tokenizer
+
+            target_tokenizer(self.target_tokenizer)  # one that cannot load fails here (names are cached)

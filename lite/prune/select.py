@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import LiteError
+
 
 def token_budget(n_tokens: int, rate: float | None = None, target_tokens: int | None = None) -> int:
     """How many tokens to keep: round(rate * n) or target_tokens, at least 1, at most n.
@@ -40,7 +42,14 @@ def select_units(scores: np.ndarray, sizes: np.ndarray, budget: int, forced: np.
     by rank while they fit; a unit that would overshoot is passed over for smaller ones further
     down, so the kept count falls short of the budget by less than the smallest unit left.
     If nothing fits at all, the top-ranked unit is kept (at least one unit survives).
+    A score that is NaN or infinite is an error: ranking it would keep arbitrary units.
     """
+    if not np.isfinite(scores).all():
+        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
+        raise LiteError(
+            f"the importance is not finite (NaN or infinity) for {int((~np.isfinite(scores)).sum())} of {len(scores)} "
+            f"units (first: unit {bad}); the slice's weights or config are broken: make the slice again"
+        )
     keep = forced.copy()  # [n_units]
     kept = int(sizes[keep].sum())
     for unit in rank_units(scores):

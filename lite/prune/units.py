@@ -113,3 +113,54 @@ def occurrences(text: str, needle: str) -> list[tuple[int, int]]:
 def digit_ranges(text: str) -> list[tuple[int, int]]:
     """(i, i + 1) for every decimal digit of any script (0-9, ০-৯, ๐-๙, ...)."""
     return [(i, i + 1) for i, char in enumerate(text) if char.isdecimal()]
+
+
+GRANULARITIES = ("word", "char")
+DEFAULT_GRANULARITY = "word"
+# Scripts written without spaces between words: their characters stay the units under granularity="word".
+UNSPACED_SCRIPTS = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x2E80, 0x9FFF),  # CJK radicals, kana, CJK ideographs (and their punctuation)
+    (0xA960, 0xA97F), (0xAC00, 0xD7FF),  # Hangul is spaced, but its syllables are whole words' parts: kept per char
+    (0xF900, 0xFAFF), (0xFF66, 0xFF9F),  # CJK compatibility ideographs, half-width katakana
+    (0x20000, 0x3FFFF),  # CJK extensions
+)
+
+
+def joins_words(char: str) -> bool:
+    """Is the character part of a word of a spaced script (a letter, digit or mark outside UNSPACED_SCRIPTS)?"""
+    if not (char.isalnum() or unicodedata.category(char).startswith("M") or char in JOINERS):
+        return False
+    code = ord(char)
+    return not any(low <= code <= high for low, high in UNSPACED_SCRIPTS)
+
+
+def is_blank(piece: str) -> bool:
+    """Spaces or tabs only (not a line break): such a unit belongs to the word after it."""
+    return bool(piece) and all(c in " \t\u00a0" for c in piece)
+
+
+def word_units(text: str, units: Units) -> Units:
+    """Merge character units into whole words where the script separates words with spaces.
+
+    A unit continues the word before it when it does not start with whitespace, its first character
+    is a word character (letter, digit, mark) of a spaced script, and the previous unit ends with one
+    or is only spaces: "Rép"+"onse", " "+"1"+"6" become one unit; " tennis", "." and "\\n" start
+    their own; Chinese, Japanese and Thai characters are never merged.
+    """
+    if units.count < 2:
+        return units
+    spans = units.spans()
+    starts = [0]
+    for u in range(1, units.count):
+        start, end = spans[u]
+        prev_start, prev_end = spans[u - 1]
+        continues = start < end and prev_start < prev_end and joins_words(text[start]) and (
+            joins_words(text[prev_end - 1]) or is_blank(text[prev_start:prev_end]))
+        if not continues:
+            starts.append(u)
+    keep = np.asarray(starts, dtype=np.int64)  # [n_words]
+    return Units(first_token=units.first_token[keep], span_start=units.span_start[keep], text_length=units.text_length)

@@ -29,6 +29,7 @@ from .workers import Task, deal, group_blocks
 
 F32 = np.float32
 STATE_ROWS = 1024  # distinct ids normed and projected at a time
+LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not depend on the worker count
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 
 
@@ -94,34 +95,57 @@ def block_logits(block: np.ndarray, keys_t: np.ndarray, softcap: float, out: np.
 
 def attention_colsums(
     queries: np.ndarray, keys_t: np.ndarray, softcap: float, kernels: Kernels, workers: int,
-    block_rows: int = BLOCK_ROWS,
+    block_rows: int = BLOCK_ROWS, n_rep: int = 1, exclude_self_and_first: bool = False,
 ) -> np.ndarray:
     """Sum over the heads of each kv group and over queries of the softmax probabilities, per key: [KV, n] float64.
 
-    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated. Each worker owns a
-    logits buffer and an accumulator; the accumulators are added up at the end, in worker order.
+    queries [KV, n * rep, D] are scaled and rotated, keys_t [KV, D, n] rotated. The tasks are split
+    into a fixed number of lanes (task i in lane i % LANES), each with its own accumulator, summed in
+    lane order at the end; workers take whole lanes. The order of every addition depends on the input
+    alone, so the result is the same to the bit whatever the number of workers.
+    exclude_self_and_first: each query's softmax runs over the other keys only, and (for n > 2) not
+    over the first key either: row r of a group is query r // n_rep, whose own logit and the first
+    key's are set to MASKED (exp gives 0 in numpy, < 2e-38 in numba) before the kernel.
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
     block_rows = min(rows_total, block_rows)
-    acc = np.zeros((workers, n_groups, n), dtype=np.float64)  # [workers, KV, n]
+    tasks = group_blocks(n_groups, rows_total, block_rows)
+    lanes = [(lane, tasks[lane::LANES]) for lane in range(min(LANES, len(tasks)))]
+    acc = np.zeros((len(lanes), n_groups, n), dtype=np.float64)  # [lanes, KV, n]
 
-    def work(worker: int, tasks: Sequence[Task]) -> None:
+    def work(worker: int, my_lanes: Sequence[tuple[int, list[Task]]]) -> None:
         buffer = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
-        for group, start in tasks:
-            logits = block_logits(queries[group, start : start + block_rows], keys_t[group], softcap, buffer)  # [b, n]
-            kernels.softmax_colsum(logits, acc[worker, group])
+        for lane, lane_tasks in my_lanes:
+            for group, start in lane_tasks:
+                logits = block_logits(queries[group, start : start + block_rows], keys_t[group], softcap, buffer)
+                if exclude_self_and_first:
+                    mask_self_and_first(logits, start, n_rep)  # logits [b, n]
+                kernels.softmax_colsum(logits, acc[lane, group])
 
-    deal(group_blocks(n_groups, rows_total, block_rows), work, workers)
-    return acc.sum(axis=0)  # [KV, n]
+    deal(lanes, work, workers)
+    return acc.sum(axis=0)  # [KV, n], lanes added in order
 
 
-def attention_parts(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, kernels: Kernels,
-    workers: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scaled rotated queries [KV, n, rep, D], rotated keys transposed [KV, D, n], and the column sums of
-    the softmax per kv group [KV, n], given the distinct ids' embedding rows and the position -> row map.
+MASKED = F32(-1e30)  # a logit no softmax weighs (finite: numba's fastmath assumes no infinities)
+
+
+def mask_self_and_first(logits: np.ndarray, start: int, n_rep: int) -> None:
+    """Mask, in a block of rows start.. of (query, head) pairs, each query's own key and (n > 2) the first key."""
+    rows, n = logits.shape  # [b, n]
+    if n < 2:
+        return
+    row = np.arange(rows)  # [b]
+    logits[row, (start + row) // n_rep] = MASKED
+    if n > 2:
+        logits[:, 0] = MASKED
+
+
+def rotated_states(
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scaled rotated queries [KV, n, rep, D] and rotated keys transposed [KV, D, n], given the distinct
+    ids' embedding rows and the position -> row map.
 
     Pass `rows` without keeping a reference to it: it is released once the projections are done.
     """
@@ -133,8 +157,13 @@ def attention_parts(
     del q_unique, k_unique
     rotate(queries, keys, spec)
     keys_t = np.ascontiguousarray(keys.transpose(1, 2, 0))  # [KV, D, n]
-    del keys
-    n = len(inverse)
+    return queries, keys_t
+
+
+def group_colsums(queries: np.ndarray, keys_t: np.ndarray, spec: AttentionSpec, kernels: Kernels, workers: int,
+                  exclude_self_and_first: bool = False) -> np.ndarray:
+    """attention_colsums over the queries [KV, n, rep, D] of rotated_states: [KV, n] float64."""
+    n = keys_t.shape[2]
     rows_per_group = queries.reshape(spec.n_kv_heads, n * spec.n_rep, spec.head_dim)  # [KV, n * rep, D]
-    group_sums = attention_colsums(rows_per_group, keys_t, spec.softcap, kernels, workers)  # [KV, n]
-    return queries, keys_t, group_sums
+    return attention_colsums(rows_per_group, keys_t, spec.softcap, kernels, workers, n_rep=spec.n_rep,
+                             exclude_self_and_first=exclude_self_and_first)  # [KV, n]

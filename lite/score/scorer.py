@@ -31,6 +31,7 @@ class Scorer:
         missing = [name for name in self.spec.required_tensors() if name not in entries]
         if missing:
             raise LiteError(f"{self.slice.path} lacks {missing[0]!r}; make the slice again")
+        self.spec.check_shapes({name: entry.shape for name, entry in entries.items()}, str(self.slice.path))
         self.weights = load_weights(self.slice.float32, entries, self.spec, str(self.slice.path))
         self.vocab_rows = entries[self.spec.embed_name].shape[0]
         self.threads = resolve_threads(threads)

@@ -24,6 +24,14 @@ ENV_VAR = "LITE_NUM_THREADS"
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads")
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def resolve_threads(threads: int | None) -> int:
     """The thread count to use: the argument, else $LITE_NUM_THREADS, else every core."""
     if threads is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import LiteError
 from ..model import AttentionSpec, spec_from_config
-from ..store.checkpoint import Checkpoint, read_json
+from ..store.checkpoint import Checkpoint, parse_json, read_json, read_text
 from ..store.open_source import open_source
 from ..store.slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, WEIGHTS_DIR, RawTensor, write_slice
 from ..store.sources import Progress, Source
@@ -36,7 +36,21 @@ def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None
     missing = [name for name in spec.required_tensors() if name not in checkpoint.shard_of]
     if missing:
         raise LiteError(f"{source.name} has no tensor {missing[0]!r} (model_type {spec.family!r})")
-    return checkpoint.read(sorted(name for name in checkpoint.shard_of if spec.wants_tensor(name)), progress)
+    names = sorted(name for name in checkpoint.shard_of if spec.wants_tensor(name))
+    for shard in sorted({checkpoint.shard_of[name] for name in names}):  # shapes checked before any tensor byte
+        spec.check_shapes({n: e.shape for n, e in checkpoint.header(shard).entries.items()}, f"{source.name}/{shard}")
+    return checkpoint.read(names, progress)
+
+
+def check_tokenizer(tokenizer_json: str, where: str) -> None:
+    """The tokenizer.json loads with the tokenizers library (as the pruner will load it), else a one-line error."""
+    from tokenizers import Tokenizer
+
+    try:
+        Tokenizer.from_str(tokenizer_json)
+    except Exception as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LiteError(f"{where} cannot be loaded by the tokenizers library ({reason})") from None
 
 
 def default_out(source: Source) -> Path:
@@ -56,13 +70,15 @@ def make_slice(source: Source | str | os.PathLike, out: str | os.PathLike | None
     if config is None:
         raise LiteError(f"{source.name} has no config.json")
     spec = spec_from_config(config)  # unsupported models fail here, before any tensor bytes
-    tokenizer = source.read_file("tokenizer.json")
+    tokenizer = read_text(source, "tokenizer.json")
     if tokenizer is None:
         raise LiteError(f"{source.name} has no tokenizer.json (lite reads fast tokenizers only)")
-    metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer.decode("utf-8"), **source.provenance()}
-    tokenizer_config = source.read_file("tokenizer_config.json")
+    check_tokenizer(tokenizer, f"{source.name}/tokenizer.json")  # a tokenizer that cannot load fails now, not at prune
+    metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer, **source.provenance()}
+    tokenizer_config = read_text(source, "tokenizer_config.json")
     if tokenizer_config is not None:
-        metadata[TOKENIZER_CONFIG_KEY] = tokenizer_config.decode("utf-8")
+        parse_json(tokenizer_config, f"{source.name}/tokenizer_config.json")  # it must at least be JSON
+        metadata[TOKENIZER_CONFIG_KEY] = tokenizer_config
     tensors = fetch_tensors(source, spec, progress)
     size = write_slice(out, tensors, metadata)
     tensor_bytes = sum(len(t.data) for t in tensors.values())

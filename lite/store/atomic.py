@@ -3,7 +3,7 @@
 An interrupted or failed write leaves the target as it was (absent, or the previous good
 file) and removes its temporary file: an exception (Ctrl-C included) unwinds through it. A
 library call installs no signal handler; the command-line entry points (lite/cli.py) turn
-SIGTERM into an exit that unwinds the same way, so only SIGKILL can leave a `.partial` file
+SIGTERM and SIGHUP into an exit that unwinds the same way, so only SIGKILL can leave a `.partial` file
 behind, never a half-written target.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,6 +39,32 @@ def check_writable(path: str | os.PathLike) -> Path:
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise LiteError(f"cannot write {target}: {parent} is not a writable folder")
     return target
+
+
+def _file_ids(path: Path) -> set[tuple[int, int]]:
+    """(device, inode) of the path itself and of what it points to, for those that exist."""
+    ids = set()
+    for follow in (True, False):
+        with contextlib.suppress(OSError):
+            st = os.stat(path, follow_symlinks=follow)
+            ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
+def check_not_an_input(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an output path that is, or resolves to, one of the input files: writing it would destroy the input.
+
+    Compared by file identity (device and inode, with and without following links), so another spelling of
+    the path, a link to the file or a hard link are all caught.
+    """
+    out_ids = _file_ids(Path(out))
+    if not out_ids:  # nothing there yet: it cannot be an input
+        return
+    for path in inputs:
+        if out_ids & _file_ids(Path(path)):
+            same = "" if Path(path) == Path(out) else f" ({path})"
+            raise LiteError(f"the output {out} is the input{same}; writing it would destroy the input: "
+                            "choose another output file")
 
 
 @contextlib.contextmanager

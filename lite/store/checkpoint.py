@@ -11,22 +11,39 @@ from dataclasses import dataclass
 
 from ..errors import LiteError
 from .slicefile import RawTensor
-from .sources import Progress, Source
+from .sources import Progress, Source, check_file_name
 from .stformat import Header, TensorEntry, read_header
 
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"
 
 
-def read_json(source: Source, filename: str) -> dict | None:
-    """A small JSON file of the source, or None when it has no such file."""
+def read_text(source: Source, filename: str) -> str | None:
+    """A small file of the source as UTF-8 text, or None when there is no such file."""
     raw = source.read_file(filename)
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise LiteError(f"{source.name}/{filename} is not UTF-8 text (byte {err.start})") from None
+
+
+def read_json(source: Source, filename: str):
+    """A small JSON file of the source, or None when it has no such file; a one-line error when it is broken."""
+    text = read_text(source, filename)
+    return None if text is None else parse_json(text, f"{source.name}/{filename}")
+
+
+def parse_json(text: str, where: str):
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as err:
-        raise LiteError(f"{source.name}/{filename} is not valid JSON: {err}") from None
+        raise LiteError(f"{where} is not valid JSON: {err}") from None
+    except RecursionError:
+        raise LiteError(f"{where} is nested too deeply to be a model's JSON file") from None
+    except ValueError as err:  # e.g. an integer with more digits than Python converts
+        raise LiteError(f"{where} is not usable JSON: {str(err).splitlines()[0]}") from None
 
 
 def shard_header(source: Source, shard: str) -> Header:
@@ -60,9 +77,13 @@ class Checkpoint:
     def open(cls, source: Source) -> Checkpoint:
         index = read_json(source, INDEX_FILE)
         if index is not None:
+            if not isinstance(index, dict):
+                raise LiteError(f"{source.name}/{INDEX_FILE} is not a JSON object")
             weight_map = index.get("weight_map")
             if not isinstance(weight_map, dict):
-                raise LiteError(f"{source.name}/{INDEX_FILE} has no weight_map")
+                raise LiteError(f"{source.name}/{INDEX_FILE} has no weight_map object")
+            for name, shard in weight_map.items():  # every name, not only the needed ones: a hostile index is refused
+                check_file_name(shard, f"{source.name}/{INDEX_FILE}: the weight_map entry of {name!r}")
             return cls(source, dict(weight_map), {})
         header = shard_header(source, SINGLE_FILE)
         return cls(source, dict.fromkeys(header.entries, SINGLE_FILE), {SINGLE_FILE: header})

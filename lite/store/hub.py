@@ -6,7 +6,10 @@ already does well: the endpoint (`HF_ENDPOINT`), the token (`--token`, `HF_TOKEN
 `hf auth login`), its HTTP session (which follows the hub's redirect to storage), retries
 with backoff on 429/5xx, and the hub's error codes. What is ours: one `Range` per request,
 a strict check of every answer (206, the `Content-Range` asked for, never a byte more), a
-few requests in parallel, and resuming a range that broke mid-body from the bytes received.
+few requests in parallel, resuming a range that broke mid-body from the bytes received, and
+bounded patience (`Limits`): a read timeout, a deadline per transfer, a number of retries and a
+longest wait between them (a longer `Retry-After` is an error, not a wait). Retries are ours, not
+huggingface_hub's, so each one is a single `warning:` line on stderr.
 
 With `HF_HUB_OFFLINE=1`, or when the hub cannot be reached, a repo already in the local
 Hugging Face cache is read from its snapshot folder instead (`open_hub_repo`).
@@ -15,11 +18,15 @@ Hugging Face cache is read from its snapshot folder instead (`open_hub_repo`).
 from __future__ import annotations
 
 import contextlib
+import math
 import re
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, snapshot_download
 from huggingface_hub.errors import (
@@ -34,7 +41,6 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import (
     build_hf_headers,
     hf_raise_for_status,
-    http_backoff,
     http_stream_backoff,
     httpx,  # huggingface_hub's own HTTP client module (httpx2 in 2.x)
     validate_repo_id,
@@ -42,14 +48,37 @@ from huggingface_hub.utils import (
 
 from ..errors import LiteError
 from .slicefile import REVISION_KEY, SOURCE_KEY
-from .sources import LocalFolder, Progress, Source
+from .sources import Limits, LocalFolder, Progress, Source, check_file_name
 
 PARALLEL_REQUESTS = 4  # ranged requests in flight at once
 PART_BYTES = 16 * 1024 * 1024  # a longer range is fetched as several parts, in parallel
-TIMEOUT_SECONDS = 30.0  # connect and between-bytes timeout of one request
-RESUME_ATTEMPTS = 5  # how often one part may break mid-body before we give up
-RESUME_WAIT_SECONDS = 0.25  # wait before the first resume; doubles each time
+SMALL_FILE_BYTES = 256 * 1024 * 1024  # config.json, tokenizer.json, index: larger is not a small file
+RETRY_STATUS = (408, 429, 500, 502, 503, 504)  # busy or briefly broken: worth another try
+FIRST_WAIT_SECONDS = 0.5  # wait before the first retry (without Retry-After); doubles each time
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+T = TypeVar("T")
+
+
+class _Retry(Exception):
+    """A try that may be repeated: a busy answer or a broken connection; `received` bytes of it arrived."""
+
+    def __init__(self, reason: str, retry_after: float | None = None, received: int = 0):
+        super().__init__(reason)
+        self.reason, self.retry_after, self.received = reason, retry_after, received
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The Retry-After header in seconds (delay-seconds form), or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 class HubUnreachable(LiteError):
@@ -59,34 +88,60 @@ class HubUnreachable(LiteError):
 class HubRepo:
     """A model repo on the hub, pinned to the commit its revision pointed at when opened."""
 
-    def __init__(self, repo_id: str, revision: str | None = None, token: str | None = None):
+    def __init__(self, repo_id: str, revision: str | None = None, token: str | None = None,
+                 limits: Limits | None = None):
         self.name = repo_id
         self.repo_id = repo_id
         self.revision = revision or constants.DEFAULT_REVISION
+        self.limits = limits or Limits()
         self.headers = build_hf_headers(token=token)  # token: --token, else HF_TOKEN, else `hf auth login`
         self.headers["Accept-Encoding"] = "identity"  # byte counts and ranges refer to the stored bytes
         self.commit = self._resolve_commit()
 
     def _url(self, filename: str) -> str:
-        return hf_hub_url(self.repo_id, filename, revision=self.commit)
+        return hf_hub_url(self.repo_id, check_file_name(filename, "a file name"), revision=self.commit)
 
     def _resolve_commit(self) -> str:
         url = hf_hub_url(self.repo_id, "config.json", revision=self.revision)
-        with hub_errors(self, "config.json"):
-            commit = get_hf_file_metadata(url, headers=self.headers).commit_hash
+
+        def attempt(deadline: float) -> str | None:
+            with hub_errors(self, "config.json"):
+                try:
+                    return get_hf_file_metadata(url, headers=self.headers, timeout=self.limits.timeout).commit_hash
+                except HfHubHTTPError as err:
+                    if err.response is None or err.response.status_code not in RETRY_STATUS:
+                        raise
+                    status = err.response.status_code
+                    raise _Retry(f"the hub answered {status}", retry_after_seconds(err.response)) from None
+
+        commit = self._transfer(f"{self.repo_id}/config.json (its commit)", attempt)
         if not commit:
             raise LiteError(f"{constants.ENDPOINT} did not name a commit (no X-Repo-Commit header); is it a hub?")
         return commit
 
     # ---- the Source protocol -------------------------------------------------------------
     def read_file(self, filename: str) -> bytes | None:
-        with hub_errors(self, filename):
-            try:
-                response = http_backoff("GET", self._url(filename), headers=self.headers, timeout=TIMEOUT_SECONDS)
-                hf_raise_for_status(response)
-            except EntryNotFoundError:
-                return None
-        return response.content
+        url = self._url(filename)
+        where = f"{self.repo_id}/{filename}"
+
+        def attempt(deadline: float) -> bytes | None:
+            body = bytearray()
+            with hub_errors(self, filename), self._stream(url, self.headers) as response:
+                try:
+                    check_status(response)
+                except EntryNotFoundError:
+                    return None
+                try:
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > SMALL_FILE_BYTES:
+                            raise LiteError(f"{where} is larger than {SMALL_FILE_BYTES >> 20} MiB: not a small file")
+                        self._check_deadline(deadline, where)
+                except (httpx.TransportError, httpx.StreamError) as err:
+                    raise _Retry(self._broken(err)) from None
+            return bytes(body)
+
+        return self._transfer(where, attempt)
 
     def read_ranges(
         self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
@@ -119,61 +174,100 @@ class HubRepo:
     def model_name(self) -> str:
         return repo_name(self.repo_id)
 
+    # ---- bounded patience: retries, waits, deadline -------------------------------------
+    def _stream(self, url: str, headers: dict[str, str]):
+        """One GET, streamed; huggingface_hub's own retries are off (ours are in _transfer)."""
+        return http_stream_backoff("GET", url, headers=headers, timeout=self.limits.timeout, max_retries=0,
+                                   retry_on_exceptions=(), retry_on_status_codes=())
+
+    def _transfer(self, what: str, attempt: Callable[[float], T]) -> T:
+        """attempt(deadline) until it returns, retrying a _Retry within the limits; else a one-line LiteError."""
+        limits = self.limits
+        deadline = time.monotonic() + limits.deadline
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt(deadline)
+            except _Retry as err:
+                if tries > limits.retries:
+                    raise LiteError(
+                        f"gave up on {what} after {tries} tries ({err.reason}; --retries {limits.retries})"
+                    ) from None
+                if err.retry_after is not None and err.retry_after > limits.max_wait:
+                    raise LiteError(
+                        f"{err.reason} for {what} and asked to wait {err.retry_after:g} s (Retry-After); "
+                        f"lite waits at most {limits.max_wait:g} s (--max-wait)"
+                    ) from None
+                wait = err.retry_after if err.retry_after is not None else min(
+                    limits.max_wait, FIRST_WAIT_SECONDS * 2 ** (tries - 1))
+                if time.monotonic() + wait > deadline:
+                    raise LiteError(f"{what} did not finish within the {limits.deadline:g} s deadline (--deadline); "
+                                    f"last: {err.reason}") from None
+                warn(f"{err.reason} for {what}; retrying in {wait:g} s (retry {tries} of {limits.retries})")
+                time.sleep(wait)
+
+    def _check_deadline(self, deadline: float, what: str) -> None:
+        if time.monotonic() > deadline:
+            raise LiteError(f"fetching {what} took longer than the {self.limits.deadline:g} s deadline (--deadline); "
+                            "the server is too slow")
+
+    def _broken(self, err: BaseException) -> str:
+        """Why a connection broke, in words: a read timeout says how long the silence was."""
+        if isinstance(err, httpx.TimeoutException):
+            return f"the server sent no byte for {self.limits.timeout:g} s (--timeout)"
+        return f"the connection broke ({_first_line(err)})"
+
     # ---- one ranged part, resumed when the connection breaks -----------------------------
     def _fetch_part(
         self, url: str, filename: str, into: memoryview, start: int, progress, stop: threading.Event
     ) -> None:
-        received, breaks = 0, 0
-        while received < len(into):
+        received = 0
+
+        def attempt(deadline: float) -> None:
+            nonlocal received
             try:
                 with hub_errors(self, filename):
-                    received += self._stream_range(url, filename, into[received:], start + received, progress, stop)
-            except _BrokenBody as err:
-                breaks += 1
-                if breaks > RESUME_ATTEMPTS:
-                    raise LiteError(
-                        f"the connection to the hub kept breaking while fetching {self.repo_id}/{filename} "
-                        f"({breaks} times; last: {err.cause})"
-                    ) from None
-                received += err.received
-                time.sleep(RESUME_WAIT_SECONDS * 2 ** (breaks - 1))
+                    self._stream_range(url, filename, into[received:], start + received, progress, stop, deadline)
+            except _Retry as err:
+                received += err.received  # resume from there
+                raise
+            received = len(into)
 
-    def _stream_range(self, url: str, filename: str, into: memoryview, start: int, progress, stop) -> int:
+        self._transfer(f"bytes {start}-{start + len(into) - 1} of {self.repo_id}/{filename}", attempt)
+
+    def _stream_range(self, url: str, filename: str, into: memoryview, start: int, progress, stop, deadline) -> None:
         """GET bytes [start, start + len(into)) into `into`; the headers are checked before any body byte."""
         end = start + len(into)  # exclusive
+        where = f"{self.repo_id}/{filename}"
         headers = {**self.headers, "Range": f"bytes={start}-{end - 1}"}
         received = 0
-        with http_stream_backoff("GET", url, headers=headers, timeout=TIMEOUT_SECONDS) as response:
-            hf_raise_for_status(response)
-            check_partial_response(response, start, end, f"{self.repo_id}/{filename}")
+        with self._stream(url, headers) as response:
+            check_status(response)
+            check_partial_response(response, start, end, where)
             try:
                 for chunk in response.iter_raw():  # as they arrive: a re-chunking buffer would be lost on a cut
                     if stop.is_set():
                         raise LiteError("interrupted")
                     if received + len(chunk) > len(into):
-                        raise LiteError(
-                            f"the hub sent more than the {len(into)} bytes asked of {self.repo_id}/{filename}"
-                        )
+                        raise LiteError(f"the hub sent more than the {len(into)} bytes asked of {where}")
                     into[received : received + len(chunk)] = chunk
                     received += len(chunk)
                     if progress:
                         progress(len(chunk))
+                    if received < len(into):
+                        self._check_deadline(deadline, f"bytes {start}-{end - 1} of {where}")
             except (httpx.TransportError, httpx.StreamError) as err:
-                # Raised inside the `with`, a transport error would re-enter huggingface_hub's
-                # request retry loop; we resume from the bytes received instead.
-                raise _BrokenBody(received, err) from None
+                raise _Retry(self._broken(err), received=received) from None
         if received < len(into):
-            raise _BrokenBody(received, "the body ended early")
-        return received
+            raise _Retry("the body ended early", received=received)
 
 
-class _BrokenBody(Exception):
-    """A ranged body that stopped early: how much of it arrived, and why."""
-
-    def __init__(self, received: int, cause: object):
-        super().__init__(str(cause))
-        self.received = received
-        self.cause = cause
+def check_status(response: httpx.Response) -> None:
+    """A busy answer (429, 5xx) as a _Retry; any other error status as huggingface_hub's exception."""
+    if response.status_code in RETRY_STATUS:
+        raise _Retry(f"the server answered {response.status_code}", retry_after_seconds(response))
+    hf_raise_for_status(response)
 
 
 def check_partial_response(response: httpx.Response, start: int, end: int, where: str) -> None:
@@ -234,15 +328,34 @@ def hub_errors(repo: HubRepo, filename: str) -> Iterator[None]:
                 f"the hub refused the token for {repo_id} (401); check --token, HF_TOKEN or `hf auth login`"
             ) from None
         raise LiteError(f"the hub answered {status} for {repo_id}/{filename}") from None
-    except (httpx.ConnectError, httpx.ConnectTimeout, OfflineModeIsEnabled) as err:
+    except httpx.TooManyRedirects:
+        raise LiteError(f"the hub kept redirecting the request for {repo_id}/{filename} (a redirect loop)") from None
+    except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+        host = _host_of(err)
+        if host and host != urlsplit(constants.ENDPOINT).netloc:
+            raise _Retry(f"could not reach the storage host {host} that the hub at {constants.ENDPOINT} sent the "
+                         f"download to ({_first_line(err)})") from None
         raise HubUnreachable(
             f"could not reach the hub at {constants.ENDPOINT} ({_first_line(err)}); check the network, "
             "or set HF_HUB_OFFLINE=1 to use a repo already in the Hugging Face cache"
         ) from None
-    except httpx.TransportError as err:
-        raise LiteError(
-            f"lost the connection to the hub while fetching {repo_id}/{filename} ({_first_line(err)})"
+    except OfflineModeIsEnabled as err:
+        raise HubUnreachable(
+            f"could not reach the hub at {constants.ENDPOINT} ({_first_line(err)}); check the network, "
+            "or set HF_HUB_OFFLINE=1 to use a repo already in the Hugging Face cache"
         ) from None
+    except httpx.TimeoutException:
+        raise _Retry(f"the server sent no byte for {repo.limits.timeout:g} s (--timeout)") from None
+    except httpx.TransportError as err:
+        raise _Retry(f"lost the connection while fetching {repo_id}/{filename} ({_first_line(err)})") from None
+
+
+def _host_of(err: BaseException) -> str | None:
+    """The host:port a request that failed was sent to, if httpx knows it."""
+    try:
+        return err.request.url.netloc.decode("ascii")
+    except (AttributeError, RuntimeError, UnicodeDecodeError):
+        return None
 
 
 def _first_line(err: BaseException) -> str:
@@ -279,7 +392,8 @@ def cached_snapshot(repo_id: str, revision: str | None) -> CachedSnapshot | None
     return CachedSnapshot(repo_id, folder)
 
 
-def open_hub_repo(repo_id: str, revision: str | None = None, token: str | None = None) -> Source:
+def open_hub_repo(repo_id: str, revision: str | None = None, token: str | None = None,
+                  limits: Limits | None = None) -> Source:
     """The repo on the hub; from the local cache when offline (HF_HUB_OFFLINE=1 or no network)."""
     try:
         validate_repo_id(repo_id)
@@ -294,7 +408,7 @@ def open_hub_repo(repo_id: str, revision: str | None = None, token: str | None =
             )
         return cached
     try:
-        return HubRepo(repo_id, revision=revision, token=token)
+        return HubRepo(repo_id, revision=revision, token=token, limits=limits)
     except HubUnreachable:
         cached = cached_snapshot(repo_id, revision)
         if cached is None:

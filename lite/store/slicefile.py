@@ -85,7 +85,7 @@ class SliceFile:
         self.metadata: dict[str, str] = meta
         try:
             self.config: dict = json.loads(meta[CONFIG_KEY])
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, nested too deeply, an integer too long to convert
             raise LiteError(f"{self.path} is a broken slice: its config.json is not valid JSON") from None
         if not isinstance(self.config, dict):
             raise LiteError(f"{self.path} is a broken slice: its config.json is not a JSON object")

@@ -8,8 +8,10 @@ tensors and writing: lite/slice) is written once and works for every source.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +20,24 @@ from .slicefile import REVISION_KEY, SOURCE_KEY
 
 # Progress callback: called with the number of tensor bytes just received.
 Progress = Callable[[int], None]
+
+
+UNSAFE_NAME_CHARS = frozenset("\\?#%") | {chr(c) for c in range(32)} | {chr(127)}
+
+
+def check_file_name(name: object, what: str) -> str:
+    """A file name inside the model folder or repo: relative, `/`-separated, no `.` or `..` parts, no URL tricks.
+
+    `what` says where the name came from, for the one-line error. The check is on the name, not on
+    where a link points: the Hugging Face cache links every file of a snapshot into its blobs folder.
+    """
+    if not isinstance(name, str):
+        raise LiteError(f"{what} must be a file name, got {type(name).__name__} {str(name)[:80]!r}")
+    parts = name.split("/")
+    if not name or any(part in ("", ".", "..") for part in parts) or UNSAFE_NAME_CHARS.intersection(name):
+        raise LiteError(f"{what} is {name[:200]!r}: not a plain file name inside the model (no '..', no absolute "
+                        "path, no empty part, none of \\ ? # % or control characters)")
+    return name
 
 
 class Source(Protocol):
@@ -38,6 +58,26 @@ class Source(Protocol):
         """A short name for the default output file."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How patient the slicer is with the hub (the `--timeout`, `--deadline`, `--retries`, `--max-wait` options)."""
+
+    timeout: float = 30.0  # s: connecting, and the longest silence while a request waits for bytes
+    deadline: float = 600.0  # s: one transfer (a small file, or one part of a range) with its retries and resumes
+    retries: int = 5  # further tries of one transfer after a busy answer (429, 5xx) or a broken connection
+    max_wait: float = 60.0  # s: the longest wait before a retry; a server asking for more (Retry-After) is an error
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "deadline", "max_wait"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                math.isfinite(value) and value > 0
+            ):
+                raise LiteError(f"--{name.replace('_', '-')} must be a number of seconds above 0, got {value!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 100:
+            raise LiteError(f"--retries must be a whole number from 0 to 100, got {self.retries!r}")
+
+
 class LocalFolder:
     """A Hugging Face-style model folder on disk (what save_pretrained writes)."""
 
@@ -48,13 +88,13 @@ class LocalFolder:
         self.name = str(self.root)
 
     def read_file(self, filename: str) -> bytes | None:
-        path = self.root / filename
+        path = self.root / check_file_name(filename, "a file name")
         return path.read_bytes() if path.is_file() else None
 
     def read_ranges(
         self, filename: str, ranges: list[tuple[int, int]], progress: Progress | None = None
     ) -> list[bytes]:
-        path = self.root / filename
+        path = self.root / check_file_name(filename, "a file name")
         if not path.is_file():
             raise LiteError(f"{self.root} has no {filename}")
         chunks = []

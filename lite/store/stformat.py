@@ -9,6 +9,7 @@ so the same code serves a local file and an HTTP Range source.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import numpy as np
 from ..errors import LiteError
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+MAX_TENSOR_BYTES = 1 << 50  # no offset in a real file is larger (a petabyte)
 
 # safetensors dtype -> (bytes per element, numpy dtype the raw bytes are viewed as)
 DTYPES: dict[str, tuple[int, np.dtype]] = {
@@ -72,7 +74,7 @@ def read_header(read: Callable[[int, int], bytes], where: str) -> Header:
 def parse_header(raw: bytes, where: str, data_start: int) -> Header:
     try:
         doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # not UTF-8, not JSON, nested too deeply, a too long integer
         raise LiteError(f"{where}: the safetensors header is not valid JSON ({err.__class__.__name__})") from None
     if not isinstance(doc, dict):
         raise LiteError(f"{where}: the safetensors header is not a JSON object")
@@ -82,18 +84,25 @@ def parse_header(raw: bytes, where: str, data_start: int) -> Header:
     entries = {}
     for name, info in doc.items():
         try:
-            start, end = (int(x) for x in info["data_offsets"])
-            entry = TensorEntry(name, str(info["dtype"]), tuple(int(s) for s in info["shape"]), start, end)
-            if not 0 <= entry.start <= entry.end:
+            start, end = (whole(x) for x in info["data_offsets"])
+            entry = TensorEntry(name, str(info["dtype"]), tuple(whole(s) for s in info["shape"]), start, end)
+            if not 0 <= entry.start <= entry.end <= MAX_TENSOR_BYTES:
                 raise ValueError
         except (KeyError, TypeError, ValueError):
-            raise LiteError(f"{where}: malformed header entry for tensor {name!r}") from None
+            raise LiteError(f"{where}: malformed header entry for tensor {name!r} (offsets, shape or dtype)") from None
         if entry.dtype not in DTYPES:
             raise LiteError(f"{where}: tensor {name!r} has unknown dtype {entry.dtype!r}")
-        if entry.nbytes != DTYPES[entry.dtype][0] * int(np.prod(entry.shape, dtype=np.int64)):
-            raise LiteError(f"{where}: tensor {name!r} has a size that does not match its shape")
+        if entry.nbytes != DTYPES[entry.dtype][0] * math.prod(entry.shape):  # Python ints: no overflow
+            raise LiteError(f"{where}: tensor {name!r} has a size that does not match its shape {list(entry.shape)}")
         entries[name] = entry
     return Header(entries=entries, metadata=dict(metadata), data_start=data_start)
+
+
+def whole(value) -> int:
+    """A non-negative JSON integer (not a bool, not a float, not a string), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value
 
 
 def encode_header(tensors: list[tuple[str, str, tuple[int, ...]]], metadata: dict[str, str]) -> bytes:

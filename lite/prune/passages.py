@@ -1,0 +1,85 @@
+"""Passages pruned for a question: whole sentences ranked by relevance, kept in their original order.
+
+    pruner.prune(passage, rate=0.5, question=q)             # one passage
+    pruner.prune([p1, p2, p3], rate=0.5, question=q)         # several: one budget over all of them
+
+The budget (round(rate * n) tokens over all the passages, or target_tokens) is spent on whole
+sentences in order of relevance to the question (relevance.py: rare words shared with the
+question, passages about the question first); the first sentence that does not fit whole is
+cut to fill the budget with its most relevant clauses (in their order). Forced keeps are kept first, as in any prune.
+Kept sentences stay in their original order and passages in theirs; the output is cut from
+the original strings along the same whole-character units as any prune, so the budget is met
+exactly as prune meets it (exact when units are single tokens, else short by less than a unit).
+
+No model is run: on the dev split, neither layer-0 attention from the question's tokens nor a
+token-level stage inside the kept sentences kept more answers than this (docs/pruning.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .relevance import sentence_priority, with_neighbours
+from .sentences import clause_spans, split_spans
+
+
+def anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
+    """Where each unit's text begins after its leading whitespace (byte-level BPE glues a space to the
+    next word: " Its" belongs to the sentence of "Its"): int64 [n_units]."""
+    ends = np.append(unit_starts[1:], len(text))
+    found = np.array(unit_starts, dtype=np.int64)  # [n_units]
+    for u, (start, end) in enumerate(zip(unit_starts.tolist(), ends.tolist())):
+        stripped = len(text[start:end]) - len(text[start:end].lstrip())
+        if stripped < end - start:
+            found[u] = start + stripped
+    return found
+
+
+def ranks(priority: np.ndarray) -> np.ndarray:
+    """0 for the highest priority, then 1, ...; ties to the earlier: int64 [n]."""
+    found = np.empty(len(priority), dtype=np.int64)
+    found[np.lexsort((np.arange(len(priority)), -priority))] = np.arange(len(priority))
+    return found
+
+
+def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Sequence[tuple[int, int]],
+                 question: str) -> np.ndarray:
+    """Rank of each unit's clause among the clauses of its sentence, by relevance: int64 [n_units]."""
+    found = np.zeros(len(anchor), dtype=np.int64)  # [n_units]
+    for k, (start, end) in enumerate(spans):
+        clauses = clause_spans(text, start, end)
+        if len(clauses) < 2:
+            continue
+        rank = ranks(with_neighbours([text[a:b] for a, b in clauses], question))  # [n_clauses]
+        starts = np.array([a for a, _ in clauses], dtype=np.int64)
+        inside = sentence == k
+        found[inside] = rank[np.maximum(np.searchsorted(starts, anchor[inside], side="right") - 1, 0)]
+    return found
+
+
+def unit_order_scores(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> list[np.ndarray]:
+    """A score per unit of each passage such that taking units by it takes whole sentences by relevance.
+
+    Units rank by their sentence's relevance (ties: the earlier sentence), then by their clause's
+    relevance within the sentence, then by position: a budget filled in this order takes the best
+    sentences whole and, of the next one, its most relevant clauses. One float64 [n_units] array
+    per passage (higher first).
+    """
+    spans = [split_spans(text) for text in texts]
+    sentence_rank = ranks(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)], question))
+    offsets = np.cumsum([0] + [len(passage) for passage in spans])
+    by_sentence, by_clause = [], []
+    for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
+        anchor = anchors(text, starts)  # [n_units]
+        found = np.searchsorted([a for a, _ in passage], anchor, side="right") - 1 if passage else anchor * 0
+        sentence = np.maximum(found, 0)  # [n_units]
+        by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
+        by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
+    sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
+    order = np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))
+    scores = np.empty(len(sentence_order))  # [all units]
+    scores[order] = -np.arange(len(sentence_order), dtype=np.float64)
+    bounds = np.cumsum([0] + [len(starts) for starts in unit_starts])
+    return [scores[a:b] for a, b in zip(bounds, bounds[1:])]

@@ -1,0 +1,41 @@
+"""XQuAD (shared/data/xquad): paragraphs with their questions and gold answers, per language.
+
+The files hold the first 120 of XQuAD's 240 paragraphs; XQuAD takes 5 paragraphs from each of 48
+Wikipedia articles, in order, so paragraphs 5a .. 5a + 4 are one article. Dev split: paragraphs
+0-59; test split: 60-119. The gold answer is for measuring only, never an input to a pruner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
+PER_ARTICLE = 5
+SPLITS = {"dev": range(0, 60), "test": range(60, 120)}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """shared/data/xquad beside the repo, or $LITE_SHARED_DATA/xquad."""
+    candidates = [Path(os.environ["LITE_SHARED_DATA"]) / "xquad"] if os.environ.get("LITE_SHARED_DATA") else []
+    candidates += [REPO.parent / "shared" / "data" / "xquad", REPO / "shared" / "data" / "xquad"]
+    for path in candidates:
+        if (path / "xquad_en.jsonl").is_file():
+            return path
+    raise FileNotFoundError(f"XQuAD data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
+
+
+@cache
+def paragraphs(lang: str) -> list[dict]:
+    """{"context", "qas": [{"id", "question", "answer", "answer_start"}, ...]} for each paragraph, in order."""
+    with open(data_dir() / f"xquad_{lang}.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def article(lang: str, paragraph: int) -> list[str]:
+    """The contexts of the 5 paragraphs of the article that holds `paragraph`, in order."""
+    first = paragraph // PER_ARTICLE * PER_ARTICLE
+    return [p["context"] for p in paragraphs(lang)[first : first + PER_ARTICLE]]
