@@ -129,7 +129,8 @@ def summary_table(res: Results, regime: str, rate: float) -> str:
             d_txt, sign_txt = ci.fmt(), f"{w}/{lo} ({p:.2g})"
             verdict = ("**yes**" if ci.high < 0 else "no (worse)" if ci.low > 0 else "tie") if ci.n else "–"
         flips, _ = res.field_mean(regime, rate, arm, "flip")
-        row = [arm, fmt(res.kept_share(regime, rate, arm, "pruner")), fmt(res.kept_share(regime, rate, arm, "target")),
+        row = [label(res, arm), fmt(res.kept_share(regime, rate, arm, "pruner")),
+               fmt(res.kept_share(regime, rate, arm, "target")),
                fmt(kl), d_txt, sign_txt, verdict, fmt(flips, 2)]
         if rag:
             row.append(fmt(res.field_mean(regime, rate, arm, "retained")[0], 2))
@@ -140,6 +141,15 @@ def summary_table(res: Results, regime: str, rate: float) -> str:
         row.append(fmt(cpu, 1))
         rows.append(row)
     return markdown(head, rows)
+
+
+def label(res: Results, arm: str) -> str:
+    """The arm's name; for "lite", the default method it ran with (recorded since the default changed)."""
+    if arm != "lite":
+        return arm
+    methods = {r.get("method") for rs in res.by.values() for r0 in rs.values() for r in r0 if r["arm"] == "lite"}
+    methods.discard(None)
+    return f"lite ({', '.join(sorted(methods))})" if methods else "lite (default when run; not recorded)"
 
 
 def bin_table(res: Results, regime: str) -> str:

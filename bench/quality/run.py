@@ -350,6 +350,8 @@ class Bench:
                 "kept_target": sum(self.target.count(t) for t in texts),
                 "target": self.target.name,
             }
+            if job.arm == "lite":
+                record["method"] = lite.DEFAULT_METHOD  # what "lite" meant when this ran
             if task.regime == "mgsm":
                 record["shots"] = task.info["shots"]
             if item.gold is not None:
