@@ -13,7 +13,6 @@ One section per results file (profile, split, target). Per regime and rate:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -130,7 +129,8 @@ def summary_table(res: Results, regime: str, rate: float) -> str:
             d_txt, sign_txt = ci.fmt(), f"{w}/{lo} ({p:.2g})"
             verdict = ("**yes**" if ci.high < 0 else "no (worse)" if ci.low > 0 else "tie") if ci.n else "–"
         flips, _ = res.field_mean(regime, rate, arm, "flip")
-        row = [arm, fmt(res.kept_share(regime, rate, arm, "pruner")), fmt(res.kept_share(regime, rate, arm, "target")),
+        row = [label(res, arm), fmt(res.kept_share(regime, rate, arm, "pruner")),
+               fmt(res.kept_share(regime, rate, arm, "target")),
                fmt(kl), d_txt, sign_txt, verdict, fmt(flips, 2)]
         if rag:
             row.append(fmt(res.field_mean(regime, rate, arm, "retained")[0], 2))
@@ -141,6 +141,15 @@ def summary_table(res: Results, regime: str, rate: float) -> str:
         row.append(fmt(cpu, 1))
         rows.append(row)
     return markdown(head, rows)
+
+
+def label(res: Results, arm: str) -> str:
+    """The arm's name; for "lite", the default method it ran with (recorded since the default changed)."""
+    if arm != "lite":
+        return arm
+    methods = {r.get("method") for rs in res.by.values() for r0 in rs.values() for r in r0 if r["arm"] == "lite"}
+    methods.discard(None)
+    return f"lite ({', '.join(sorted(methods))})" if methods else "lite (default when run; not recorded)"
 
 
 def bin_table(res: Results, regime: str) -> str:
@@ -181,6 +190,8 @@ def retention_table(res: Results, rate: float) -> str:
     head = ["arm", "retained", *[f"minus {b} [95% CI]" for b in baselines]]
     rows = []
     for arm in res.arms("rag"):
+        if not res.by[("rag", rate, arm)]:
+            continue  # not run at this rate
         row = [arm, fmt(res.field_mean("rag", rate, arm, "retained")[0], 2)]
         for b in baselines:
             if arm == b:
@@ -228,7 +239,7 @@ def peer_table(res: Results, regime: str, rate: float) -> str | None:
     reach = (f"{peer} reached the budget (within 3% of the segment) on {reached} of the {tried} questions "
              "it was tried on; elsewhere it is left out and the other arms keep the nominal budget.\n\n"
              if notes else "")
-    return reach + markdown(head, rows)
+    return reach + (markdown(head, rows) if rows else "(no question with the peer's KL yet)")
 
 
 def bold_if(text: str, condition: bool) -> str:
@@ -264,7 +275,26 @@ def section(res: Results) -> str:
                     language_table(res, regime, rate), ""]
         out += [f"Mean d against random per resource bin, {res.split()} split (bold: CI below 0, beats random):",
                 "", bin_table(res, regime), ""]
+    out += ["### Cost of this run", "", "CPU seconds of the bench process per task (1 torch thread; on an idle core "
+            "wall time is about the CPU time; the wall column shows how loaded the machine was):", "",
+            cost_table(res), ""]
     return "\n".join(out)
+
+
+def cost_table(res: Results) -> str:
+    """Measured cost per task: jobs, the jobs' CPU seconds (pruning and the target's runs; the LLMLingua
+    worker's CPU is in its arm's CPU column instead) and wall seconds."""
+    rows: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for d in res.done:
+        regime, lang = d["done"].split("/")[:2]
+        row = rows[(regime, lang)]
+        row[0] += 1
+        row[1] += d.get("job_cpu_s", 0.0)
+        row[2] += d.get("job_wall_s", 0.0)
+    lines = [[f"{g}/{x}", str(int(n)), f"{cpu:.0f}", f"{wall:.0f}"] for (g, x), (n, cpu, wall) in sorted(rows.items())]
+    total = [sum(r[i] for r in rows.values()) for i in range(3)]
+    lines.append(["**total**", str(int(total[0])), f"**{total[1]:.0f}**", f"{total[2]:.0f}"])
+    return markdown(["task", "jobs", "CPU s", "wall s"], lines)
 
 
 def questions_per_language(res: Results, regime: str) -> dict[str, int]:
@@ -286,6 +316,9 @@ def plot(results: list[Results], image: Path) -> None:
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.8), squeeze=False)
+    names = sorted({a for res, regime, _ in panels for a in res.arms(regime)})
+    palette = plt.get_cmap("tab20")
+    colour = {a: palette(i % 20) for i, a in enumerate(names)}
     for ax, (res, regime, metric) in zip(axes[0], panels):
         for arm in res.arms(regime):
             xs, ys, lo, hi = [], [], [], []
@@ -310,7 +343,7 @@ def plot(results: list[Results], image: Path) -> None:
             if xs:
                 ys_a = np.array(ys)
                 ax.errorbar(xs, ys, yerr=[ys_a - np.array(lo), np.array(hi) - ys_a], marker="o", capsize=3,
-                            label=arm, linewidth=2.2 if arm.startswith("lite") else 1.0)
+                            label=arm, color=colour[arm], linewidth=2.4 if arm in ("lite", "llmlingua") else 1.0)
         if metric == "kl":
             ax.set_yscale("log")
             ax.set_ylabel("geometric mean KL(full || pruned), nats/token")
@@ -319,7 +352,7 @@ def plot(results: list[Results], image: Path) -> None:
         ax.set_xlabel("share of the target's tokens kept")
         ax.set_title(f"{regime} · {res.target()} · {res.split()} split", fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(image, dpi=110)
     plt.close(fig)
@@ -344,7 +377,3 @@ it excludes 0. Every number names its split.
     out.write_text(text, encoding="utf-8")
     plot(results, folder / "quality.png")
     return out
-
-
-def dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

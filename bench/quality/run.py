@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -350,6 +350,8 @@ class Bench:
                 "kept_target": sum(self.target.count(t) for t in texts),
                 "target": self.target.name,
             }
+            if job.arm == "lite":
+                record["method"] = lite.DEFAULT_METHOD  # what "lite" meant when this ran
             if task.regime == "mgsm":
                 record["shots"] = task.info["shots"]
             if item.gold is not None:
@@ -420,7 +422,3 @@ def records(path: Path) -> list[dict]:
         if "arm" in r and r.get("job") in done:
             latest[(r["job"], r["item"])] = r
     return list(latest.values())
-
-
-def settings_dict(settings: Settings) -> dict:
-    return asdict(settings)
