@@ -39,10 +39,17 @@ except ImportError as err:  # pragma: no cover - the message is the point
     raise ImportError(f'lite.ray needs Ray Data: pip install "lite-pruner[ray]" ({err})') from err
 
 from .errors import LiteError
-from .prune.batch import BatchReport, error_text, numbered_lines, prune_line, prune_record, result_counts
+from .prune.batch import (
+    BatchReport,
+    error_text,
+    numbered_lines,
+    prune_line,
+    prune_record,
+    result_counts,
+    write_results,
+)
 from .prune.options import PruneOptions
 from .prune.pruner import PruneResult, load
-from .store.atomic import atomic_write
 
 COUNTS = ("origin_tokens", "compressed_tokens")
 TARGET_COUNTS = ("target_origin_tokens", "target_compressed_tokens")  # only with a target tokenizer
@@ -196,14 +203,8 @@ def prune_jsonl(
     """lite.prune.batch.prune_jsonl on Ray actors: the same lines out (byte for byte), in input order."""
     lines = numbered_lines(data)
     report = BatchReport(lines=len(lines))
-    with atomic_write(out_path) as out:
-        for out_line, error in ray_lines(checked_model(model), lines, options, key, question_key, actors):
-            out.write(out_line.encode("utf-8") + b"\n")
-            if error:
-                report.errors.append(error)
-            if progress:
-                progress(1)
-    return report
+    return write_results(out_path, ray_lines(checked_model(model), lines, options, key, question_key, actors), report,
+                         progress)
 
 
 def ray_lines(

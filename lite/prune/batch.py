@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -137,7 +137,14 @@ def prune_jsonl(
     lines = numbered_lines(data)
     workers = max(1, min(workers, len(lines)))
     report = BatchReport(lines=len(lines), workers=workers, requested_workers=requested)
-    with atomic_write(out_path) as out, results_of(model, lines, options, key, workers, question_key) as results:
+    with results_of(model, lines, options, key, workers, question_key) as results:
+        return write_results(out_path, results, report, progress)
+
+
+def write_results(out_path: Path, results: Iterable[tuple[str, str | None]], report: BatchReport,
+                  progress: Callable[[int], None] | None = None) -> BatchReport:
+    """Write each (output line, error) to `out_path` atomically, in order, noting the errors in `report`."""
+    with atomic_write(out_path) as out:
         for out_line, error in results:
             out.write(out_line.encode("utf-8") + b"\n")
             if error:
