@@ -76,17 +76,22 @@ def _smollm2_gguf() -> Path:
     return gguf
 
 
-def _build_smollm2(folder: Path) -> None:
+def _save_gguf_as_folder(gguf: Path, folder: Path) -> None:
+    """A GGUF checkpoint dequantized to bf16 and saved as a hub-style folder (safetensors, tokenizer.json)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf = _smollm2_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
     model.hf_quantizer = None  # the weights are dequantized already; let save_pretrained write them
-    del model.config.quantization_config
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+
+
+def _build_smollm2(folder: Path) -> None:
+    _save_gguf_as_folder(_smollm2_gguf(), folder)
 
 
 def smollm2_folder() -> Path:
@@ -130,17 +135,7 @@ def _gemma3_gguf() -> Path:
 
 
 def _build_gemma3(folder: Path) -> None:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = _gemma3_gguf()
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
-    model.hf_quantizer = None  # dequantized on load; let save_pretrained write plain tensors
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    _save_gguf_as_folder(_gemma3_gguf(), folder)
 
 
 def gemma3_270m_folder() -> Path:
