@@ -229,7 +229,7 @@ def register_builtins() -> None:
     register("lite", lite_method(None), kind="lite", description=f"lite's default ({lite.DEFAULT_METHOD})")
     register("attention", lite_method("attention"), kind="lite", description="the paper's score")
     for method in lite.METHODS:
-        if method != "attention":
+        if method not in ("attention", lite.DEFAULT_METHOD):  # both have arms of their own
             register(f"lite:{method}", lite_method(method), kind="lite", description=f"method={method!r}")
     register("random", random_arm, seeds=RANDOM_SEEDS, description="random scores through lite's units")
     register("random_words", random_words_arm, seeds=RANDOM_SEEDS[:1], description="random whole words")
