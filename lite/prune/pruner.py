@@ -294,14 +294,18 @@ class Pruner:
         results = [e.result(k) for e, k in selected]
         return results[0] if single else join_results(results, separator, skip_empty=True)
 
-    def encode(self, text: str, granularity: str = "char") -> Encoded:
-        """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
+    def tokenize(self, text: str):
+        """The tokenizer's encoding of `text`; a non-string or a lone surrogate is a LiteError."""
         if not isinstance(text, str):
             raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
         try:
-            encoding = self.tokenizer.encode(text)
+            return self.tokenizer.encode(text)
         except TypeError:  # the tokenizer takes only valid Unicode: a lone surrogate is not
             raise LiteError("text is not valid Unicode (it holds a lone surrogate)") from None
+
+    def encode(self, text: str, granularity: str = "char") -> Encoded:
+        """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
+        encoding = self.tokenize(text)
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
@@ -344,7 +348,7 @@ class Pruner:
 
     def count_tokens(self, text: str) -> int:
         """The text's own tokens (without the special tokens the tokenizer adds)."""
-        return self.encode(text).n_tokens
+        return sum(1 for s in self.tokenize(text).sequence_ids if s is not None)
 
     def compress_prompt(
         self,
