@@ -135,6 +135,35 @@ def test_sentences_arm_keeps_the_sentence_sharing_the_questions_words(pruner):
     assert budget < n
 
 
+def test_articles_are_five_consecutive_paragraphs_joined():
+    for split in ("dev", "test"):
+        items = data.xquad_article_items("en", split)
+        by_article = {}
+        for qa in items:
+            by_article.setdefault(qa.article, set()).add(qa.paragraph)
+            first = qa.article * data.ARTICLE_PARAGRAPHS
+            members = range(first, first + data.ARTICLE_PARAGRAPHS)
+            assert qa.passage == data.SEPARATOR.join(data.paragraphs("en")[p]["context"] for p in members)
+            assert qa.answer in data.paragraphs("en")[qa.paragraph]["context"]
+        assert len(by_article) == 12 and all(len(p) == 5 for p in by_article.values())
+        assert {p for ps in by_article.values() for p in ps} == set(data.XQUAD_SPLITS[split])
+    assert len(data.xquad_article_items("zh", "test", articles=2)) < len(data.xquad_article_items("zh", "test"))
+
+
+def test_question_arm_ranks_several_passages_within_one_budget(pruner):
+    passages = ["The weather was mild that year, and the harvest came early in most villages.",
+                "A market opened in the town square, selling bread, cheese and wool from the valley.",
+                "The bridge over the river was built by Gustave Eiffel in 1889 with iron from Lorraine."]
+    text = data.SEPARATOR.join(passages)
+    budget = pruner.count_tokens(passages[2]) + 2
+    out = ARMS["lite+question"].fn(ctx(pruner, text, budget, "en", question="Who built the bridge over the river?"))
+    assert "Gustave Eiffel in 1889" in out and "weather" not in out and "market" not in out
+    assert pruner.count_tokens(out) <= budget
+    # one passage: the same call as prune(passage, question=...)
+    one = ARMS["lite+question"].fn(ctx(pruner, passages[2], 8, "en", question="Who built the bridge?"))
+    assert one == pruner.prune(passages[2], target_tokens=8, question="Who built the bridge?").text
+
+
 def test_final_number():
     assert final_number("So 5 + 6 = 11. The answer is 1,100.") == "1100"
     assert final_number("no number") is None
@@ -175,7 +204,8 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     names = ("none", "lite", "random", "truncation", "rarity", "selfinfo", "sentences", "fake_peer")
     settings = Settings(split="dev", arms=names, rates=(0.8,), mgsm_languages=("en",), mgsm_questions=2,
                         agreement_questions=1, max_new=8, kl_tokens=6, rag_languages=("en",), rag_rates=(0.5,),
-                        rag_paragraphs=1, rag_kl_items=1)
+                        rag_paragraphs=1, rag_kl_items=1, rag5_languages=("en",), rag5_articles=1, rag5_kl_items=1,
+                        rag5_peer_items=0)
     results = tmp_path / "quality-tiny-dev.jsonl"
     bench = Bench(pruner, Target(folder, threads=1), settings, results, DiskCache(tmp_path / "cache.jsonl"),
                   log=lambda m: None)
@@ -192,6 +222,12 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     assert len({r["budget"] for r in mgsm if r["arm"] != "none" and r["item"] == "q0"}) == 1  # equal budgets
     assert all(r["split"] == "dev" and r["origin_pruner"] >= r["kept_pruner"] for r in found)
     rag = [r for r in found if r["regime"] == "rag"]
+    several = [r for r in found if r["regime"] == "rag5"]
+    # several passages: every question of the article's five paragraphs, one (about paragraph 0) with the KL
+    questions = {qa.qid for qa in data.xquad_article_items("en", "dev", articles=1)}
+    assert {r["item"] for r in several} == questions and len(questions) > 5
+    assert {r["item"] for r in several if "kl" in r} == {data.paragraphs("en")[0]["qas"][0]["id"]}
+    assert {r["arm"] for r in several} == set(names) - {"fake_peer"}  # the peer on no question here
     assert {r["arm"] for r in rag} == set(names)
     assert all(isinstance(r["retained"], bool) for r in rag)
     assert [r for r in rag if r["arm"] == "none"][0]["retained"] is True
@@ -211,6 +247,7 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     report = write_report(tmp_path).read_text()
     assert "dev split" in report and "d vs random [95% CI]" in report and "answer retained" in report
     assert "reached the budget" in report
+    assert "Regime (c): five passages" in report
     assert (tmp_path / "quality.png").stat().st_size > 0
     del arms.ARMS["fake_peer"]
     assert json.loads(results.read_text().splitlines()[-1])["done"]

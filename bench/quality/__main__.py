@@ -24,25 +24,27 @@ RESULTS = BENCH / "results"
 
 CORE_ARMS = ("none", "lite", "attention", "random", "random_words", "truncation", "rarity")
 QUICK_MGSM = ("en", "fr", "zh", "ru", "th", "bn")  # high: en fr zh ru; medium: th; low: bn
-QUICK_RAG = ("en", "de", "ru", "zh", "ar", "hi", "th")
+QUICK_RAG = data.XQUAD_LANGUAGES  # all 12: high en de es ru zh; medium ar el ro th tr vi; low hi
 PROFILES = {
     # 2 cores, < 60 min: see docs/quality.md for the measured time
     "quick": dict(
         mgsm_languages=QUICK_MGSM, mgsm_questions=12, max_shots=2, prompt_cap=900, agreement_questions=2,
         agreement_rates=(0.7,),
         rag_languages=QUICK_RAG, rag_paragraphs=12, rag_kl_items=6, rag_rates=(0.7, 0.5), peer_items=3,
+        rag5_languages=QUICK_RAG, rag5_articles=12, rag5_kl_items=2, rag5_peer_items=1,
     ),
     # a bigger machine: every language, the whole split, 8 shots
     "full": dict(
         mgsm_languages=data.MGSM_LANGUAGES, mgsm_questions=125, max_shots=8, shot_order=(0, 1, 2, 3, 4, 5, 6, 7),
         prompt_cap=None, agreement_questions=25, rag_languages=data.XQUAD_LANGUAGES, rag_paragraphs=60,
-        rag_kl_items=60, peer_items=None,
+        rag_kl_items=60, peer_items=None, rag5_languages=data.XQUAD_LANGUAGES, rag5_kl_items=12, rag5_peer_items=None,
     ),
 }
 # the cross-family target (Gemma-3-270M) on a subset; the peer's outputs are the ones cached for SmolLM2
 CROSS_FAMILY = {
     "quick": dict(mgsm_languages=("en", "th"), rag_languages=("en", "hi"), mgsm_questions=12,
-                  agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=3),
+                  agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=3,
+                  rag5_languages=("en", "hi"), rag5_articles=2, rag5_kl_items=2, rag5_peer_items=1),
     "full": dict(agreement_questions=0),
 }
 
@@ -65,12 +67,14 @@ def parse_args(argv):
     p.add_argument("--arms", nargs="+", help="arms to run (default: see default_arms; 'none' is always run); "
                                              "e.g. lite attention random truncation rarity lite:rarity_mix")
     p.add_argument("--arm-module", action="append", default=[], help="import a module that registers more arms")
-    p.add_argument("--regimes", nargs="+", choices=("mgsm", "rag"), default=["mgsm", "rag"])
+    p.add_argument("--regimes", nargs="+", choices=data.REGIMES, default=list(data.REGIMES),
+                   help="mgsm: few-shot exemplars; rag: one passage; rag5: five passages (default: all three)")
     p.add_argument("--languages", nargs="+", help="restrict both regimes to these languages")
     p.add_argument("--rates", type=float, nargs="+", help="MGSM rates (default 0.9 0.8 0.7)")
     p.add_argument("--rag-rates", type=float, nargs="+", help="XQuAD rates (default 0.7 0.5)")
     p.add_argument("--mgsm-questions", type=int)
     p.add_argument("--rag-paragraphs", type=int)
+    p.add_argument("--rag5-articles", type=int, help="articles (contexts of five passages) of the split")
     p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"],
                    help="target models, run one after the other: SmolLM2-135M-Instruct (in-family) and "
                         "Gemma-3-270M (cross-family, on a subset in --quick)")
@@ -108,15 +112,20 @@ def settings_from(args, target: str = "smollm2") -> Settings:
         s = replace(s, mgsm_languages=())
     if "rag" not in args.regimes:
         s = replace(s, rag_languages=())
+    if "rag5" not in args.regimes:
+        s = replace(s, rag5_languages=())
     if args.languages:
         s = replace(s, mgsm_languages=tuple(x for x in s.mgsm_languages if x in args.languages),
-                    rag_languages=tuple(x for x in s.rag_languages if x in args.languages))
+                    rag_languages=tuple(x for x in s.rag_languages if x in args.languages),
+                    rag5_languages=tuple(x for x in s.rag5_languages if x in args.languages))
     if args.mgsm_questions:
         s = replace(s, mgsm_questions=args.mgsm_questions)
     if args.rates:
         s = replace(s, rates=tuple(args.rates))
     if args.rag_rates:
         s = replace(s, rag_rates=tuple(args.rag_rates))
+    if args.rag5_articles:
+        s = replace(s, rag5_articles=args.rag5_articles, rag5_kl_items=min(s.rag5_kl_items, args.rag5_articles))
     if args.rag_paragraphs:
         s = replace(s, rag_paragraphs=args.rag_paragraphs, rag_kl_items=min(s.rag_kl_items, args.rag_paragraphs))
     return s

@@ -37,6 +37,8 @@ import numpy as np
 
 import lite
 
+from .data import RAG_REGIMES, REGIMES, SEPARATOR
+
 RANDOM_SEEDS = (0, 1, 2, 3)
 NO_SPACE_LANGS = ("zh", "ja", "th")  # scripts written without spaces between words
 
@@ -68,7 +70,7 @@ class Arm:
     kind: str = "baseline"  # lite | baseline | ceiling | peer | reference
     question_aware: bool = False  # its output depends on ctx.question
     expensive: bool = False  # runs only on the bench's model subset (not on every retention item)
-    regimes: tuple[str, ...] = ("mgsm", "rag")  # where it runs
+    regimes: tuple[str, ...] = REGIMES  # where it runs
     description: str = ""
 
 
@@ -215,9 +217,19 @@ def sentences_arm(ctx: Context) -> str:
     return prune_with_scores(ctx, per_token(ctx, scores))
 
 
+def passages(ctx: Context) -> list[str]:
+    """The passages of the segment: one, or several (regime rag5) joined by the bench's separator."""
+    return ctx.text.split(SEPARATOR)
+
+
 def question_arm(ctx: Context) -> str:
-    """What a RAG user of lite gets: the passage pruned for the question (whole sentences by relevance)."""
-    return ctx.pruner.prune(ctx.text, target_tokens=ctx.budget, question=ctx.question).text
+    """What a RAG user of lite gets: the passage(s) pruned for the question (whole sentences by relevance;
+    several passages as a list, one budget over them, passages that keep nothing left out)."""
+    parts = passages(ctx)
+    joins = (len(parts) - 1) * ctx.pruner.count_tokens(SEPARATOR)  # the budget counts the separators too
+    found = ctx.pruner.prune(parts[0] if len(parts) == 1 else parts, target_tokens=max(1, ctx.budget - joins),
+                             question=ctx.question, separator=SEPARATOR)
+    return found.text
 
 
 def none_arm(ctx: Context) -> str:
@@ -235,9 +247,9 @@ def register_builtins() -> None:
     register("random_words", random_words_arm, seeds=RANDOM_SEEDS[:1], description="random whole words")
     register("truncation", truncation_arm, description="the first tokens")
     register("rarity", rarity_arm, description="in-text rarity log(n/count), no model")
-    register("sentences", sentences_arm, question_aware=True, regimes=("rag",),
+    register("sentences", sentences_arm, question_aware=True, regimes=RAG_REGIMES,
              description="sentences by word overlap with the question, no model")
-    register("lite+question", question_arm, kind="lite", question_aware=True, regimes=("rag",),
+    register("lite+question", question_arm, kind="lite", question_aware=True, regimes=RAG_REGIMES,
              description="lite given the question: prune(passage, question=q)")
 
 

@@ -32,6 +32,9 @@ RESOURCE_BINS = {
 }
 MGSM_SPLITS = {"dev": range(125), "test": range(125, 250)}
 XQUAD_SPLITS = {"dev": range(60), "test": range(60, 120)}
+ARTICLE_PARAGRAPHS = 5  # XQuAD's paragraphs come 5 to an article, in order (paragraphs 0-4: Super Bowl 50, ...)
+REGIMES = ("mgsm", "rag", "rag5")  # few-shot exemplars; one passage; several passages (see run.py)
+RAG_REGIMES = ("rag", "rag5")  # a question after the context: answer retention, question-aware arms
 SEPARATOR = "\n\n"  # between exemplars, between the last exemplar and the question, between passage and question
 LABEL_END = re.compile(r"[:：]")
 
@@ -75,6 +78,7 @@ class QA:
     passage: str
     question: str
     answer: str
+    article: int | None = None  # several passages: the article whose paragraphs are the context
 
 
 def xquad_dir() -> Path:
@@ -101,6 +105,22 @@ def xquad_items(lang: str, split: str, paragraphs_per_lang: int | None = None,
         para = paragraphs(lang)[p]
         for qa in para["qas"][:questions_per_paragraph]:
             items.append(QA(lang, p, qa["id"], para["context"], qa["question"], qa["answer"]))
+    return items
+
+
+def xquad_article_items(lang: str, split: str, articles: int | None = None) -> list[QA]:
+    """Several passages: the split's articles, each a context of its 5 paragraphs joined by SEPARATOR, with
+    every question of those paragraphs (`paragraph`: the paragraph the question is about)."""
+    picked = list(XQUAD_SPLITS[split])
+    firsts = [p for p in picked if p % ARTICLE_PARAGRAPHS == 0][:articles]
+    items = []
+    for first in firsts:
+        members = range(first, first + ARTICLE_PARAGRAPHS)
+        context = SEPARATOR.join(paragraphs(lang)[p]["context"] for p in members)
+        for p in members:
+            for qa in paragraphs(lang)[p]["qas"]:
+                items.append(QA(lang, p, qa["id"], context, qa["question"], qa["answer"],
+                                article=first // ARTICLE_PARAGRAPHS))
     return items
 
 

@@ -8,6 +8,9 @@ model load); each call reports the worker's CPU seconds, added to the arm's CPU 
   rank_method="longllmlingua", condition_in_question="after", condition_compare=True,
   use_context_level_filter=False)`. Its output ends with the question; the question is cut off
   so that only the compressed passage is counted and given to the target.
+- Several passages (regime rag5): the passages as LongLLMLingua's list of contexts, its context-level
+  filter on (`use_context_level_filter=True`, `dynamic_context_compression_ratio=0.3`, the LongLLMLingua
+  paper's setting; passages keep their order): it ranks the passages by the question, then drops tokens.
 - `iterative_size` (its compression window, default 200 tokens) is half the segment, at least 32: with
   the default, LLMLingua keeps a segment shorter than its window whole at any rate.
 The bench drives the asked rate (run.py `peer_output`) until the output keeps what the budget says;
@@ -17,7 +20,7 @@ keep the nominal budget.
 
 from __future__ import annotations
 
-from .arms import Context, register
+from .arms import Context, passages, register
 
 
 def worker(ctx: Context):
@@ -35,11 +38,15 @@ def iterative_size(ctx: Context) -> int:
 
 
 def llmlingua_arm(ctx: Context) -> str:
-    kwargs = dict(rate=ctx.rate, use_context_level_filter=False, force_tokens=[], iterative_size=iterative_size(ctx))
+    contexts = passages(ctx) if ctx.question else [ctx.text]
+    kwargs = dict(rate=ctx.rate, use_context_level_filter=len(contexts) > 1, force_tokens=[],
+                  iterative_size=iterative_size(ctx))
     if ctx.question:
         kwargs.update(question=ctx.question, rank_method="longllmlingua", condition_in_question="after",
                       condition_compare=True)
-    answer = worker(ctx).compress([ctx.text], **kwargs)
+    if len(contexts) > 1:
+        kwargs.update(dynamic_context_compression_ratio=0.3)
+    answer = worker(ctx).compress(contexts, **kwargs)
     if "error" in answer:
         raise RuntimeError(f"llmlingua failed: {answer['error']}")
     ctx.extra_cpu += answer["cpu_s"]

@@ -44,7 +44,7 @@ class Results:
             self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"], r["budget"])].append(r)
 
     def regimes(self) -> list[str]:
-        return [g for g in ("mgsm", "rag") if any(k[0] == g for k in self.by)]
+        return [g for g in data.REGIMES if any(k[0] == g for k in self.by)]
 
     def rates(self, regime: str) -> list[float]:
         return sorted({k[1] for k in self.by if k[0] == regime}, reverse=True)
@@ -110,7 +110,7 @@ def fmt(x: float, digits: int = 3) -> str:
 
 
 def summary_table(res: Results, regime: str, rate: float) -> str:
-    rag = regime == "rag"
+    rag = regime in data.RAG_REGIMES
     head = ["arm", "kept (pruner)", "kept (target)", "mean KL", "d vs random [95% CI]", "wins/losses (p)",
             "beats random", "top-1 flips"]
     head += ["answer retained"] if rag else ["final number agrees (n)"]
@@ -185,19 +185,19 @@ def language_table(res: Results, regime: str, rate: float) -> str:
     return markdown(head, rows)
 
 
-def retention_table(res: Results, rate: float) -> str:
-    baselines = [b for b in ("truncation", "sentences", RANDOM) if b in res.arms("rag")]
+def retention_table(res: Results, regime: str, rate: float) -> str:
+    baselines = [b for b in ("truncation", "sentences", RANDOM) if b in res.arms(regime)]
     head = ["arm", "retained", *[f"minus {b} [95% CI]" for b in baselines]]
     rows = []
-    for arm in res.arms("rag"):
-        if not res.by[("rag", rate, arm)]:
+    for arm in res.arms(regime):
+        if not res.by[(regime, rate, arm)]:
             continue  # not run at this rate
-        row = [arm, fmt(res.field_mean("rag", rate, arm, "retained")[0], 2)]
+        row = [arm, fmt(res.field_mean(regime, rate, arm, "retained")[0], 2)]
         for b in baselines:
             if arm == b:
                 row.append("–")
                 continue
-            diff, langs = res.paired_diff("rag", rate, arm, b, "retained")
+            diff, langs = res.paired_diff(regime, rate, arm, b, "retained")
             ci = cluster_bootstrap(diff, langs)
             row.append(bold_if(ci.fmt(), ci.low > 0) if ci.n else "–")
         rows.append(row)
@@ -256,7 +256,9 @@ def section(res: Results) -> str:
     out = [f"## `{res.path.name}`: target {res.target()}, **{res.split()} split**", ""]
     for regime in res.regimes():
         name = {"mgsm": "Regime (a): MGSM few-shot exemplars pruned, question kept",
-                "rag": "Regime (b): an XQuAD passage pruned, the question after it kept"}[regime]
+                "rag": "Regime (b): an XQuAD passage pruned, the question after it kept",
+                "rag5": "Regime (c): five passages (an XQuAD article) pruned as one context, the question after "
+                        "them kept"}[regime]
         langs = res.languages(regime)
         out += [f"### {name}", "",
                 f"Languages: {', '.join(f'{x} ({data.resource_bin(x)})' for x in langs)}. "
@@ -268,9 +270,9 @@ def section(res: Results) -> str:
             if peer:
                 out += [f"Against the peer at its own budgets (questions where {peer_of(res, regime)} ran; d < 0: "
                         f"lower KL than the peer), rate {rate}, {res.split()} split:", "", peer, ""]
-            if regime == "rag":
+            if regime in data.RAG_REGIMES:
                 out += [f"Answer retention, paired differences (all items of the split sample), rate {rate}:", "",
-                        retention_table(res, rate), ""]
+                        retention_table(res, regime, rate), ""]
             out += [f"Mean KL per language, rate {rate} (bold: lower than random):", "",
                     language_table(res, regime, rate), ""]
         out += [f"Mean d against random per resource bin, {res.split()} split (bold: CI below 0, beats random):",
@@ -312,7 +314,7 @@ def plot(results: list[Results], image: Path) -> None:
     import matplotlib.pyplot as plt
 
     panels = [(res, regime, metric) for res in results for regime in res.regimes()
-              for metric in (("kl", "retained") if regime == "rag" else ("kl",))]
+              for metric in (("kl", "retained") if regime in data.RAG_REGIMES else ("kl",))]
     if not panels:
         return
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.8), squeeze=False)

@@ -5,6 +5,10 @@ kept whole; one pruned prefix serves every question (its KV cache is computed on
 Regime "rag" (b): an XQuAD passage is pruned, the question after it kept whole; answer retention
 (the gold answer string still in the pruned passage) for every item, the target's KL on the first
 `kl_items` items.
+Regime "rag5" (c), several passages (the retrieval case): the five paragraphs of an XQuAD article
+are the context, pruned as one budget, the question (about one of them) after it; retention for every
+question of the article, the target's KL on one question per article, about paragraph k mod 5 of
+the k-th article (so the answer is not always in the first passage).
 
 Budgets: for each segment and rate, the nominal budget is round(rate * n) pruner tokens. Where the
 peer (LLMLingua) runs, it runs first, its asked rate driven (a few calls) towards the nominal
@@ -31,6 +35,7 @@ import lite
 from . import data
 from .arms import ARMS, Arm, Context
 from .cache import DiskCache, digest
+from .data import RAG_REGIMES
 from .target import Prefix, Target, final_number, kl_and_flips
 
 
@@ -53,6 +58,11 @@ class Settings:
     rag_rates: tuple[float, ...] = (0.7, 0.5)
     rag_paragraphs: int = 12  # paragraphs of the split (retention: all their questions)
     rag_kl_items: int = 12  # first items (first question of each paragraph) that also get the target's KL
+    # regime (c): several passages (rates: rag_rates)
+    rag5_languages: tuple[str, ...] = ()
+    rag5_articles: int = 12  # articles of the split (retention: all their questions)
+    rag5_kl_items: int = 2  # articles (one question each) that also get the target's KL
+    rag5_peer_items: int | None = 1  # of those, the questions the peer runs on (None: all)
     # shared
     kl_tokens: int = 24
     peer_languages: tuple[str, ...] | None = None  # None: every language
@@ -134,22 +144,38 @@ class Bench:
                 order.pop()
         return sorted(order)
 
-    def rag_task(self, lang: str) -> Task:
+    def rag_task(self, lang: str, regime: str = "rag") -> Task:
+        """One passage per segment ("rag"), or an article's five as one segment ("rag5")."""
         s = self.s
-        qas = data.xquad_items(lang, s.split, s.rag_paragraphs)
+        several = regime == "rag5"
+        if several:
+            qas = data.xquad_article_items(lang, s.split, s.rag5_articles)
+            context_of = {qa.qid: f"a{qa.article}" for qa in qas}
+            articles = list(dict.fromkeys(qa.article for qa in qas))
+            # the KL question of the k-th article: the first one about its paragraph k mod 5
+            kl_paragraph = {a: a * data.ARTICLE_PARAGRAPHS + k % data.ARTICLE_PARAGRAPHS
+                            for k, a in enumerate(articles[: s.rag5_kl_items])}
+        else:
+            qas = data.xquad_items(lang, s.split, s.rag_paragraphs)
+            context_of = {qa.qid: f"p{qa.paragraph}" for qa in qas}
         segments: list[Segment] = []
-        index: dict[int, int] = {}
+        index: dict[str, int] = {}
         for qa in qas:
-            if qa.paragraph not in index:
-                index[qa.paragraph] = len(segments)
-                segments.append(Segment(f"p{qa.paragraph}", qa.passage, None, self.pruner.count_tokens(qa.passage)))
-        items, kl_paragraphs = [], set()
+            key = context_of[qa.qid]
+            if key not in index:
+                index[key] = len(segments)
+                segments.append(Segment(key, qa.passage, None, self.pruner.count_tokens(qa.passage)))
+        items, kl_contexts = [], set()
         for qa in qas:
-            kl = qa.paragraph not in kl_paragraphs and len(kl_paragraphs) < s.rag_kl_items
-            kl_paragraphs.add(qa.paragraph) if kl else None
+            key = context_of[qa.qid]
+            if several:
+                kl = key not in kl_contexts and kl_paragraph.get(qa.article) == qa.paragraph
+            else:
+                kl = key not in kl_contexts and len(kl_contexts) < s.rag_kl_items
+            kl_contexts.add(key) if kl else None
             head, suffix = data.rag_parts(qa.question, self.target.chat_parts())
-            items.append(Item(qa.qid, [index[qa.paragraph]], suffix, head=head, gold=qa.answer, kl=kl))
-        task = Task("rag", lang, segments, items)
+            items.append(Item(qa.qid, [index[key]], suffix, head=head, gold=qa.answer, kl=kl))
+        task = Task(regime, lang, segments, items)
         task.info["questions"] = {qa.qid: qa.question for qa in qas}
         return task
 
@@ -164,7 +190,8 @@ class Bench:
         if task.regime == "mgsm":
             return True
         kl_items = [it for it in task.items if it.kl]
-        limit = len(kl_items) if s.peer_items is None else s.peer_items
+        wanted = s.peer_items if task.regime == "rag" else s.rag5_peer_items
+        limit = len(kl_items) if wanted is None else wanted
         return item.kl and kl_items.index(item) < limit
 
     def budgets(self, task: Task, rate: float) -> tuple[dict, set[str]]:
@@ -190,7 +217,7 @@ class Bench:
         return out, peer_items
 
     def question_of(self, task: Task, item: Item) -> str | None:
-        return task.info["questions"][item.key] if task.regime == "rag" else None
+        return task.info["questions"][item.key] if task.regime in RAG_REGIMES else None
 
     @staticmethod
     def budget_for(budgets: dict, seg: int, question: str | None) -> tuple[int, bool]:
@@ -242,11 +269,15 @@ class Bench:
     def tasks(self) -> list[tuple[str, str, list[float]]]:
         s = self.s
         return [*(("mgsm", lang, list(s.rates)) for lang in s.mgsm_languages),
-                *(("rag", lang, list(s.rag_rates)) for lang in s.rag_languages)]
+                *(("rag", lang, list(s.rag_rates)) for lang in s.rag_languages),
+                *(("rag5", lang, list(s.rag_rates)) for lang in s.rag5_languages)]
+
+    def task(self, regime: str, lang: str) -> Task:
+        return self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang, regime)
 
     def cost(self, regime: str, lang: str) -> float:
         """A rough cost of a task: target tokens run per arm (prefixes and question suffixes)."""
-        task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
+        task = self.task(regime, lang)
         kl_items = [it for it in task.items if it.kl]
         segs = sum(seg.n for seg in task.segments) if regime == "mgsm" else 0
         per_item = [self.pruner.count_tokens(it.suffix) + (0 if regime == "mgsm" else
@@ -275,7 +306,7 @@ class Bench:
             if not todo:
                 continue
             t0, c0 = time.monotonic(), time.process_time()
-            task = self.mgsm_task(lang) if regime == "mgsm" else self.rag_task(lang)
+            task = self.task(regime, lang)
             self.run_task(task, rates, todo)
             self.log(f"{regime}/{lang}: {len(todo)} jobs in {time.monotonic() - t0:.0f} s "
                      f"({time.process_time() - c0:.0f} s CPU)")
