@@ -76,7 +76,7 @@ def test_default_keeps_or_drops_whole_words(pruner, mgsm_texts):
 
 
 def test_bad_granularity_is_a_clear_error(pruner):
-    with pytest.raises(LiteError, match="granularity 'token' is not one of word, char"):
+    with pytest.raises(LiteError, match="granularity 'token' is not one of clause, word, char"):
         pruner.prune("some text", rate=0.5, granularity="token")
 
 

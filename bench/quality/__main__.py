@@ -42,7 +42,7 @@ PROFILES = {
 }
 # the cross-family target (Gemma-3-270M) on a subset; the peer's outputs are the ones cached for SmolLM2
 CROSS_FAMILY = {
-    "quick": dict(mgsm_languages=("en", "th"), rag_languages=("en", "hi"), mgsm_questions=12,
+    "quick": dict(mgsm_languages=("en", "th", "bn"), rag_languages=("en", "hi"), mgsm_questions=12,
                   agreement_questions=0, rag_paragraphs=6, rag_kl_items=6, peer_items=3,
                   rag5_languages=("en", "hi"), rag5_articles=2, rag5_kl_items=2, rag5_peer_items=1),
     "full": dict(agreement_questions=0),

@@ -8,7 +8,8 @@ imports one); `--arms` picks some.
 
     lite              the product's default (lite.DEFAULT_METHOD), through Pruner.prune
     attention         the paper's score (method="attention"), through Pruner.prune
-    lite:<method>     every other entry of lite.METHODS
+    lite:<method>     every other entry of lite.METHODS (whole words)
+    lite:clauses, lite:words, lite:chars   the default method at each granularity
     random            random scores fed through the same Pruner.prune (lite's units); seeds 0-3
     random_words      one random score per whitespace-delimited word (per character in zh, ja, th)
     truncation        keep the first tokens up to the budget, through the units
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 import lite
+from lite.prune.units import GRANULARITIES
 
 from .data import RAG_REGIMES, REGIMES, SEPARATOR
 
@@ -126,10 +128,12 @@ def text_seed(ctx: Context) -> int:
 
 
 # ---- the arms ---------------------------------------------------------------------------------------
-def lite_method(method: str | None) -> ArmFn:
+def lite_method(method: str | None, granularity: str | None = None) -> ArmFn:
+    """lite through Pruner.prune: `method` (None: the default) and `granularity` (None: the default)."""
     def arm(ctx: Context) -> str:
-        return ctx.pruner.prune(ctx.text, target_tokens=ctx.budget,
-                                method=method or lite.DEFAULT_METHOD).text
+        options = {"granularity": granularity} if granularity else {}
+        return ctx.pruner.prune(ctx.text, target_tokens=ctx.budget, method=method or lite.DEFAULT_METHOD,
+                                **options).text
     return arm
 
 
@@ -239,10 +243,15 @@ def none_arm(ctx: Context) -> str:
 def register_builtins() -> None:
     register("none", none_arm, kind="reference", description="no pruning")
     register("lite", lite_method(None), kind="lite", description=f"lite's default ({lite.DEFAULT_METHOD})")
-    register("attention", lite_method("attention"), kind="lite", description="the paper's score")
+    # the paper's score and the other methods through whole words, whatever the default granularity
+    register("attention", lite_method("attention", "word"), kind="lite", description="the paper's score, words")
     for method in lite.METHODS:
         if method not in ("attention", lite.DEFAULT_METHOD):  # both have arms of their own
-            register(f"lite:{method}", lite_method(method), kind="lite", description=f"method={method!r}")
+            register(f"lite:{method}", lite_method(method, "word"), kind="lite",
+                     description=f"method={method!r}, words")
+    for granularity in GRANULARITIES:
+        register(f"lite:{granularity}s", lite_method(None, granularity), kind="lite",
+                 description=f"the default method, granularity={granularity!r}")
     register("random", random_arm, seeds=RANDOM_SEEDS, description="random scores through lite's units")
     register("random_words", random_words_arm, seeds=RANDOM_SEEDS[:1], description="random whole words")
     register("truncation", truncation_arm, description="the first tokens")

@@ -283,6 +283,87 @@ def section(res: Results) -> str:
     return "\n".join(out)
 
 
+# ---- the summary at the top: the bars of the default-score and the passages issues -----------------------
+REGIME_SHORT = {"mgsm": "MGSM few-shot", "rag": "one passage", "rag5": "five passages"}
+QUESTION_BASELINES = ("truncation", "sentences", "llmlingua")
+
+
+def default_verdict_table(results: list[Results], arm: str = "lite") -> str:
+    """d = log KL(arm) - log KL(random) [95% CI] per target, regime, resource bin and rate; bold: beats random."""
+    rates = sorted({rate for res in results for g in res.regimes() for rate in res.rates(g)}, reverse=True)
+    head = ["target", "regime", "bin", *[f"@{r}" for r in rates]]
+    rows = []
+    for res in results:
+        for regime in res.regimes():
+            langs = res.languages(regime)
+            for b in [b for b in data.RESOURCE_BINS if any(data.resource_bin(x) == b for x in langs)]:
+                members = ", ".join(x for x in langs if data.resource_bin(x) == b)
+                row = [res.target(), REGIME_SHORT[regime], f"{b} ({members})"]
+                for rate in rates:
+                    d, lang_of = res.paired_d(regime, rate, arm, RANDOM)
+                    mask = np.array([data.resource_bin(x) == b for x in lang_of], dtype=bool)
+                    ci = cluster_bootstrap(d[mask], np.array(lang_of)[mask]) if mask.any() else None
+                    row.append(verdict_cell(ci))
+                rows.append(row)
+    return markdown(head, rows)
+
+
+def verdict_cell(ci) -> str:
+    if ci is None or not ci.n:
+        return "–"
+    mark = "beats" if ci.high < 0 else "loses" if ci.low > 0 else "tie"
+    return bold_if(f"{ci.fmt()} {mark}", ci.high < 0)
+
+
+def question_table(res: Results, regime: str, rate: float, arm: str = "lite+question") -> str | None:
+    """Per language: answer retention of `arm` and of each baseline, the paired differences [95% CI]; the
+    target's KL and d = log KL(arm) - log KL(baseline) [95% CI] on the questions with the KL."""
+    if not res.by[(regime, rate, arm)]:
+        return None
+    baselines = [b for b in QUESTION_BASELINES if res.by[(regime, rate, b)]]
+    head = ["language", f"{arm} retained", *[f"{b}" for b in baselines],
+            *[f"retained minus {b}" for b in baselines], f"{arm} KL", *[f"d vs {b} (n)" for b in baselines]]
+    rows = []
+    for lang in res.languages(regime):
+        row = [f"{lang} ({data.resource_bin(lang)})", fmt(res.field_mean(regime, rate, arm, "retained", {lang})[0], 2)]
+        row += [fmt(res.field_mean(regime, rate, b, "retained", {lang})[0], 2) for b in baselines]
+        for b in baselines:
+            diff, langs = res.paired_diff(regime, rate, arm, b, "retained")
+            mask = np.array([x == lang for x in langs], dtype=bool)
+            ci = cluster_bootstrap(diff[mask], ["q"] * int(mask.sum())) if mask.any() else None
+            row.append(bold_if(ci.fmt(), ci.low > 0) if ci and ci.n else "–")
+        kl, n = res.field_mean(regime, rate, arm, "kl", {lang})
+        row.append(fmt(kl) if n else "–")
+        for b in baselines:
+            d, langs = res.paired_d(regime, rate, arm, b)
+            mask = np.array([x == lang for x in langs], dtype=bool)
+            ci = cluster_bootstrap(d[mask], ["q"] * int(mask.sum())) if mask.any() else None
+            row.append(f"{bold_if(ci.fmt(), ci.high < 0)} ({ci.n})" if ci and ci.n else "–")
+        rows.append(row)
+    return markdown(head, rows)
+
+
+def summary_section(results: list[Results]) -> str:
+    out = ["## Summary", "",
+           "**The default without a question** (`lite`, the product's default method): d = log KL(lite) - log "
+           "KL(random through lite's units, 4 seeds), mean over questions [95% CI, bootstrap clustered by "
+           "language]; below 0 is better than random; \"beats\" only where the whole interval is below 0.", ""]
+    for split in sorted({r.split() for r in results}):
+        group = [r for r in results if r.split() == split]
+        out += [f"*{split} split*", "", default_verdict_table(group), ""]
+    for res in results:
+        for regime in [g for g in res.regimes() if g in data.RAG_REGIMES]:
+            for rate in res.rates(regime):
+                table = question_table(res, regime, rate)
+                if table:
+                    out += [f"**With the question** (`prune(passage, question=q)`), {REGIME_SHORT[regime]}, "
+                            f"rate {rate}, target {res.target()}, {res.split()} split: answer retention (gold answer "
+                            "string still in the pruned context; every question) and the target's KL (fewer "
+                            "questions). Bold: lite+question better with the whole 95% CI (bootstrap over "
+                            "questions).", "", table, ""]
+    return "\n".join(out)
+
+
 def cost_table(res: Results) -> str:
     """Measured cost per task: jobs, the jobs' CPU seconds (pruning and the target's runs; the LLMLingua
     worker's CPU is in its arm's CPU column instead) and wall seconds."""
@@ -374,7 +455,7 @@ target's greedy answer to the full prompt, teacher-forced. d = log KL(arm) - log
 4 seeds) per question; the CI is a 95% bootstrap clustered by language; "beats random" only where
 it excludes 0. Every number names its split.
 """
-    text = header + "\n" + "\n\n".join(section(r) for r in results) + "\n"
+    text = header + "\n" + summary_section(results) + "\n\n" + "\n\n".join(section(r) for r in results) + "\n"
     out = folder / "QUALITY.md"
     out.write_text(text, encoding="utf-8")
     plot(results, folder / "quality.png")

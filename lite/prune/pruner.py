@@ -25,6 +25,7 @@ from ..errors import LiteError
 from ..score.methods import DEFAULT_METHOD
 from ..score.scorer import Scorer
 from .budget import largest_fitting, memo_counter, remembering
+from .clauses import clause_order_scores
 from .llmlingua import check_options, split_tags, strip_tags
 from .messages import DEFAULT_ROLES, MessagesResult
 from .messages import prune_messages as prune_chat
@@ -261,7 +262,10 @@ class Pruner:
             )
         importance = chunked_importance(self.scorer, encoded.ids, options.method, options.chunk)[encoded.own]  # [n]
         sizes = encoded.sizes  # [n_units]
-        scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
+        if options.granularity == "clause":
+            scores = clause_order_scores(text, units.span_start, units.first_token, importance)  # [n_units]
+        else:
+            scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
         forced = forced_units(text, units, n_tokens, options)  # [n_units]
         return encoded, kept_units(encoded, select_units(scores, sizes, budget, forced), options)
 
@@ -309,7 +313,7 @@ class Pruner:
         own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
         offsets = encoding.offsets  # a fresh list on every access: read it once
         units = group_units(text, [offsets[i] for i in own])
-        if granularity == "word":
+        if granularity in ("word", "clause"):  # clauses are chosen whole, cut (the last one) at words
             units = word_units(text, units)
         return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
 

@@ -115,7 +115,7 @@ def digit_ranges(text: str) -> list[tuple[int, int]]:
     return [(i, i + 1) for i, char in enumerate(text) if char.isdecimal()]
 
 
-GRANULARITIES = ("word", "char")
+GRANULARITIES = ("clause", "word", "char")  # clause: whole clauses by their tokens' mean rank (clauses.py), word units
 DEFAULT_GRANULARITY = "word"
 # Scripts written without spaces between words: their characters stay the units under granularity="word".
 UNSPACED_SCRIPTS = (

@@ -1,0 +1,87 @@
+"""granularity="clause": whole clauses by their tokens' mean rank, line breaks kept, the budget met."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lite.prune import Pruner
+from lite.prune.clauses import clause_of_units, token_ranks
+from lite.prune.sentences import clause_spans, split_spans
+
+TEXT = ("The rain fell all night, and the river rose. The mayor, Anna Berg, closed the bridge at noon.\n"
+        "The school stayed open.")
+
+
+class WordScorer:
+    """Importance 1 for the tokens of the given words (however the tokenizer splits them), 0 elsewhere."""
+
+    def __init__(self, tokenizer, text: str, words: set[str]):
+        encoding = tokenizer.encode(text)
+        self.ids = encoding.ids
+        self.scores = np.array([float(text[a:b].strip() in words) for a, b in encoding.offsets], dtype=np.float32)
+
+    def importance(self, ids, method=None):
+        assert list(ids) == self.ids
+        return self.scores
+
+
+def clauses(text: str) -> list[str]:
+    return [text[a:b] for start, end in split_spans(text) for a, b in clause_spans(text, start, end)]
+
+
+def test_the_best_clause_is_kept_whole_and_the_line_break_first(pruner):
+    scorer = WordScorer(pruner.tokenizer, TEXT, {"bridge", "noon", "closed"})
+    clause = "closed the bridge at noon."
+    assert clause + "\n" in clauses(TEXT)
+    budget = pruner.count_tokens(" " + clause) + pruner.count_tokens("\n")
+    result = Pruner(scorer, pruner.tokenizer).prune(TEXT, target_tokens=budget, granularity="clause")
+    assert result.text.strip() == clause
+    assert result.text.endswith("\n") and result.compressed_tokens == budget
+    # by words, the same scores keep the three words and spend the rest on the first words
+    by_words = Pruner(scorer, pruner.tokenizer).prune(TEXT, target_tokens=budget, granularity="word")
+    assert by_words.text.strip() != clause
+
+
+def test_clauses_of_units_follow_the_text():
+    text = "One, two. Three\nFour"
+    starts = np.array([0, 3, 4, 8, 9, 15, 16])  # "One" "," " two" "." " Three" "\n" "Four"
+    assert clauses(text) == ["One, ", "two. ", "Three\n", "Four"]
+    assert clause_of_units(text, starts).tolist() == [0, 0, 1, 1, 2, 2, 3]
+
+
+def test_token_ranks_share_ties():
+    assert token_ranks(np.array([0.5, 0.1, 0.5, 0.9])).tolist() == pytest.approx([0.5, 0.0, 0.5, 1.0])
+    assert token_ranks(np.array([3.0])).tolist() == [0.0]
+
+
+def partial_clauses(result) -> int:
+    """Clauses of the input with some but not all of their non-space characters kept."""
+    kept = np.zeros(sum(len(p) for p, _ in result.pieces), dtype=bool)
+    at = 0
+    for piece, keep in result.pieces:
+        kept[at : at + len(piece)] = keep
+        at += len(piece)
+    text = "".join(p for p, _ in result.pieces)
+    count = 0
+    for start, end in split_spans(text):
+        for a, b in clause_spans(text, start, end):
+            inside = [kept[i] for i in range(a, b) if not text[i].isspace()]
+            count += 0 < sum(inside) < len(inside)
+    return count
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ru", "zh", "th", "bn"])
+def test_real_text_keeps_whole_clauses_within_the_budget(pruner, mgsm_texts, lang):
+    by_words = 0
+    for text in mgsm_texts[lang][3:]:  # the worked exemplars: several lines and clauses
+        for rate in (0.9, 0.7, 0.5):
+            result = pruner.prune(text, rate=rate, granularity="clause")
+            budget = max(1, round(rate * result.origin_tokens))
+            assert result.compressed_tokens <= budget and "".join(p for p, _ in result.pieces) == text
+            assert result.text == "".join(p for p, k in result.pieces if k) and "\ufffd" not in result.text
+            assert result.text.count("\n") == text.count("\n")  # every line break kept
+            # whole clauses but the one the budget cuts and the few small units that fill the rest
+            assert partial_clauses(result) <= 3, (lang, rate)
+            by_words += partial_clauses(pruner.prune(text, rate=rate, granularity="word"))
+    assert by_words > 3 * 6  # word by word, clauses are cut all over: the check above has teeth
