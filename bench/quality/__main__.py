@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import lite
+from lite.prune.units import DEFAULT_GRANULARITY
 
 from . import data
 from .arms import ARMS
@@ -54,6 +55,8 @@ def default_arms(profile: str) -> tuple[str, ...]:
     peer (each more arm costs ~1/12 more: name the other lite.METHODS or random_words with --arms, and drop
     others, to stay within the hour); --full: every registered arm."""
     extras = tuple(a for a in ("lite+question", "sentences", "selfinfo", "llmlingua") if a in ARMS)
+    if DEFAULT_GRANULARITY != "word":  # the default method through whole words: what the units change
+        extras = ("lite:words",) + extras
     if profile == "quick":
         return tuple(a for a in CORE_ARMS if a != "random_words") + extras
     return CORE_ARMS + tuple(a for a in ARMS if a not in CORE_ARMS and a not in extras) + extras

@@ -10,12 +10,13 @@ imports one); `--arms` picks some.
     attention         the paper's score (method="attention"), through Pruner.prune
     lite:<method>     every other entry of lite.METHODS (whole words)
     lite:clauses, lite:words, lite:chars   the default method at each granularity
-    random            random scores fed through the same Pruner.prune (lite's units); seeds 0-3
+    random            random scores fed through the same Pruner.prune (lite's units: its default granularity,
+                      so whole clauses when lite keeps whole clauses); seeds 0-3
     random_words      one random score per whitespace-delimited word (per character in zh, ja, th)
-    truncation        keep the first tokens up to the budget, through the units
-    rarity            in-text rarity alone, log(n / count of the id): no model
+    truncation        keep the first tokens up to the budget, through whole words
+    rarity            in-text rarity alone, log(n / count of the id): no model; lite's units, as random
     sentences         whole sentences ranked by word overlap with the question, then truncated to fit
-                      (no model; RAG regime; without a question: truncation)
+                      (no model; RAG regimes; without a question: truncation); the cut sentence at words
     selfinfo          the target's own -log p of each token given the prefix (Selective Context), a ceiling
     llmlingua         the peer (LLMLingua 0.2.2 / LongLLMLingua with a question), in its own venv (peer.py)
     none              no pruning (the reference prompt; KL 0 by construction)
@@ -100,10 +101,12 @@ class ScoreScorer:
         return scores
 
 
-def prune_with_scores(ctx: Context, fn: Callable[[np.ndarray], np.ndarray]) -> str:
-    """ctx.text pruned to ctx.budget by Pruner.prune, ranking by `fn(ids)` instead of the model."""
+def prune_with_scores(ctx: Context, fn: Callable[[np.ndarray], np.ndarray], granularity: str | None = None) -> str:
+    """ctx.text pruned to ctx.budget by Pruner.prune, ranking by `fn(ids)` instead of the model, through lite's
+    units: the default granularity (what the `lite` arm uses), or `granularity`."""
     pruner = lite.Pruner(ScoreScorer(fn), ctx.pruner.tokenizer)
-    return pruner.prune(ctx.text, target_tokens=ctx.budget).text
+    options = {"granularity": granularity} if granularity else {}
+    return pruner.prune(ctx.text, target_tokens=ctx.budget, **options).text
 
 
 def per_token(ctx: Context, scores_of: Callable[[Any], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -158,11 +161,11 @@ def random_words_arm(ctx: Context) -> str:
         words = word_index(ctx.text, enc.offsets, ctx.lang)  # [n]
         values = np.random.default_rng((ctx.seed or 0, text_seed(ctx), 1)).random(int(words.max()) + 2)
         return values[words + 1]
-    return prune_with_scores(ctx, per_token(ctx, scores))
+    return prune_with_scores(ctx, per_token(ctx, scores), "word")
 
 
 def truncation_arm(ctx: Context) -> str:
-    return prune_with_scores(ctx, lambda ids: -np.arange(len(ids), dtype=np.float64))
+    return prune_with_scores(ctx, lambda ids: -np.arange(len(ids), dtype=np.float64), "word")
 
 
 def rarity_scores(ids: np.ndarray) -> np.ndarray:
@@ -218,7 +221,7 @@ def sentences_arm(ctx: Context) -> str:
         n = len(first)
         return (len(spans) - rank[sentence]) * float(n + 1) - np.arange(n)  # sentence rank, then position
 
-    return prune_with_scores(ctx, per_token(ctx, scores))
+    return prune_with_scores(ctx, per_token(ctx, scores), "word")
 
 
 def passages(ctx: Context) -> list[str]:

@@ -3,7 +3,7 @@
 The target (transformers) reads the segment; each of its tokens' -log p is spread evenly over the
 token's characters; a pruner token's score is the information of the characters it covers (so a
 unit of several byte tokens, scored by the mean of its tokens, gets information per token spent).
-The scores then go through the same Pruner.prune as every arm, at the same budget.
+The scores then go through the same Pruner.prune as every arm, at the same budget, through whole words.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def selfinfo_arm(ctx: Context) -> str:
         spans = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)  # [n, 2]
         return cumulative[spans[:, 1]] - cumulative[spans[:, 0]]  # [n]
 
-    return prune_with_scores(ctx, per_token(ctx, scores))
+    return prune_with_scores(ctx, per_token(ctx, scores), "word")  # scored token by token: whole words
 
 
 register("selfinfo", selfinfo_arm, kind="ceiling", expensive=True,
-         description="the target's own -log p given the prefix (Selective Context), through lite's units")
+         description="the target's own -log p given the prefix (Selective Context), through whole words")
