@@ -59,18 +59,20 @@ def inner_cuts(result) -> list[tuple[str, str]]:
     return [(a, b) for a, b in zip(pieces, pieces[1:]) if a and b and a[-1].isalpha() and b[0].isalpha()]
 
 
-def test_default_keeps_or_drops_whole_words(pruner, mgsm_texts):
-    """granularity="word" (the default): in spaced scripts no word is cut; zh/ja/th keep character units."""
+def test_default_and_word_granularity_keep_or_drop_whole_words(pruner, mgsm_texts):
+    """granularity="clause" (the default) and "word": in spaced scripts no word is cut; zh/ja/th keep
+    character units."""
     char_cuts = 0
     for lang in ("en", "fr", "ru", "bn", "zh", "th"):
         for text in mgsm_texts[lang][:3]:
             result = pruner.prune(text, rate=0.6)
-            assert result.text == pruner.prune(text, rate=0.6, granularity="word", method="rank_mix").text
+            assert result.text == pruner.prune(text, rate=0.6, granularity="clause", method="rank_mix").text
+            by_word = pruner.prune(text, rate=0.6, granularity="word")
             by_char = pruner.prune(text, rate=0.6, granularity="char")
-            assert "\ufffd" not in result.text
+            assert "\ufffd" not in result.text and "\ufffd" not in by_word.text
             if lang in ("en", "fr", "ru", "bn"):
-                assert inner_cuts(result) == [], lang
-                assert len(result.pieces) < len(by_char.pieces), lang
+                assert inner_cuts(result) == [] and inner_cuts(by_word) == [], lang
+                assert len(by_word.pieces) < len(by_char.pieces), lang
                 char_cuts += len(inner_cuts(by_char))
     assert char_cuts > 0  # by characters, words are cut: the check above has teeth
 

@@ -441,6 +441,46 @@ def plot(results: list[Results], image: Path) -> None:
     plt.close(fig)
 
 
+def plot_passages(results: list[Results], image: Path) -> None:
+    """Answer retention against the share of tokens kept, one panel per RAG regime (the in-family results)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = next((r for r in results if r.target().startswith("smollm2") and r.split() == "test"), None)
+    regimes = [g for g in data.RAG_REGIMES if res is not None and g in res.regimes()]
+    if not regimes:
+        return
+    fig, axes = plt.subplots(1, len(regimes), figsize=(6.4 * len(regimes), 4.6), squeeze=False)
+    shown = ("lite+question", "sentences", "truncation", "llmlingua", "lite", "random")
+    for ax, regime in zip(axes[0], regimes):
+        for arm in [a for a in shown if a in res.arms(regime)]:
+            xs, ys, lo, hi = [], [], [], []
+            for rate in sorted(res.rates(regime)):
+                vals = res.mean_over_seeds(regime, rate, arm, "retained")
+                if not vals:
+                    continue
+                keys = sorted(vals)
+                ci = cluster_bootstrap(np.array([vals[k] for k in keys]), [k[0] for k in keys])
+                xs.append(res.kept_share(regime, rate, arm, "pruner"))
+                ys.append(ci.mean)
+                lo.append(ci.mean - ci.low)
+                hi.append(ci.high - ci.mean)
+            if xs:
+                ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=arm,
+                            linewidth=2.4 if arm == "lite+question" else 1.0)
+        ax.set_xlabel("share of the tokens kept")
+        ax.set_ylabel("gold answer still in the pruned context")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{REGIME_SHORT[regime]}, {len(res.languages(regime))} languages, {res.split()} split", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(image, dpi=110)
+    plt.close(fig)
+
+
 def write_report(folder: Path) -> Path:
     files = sorted(folder.glob("quality-*.jsonl"))
     results = [Results(f) for f in files]
@@ -459,4 +499,5 @@ it excludes 0. Every number names its split.
     out = folder / "QUALITY.md"
     out.write_text(text, encoding="utf-8")
     plot(results, folder / "quality.png")
+    plot_passages(results, folder / "passages.png")
     return out

@@ -23,6 +23,7 @@ prompt) and the peer's outputs are cached on disk (cache.py).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -407,8 +408,7 @@ class Bench:
         return records, cpu, tokens
 
     def note(self, line: dict) -> None:
-        with self.results.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line) + "\n")
+        append(self.results, json.dumps(line) + "\n")
 
     def write(self, job: Job, records: list[dict], cpu: float, tokens: int, wall: float = 0.0,
               cpu_all: float = 0.0) -> None:
@@ -417,9 +417,24 @@ class Bench:
         lines = [json.dumps(r, ensure_ascii=False) for r in records]
         lines.append(json.dumps({"done": job.key, "cpu_s": cpu, "input_tokens": tokens, "records": len(records),
                                  "job_wall_s": round(wall, 2), "job_cpu_s": round(cpu_all, 2)}))
-        with self.results.open("a", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")  # one write: a killed run leaves no job half-marked done
+        append(self.results, "\n".join(lines) + "\n")  # one write: a killed run leaves no job half-marked done
         self.done.add(job.key)
+
+
+def append(path: Path, text: str) -> None:
+    """Append text to the results file under an exclusive lock: the workers of one run (and other runs)
+    share the file, and a job's lines (up to a few hundred KB) must not interleave with another's."""
+    import fcntl
+
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def prefix_text(segments: list[str], head: str = "") -> str:

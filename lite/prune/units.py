@@ -116,7 +116,7 @@ def digit_ranges(text: str) -> list[tuple[int, int]]:
 
 
 GRANULARITIES = ("clause", "word", "char")  # clause: whole clauses by their tokens' mean rank (clauses.py), word units
-DEFAULT_GRANULARITY = "word"
+DEFAULT_GRANULARITY = "clause"
 # Scripts written without spaces between words: their characters stay the units under granularity="word".
 UNSPACED_SCRIPTS = (
     (0x0E00, 0x0EFF),  # Thai, Lao
