@@ -343,6 +343,24 @@ def question_table(res: Results, regime: str, rate: float, arm: str = "lite+ques
     return markdown(head, rows)
 
 
+PASSAGE_ARMS = ("lite+question", "sentences", "truncation", "llmlingua", "lite", "attention", "random")
+
+
+def passages_table(res: Results, regime: str) -> str:
+    """Answer retention per language (columns) for each strategy and rate (rows); the peer on its questions only."""
+    langs = res.languages(regime)
+    head = ["rate", "strategy", *langs, "mean", "questions"]
+    rows = []
+    for rate in res.rates(regime):
+        for arm in [a for a in PASSAGE_ARMS if res.by[(regime, rate, a)]]:
+            per = [res.field_mean(regime, rate, arm, "retained", {x}) for x in langs]
+            mean, n = res.field_mean(regime, rate, arm, "retained")
+            cells = [fmt(v, 2) if k else "–" for v, k in per]
+            name = f"**{arm}**" if arm == "lite+question" else arm
+            rows.append([str(rate), name, *cells, fmt(mean, 3), str(n)])
+    return markdown(head, rows)
+
+
 def summary_section(results: list[Results]) -> str:
     out = ["## Summary", "",
            "**The default without a question** (`lite`, the product's default method): d = log KL(lite) - log "
@@ -353,6 +371,10 @@ def summary_section(results: list[Results]) -> str:
         out += [f"*{split} split*", "", default_verdict_table(group), ""]
     for res in results:
         for regime in [g for g in res.regimes() if g in data.RAG_REGIMES]:
+            out += [f"**Answer retention per language**, {REGIME_SHORT[regime]}, target {res.target()}, "
+                    f"{res.split()} split (the share of questions whose gold answer is still in the pruned "
+                    "context; every strategy at the same budget; the peer only on the questions it ran on):", "",
+                    passages_table(res, regime), ""]
             for rate in res.rates(regime):
                 table = question_table(res, regime, rate)
                 if table:
