@@ -44,13 +44,17 @@ class Results:
             self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"], r["budget"])].append(r)
 
     def regimes(self) -> list[str]:
-        return [g for g in data.REGIMES if any(k[0] == g for k in self.by)]
+        return [g for g in data.REGIMES if any(k[0] == g for k in self.filled())]
 
     def rates(self, regime: str) -> list[float]:
-        return sorted({k[1] for k in self.by if k[0] == regime}, reverse=True)
+        return sorted({k[1] for k in self.filled() if k[0] == regime}, reverse=True)
 
     def arms(self, regime: str) -> list[str]:
-        return arm_order({k[2] for k in self.by if k[0] == regime})
+        return arm_order({k[2] for k in self.filled() if k[0] == regime})
+
+    def filled(self) -> list[tuple]:
+        """The (regime, rate, arm) keys with records (looking a key up in `by` adds an empty one)."""
+        return [k for k, v in self.by.items() if v]
 
     def languages(self, regime: str) -> list[str]:
         return sorted({r["lang"] for r in self.records if r["regime"] == regime},

@@ -109,7 +109,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
                         help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
     parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
-                        help="what is kept or dropped whole: words (characters in zh/ja/th) or characters"
+                        help="what is kept or dropped whole: clauses ranked by their tokens' mean rank (the last "
+                             "one cut at a word), words (characters in zh/ja/th) or characters"
                              f" (default {DEFAULT_GRANULARITY})")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")

@@ -57,7 +57,7 @@ class PruneOptions:
     keep_last: int = 0  # keep the last N tokens (of each plain-string segment)
     drop_consecutive: bool = False  # drop a forced string that repeats the kept unit just before it
     target_tokenizer: Any = None  # count in the target's tokens (target.py): a name, a path, a tokenizer, a callable
-    granularity: str = DEFAULT_GRANULARITY  # "word": whole words (characters in zh/ja/th); "char": characters
+    granularity: str = DEFAULT_GRANULARITY  # "clause" (whole clauses), "word" (characters in zh/ja/th), "char"
     question: str | None = None  # prune the text as passages for this question (passages.py); method is then unused
     max_tokens: int = DEFAULT_MAX_TOKENS  # the most tokens of one string scored at once; more is an error unless chunk
     chunk: int | None = None  # score a longer string in chunks of this many tokens, each on its own

@@ -177,8 +177,10 @@ class Pruner:
         target_tokenizer: the target model's tokenizer (see target.py): target_tokens then counts
         its tokens (the output holds at most that many of them), the result reports both counts, and
         the output creates none of its special or added tokens (when it is a tokenizers tokenizer).
-        granularity: "word" (default) keeps or drops whole words in scripts written with spaces
-        (characters stay the units in Chinese, Japanese, Thai); "char": whole characters.
+        granularity: "clause" (default) keeps whole clauses, ranked by their tokens' mean rank, the
+        opening clause and the line breaks first, the last clause cut at a word (clauses.py); "word"
+        keeps or drops whole words in scripts written with spaces (characters stay the units in
+        Chinese, Japanese, Thai); "char": whole characters.
         question: prune the passage(s) in `text` for this question instead (passages.py): whole
         sentences by relevance to the question, one budget over all the passages, no model run
         (`method` is not used). A list is then a list of passages; Segment(..., keep=True) is kept
