@@ -124,6 +124,27 @@ def xquad_article_items(lang: str, split: str, articles: int | None = None) -> l
     return items
 
 
+@cache
+def context_of(lang: str, regime: str) -> dict[str, int]:
+    """Question id -> the context it is asked about: its paragraph ("rag") or its article ("rag5")."""
+    return {qa["id"]: p // (ARTICLE_PARAGRAPHS if regime == "rag5" else 1)
+            for p, para in enumerate(paragraphs(lang)) for qa in para["qas"]}
+
+
+@cache
+def answer_elsewhere(lang: str) -> frozenset[str]:
+    """Question ids whose gold answer string also occurs in another paragraph of their article: with five
+    passages, finding it in the pruned context does not show the question's own passage kept it."""
+    found = set()
+    for first in range(0, len(paragraphs(lang)), ARTICLE_PARAGRAPHS):
+        members = range(first, min(first + ARTICLE_PARAGRAPHS, len(paragraphs(lang))))
+        for p in members:
+            for qa in paragraphs(lang)[p]["qas"]:
+                if any(qa["answer"] in paragraphs(lang)[o]["context"] for o in members if o != p):
+                    found.add(qa["id"])
+    return frozenset(found)
+
+
 def rag_parts(question: str, chat: tuple[str, str] | None) -> tuple[str, str]:
     """(text before the passage, text after it): the passage and the question as one user turn of the
     target's chat template, or, for a model without one, the passage then "Question: ...\nAnswer:"

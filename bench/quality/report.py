@@ -41,6 +41,9 @@ class Results:
         self.done = [r for r in read_jsonl(path) if "done" in r]
         self.by: dict[tuple, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
         for r in self.records:
+            if r["regime"] == "rag5" and r.get("retained") is not None and r["item"] in data.answer_elsewhere(
+                    r["lang"]):
+                r["retained"] = None  # its answer is in another passage too: retention would not show this one kept
             self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"], r["budget"])].append(r)
 
     def regimes(self) -> list[str]:
@@ -75,19 +78,21 @@ class Results:
                 out[key] = float(np.mean(vals))
         return out
 
-    def paired_d(self, regime: str, rate: float, arm: str, reference: str) -> tuple[np.ndarray, list[str]]:
-        """Per question d = log KL(arm) - log KL(reference) (seed means), on the questions both have."""
+    def paired_d(self, regime: str, rate: float, arm: str, reference: str,
+                 with_keys: bool = False) -> tuple[np.ndarray, list]:
+        """Per question d = log KL(arm) - log KL(reference) (seed means), on the questions both have; with
+        each question's language (or its (lang, item, budget) key)."""
         a = self.mean_over_seeds(regime, rate, arm, "kl")
         b = self.mean_over_seeds(regime, rate, reference, "kl")
         keys = sorted(set(a) & set(b))
-        return log_ratio([a[k] for k in keys], [b[k] for k in keys]), [k[0] for k in keys]
+        return log_ratio([a[k] for k in keys], [b[k] for k in keys]), (keys if with_keys else [k[0] for k in keys])
 
     def paired_diff(self, regime: str, rate: float, arm: str, reference: str,
-                    field: str) -> tuple[np.ndarray, list[str]]:
+                    field: str, with_keys: bool = False) -> tuple[np.ndarray, list]:
         a = self.mean_over_seeds(regime, rate, arm, field)
         b = self.mean_over_seeds(regime, rate, reference, field)
         keys = sorted(set(a) & set(b))
-        return np.array([a[k] - b[k] for k in keys]), [k[0] for k in keys]
+        return np.array([a[k] - b[k] for k in keys]), (keys if with_keys else [k[0] for k in keys])
 
     def cpu_per_1k(self, regime: str, arm: str) -> float | None:
         cpu = tokens = 0.0
@@ -332,17 +337,13 @@ def question_table(res: Results, regime: str, rate: float, arm: str = "lite+ques
         row = [f"{lang} ({data.resource_bin(lang)})", fmt(res.field_mean(regime, rate, arm, "retained", {lang})[0], 2)]
         row += [fmt(res.field_mean(regime, rate, b, "retained", {lang})[0], 2) for b in baselines]
         for b in baselines:
-            diff, langs = res.paired_diff(regime, rate, arm, b, "retained")
-            mask = np.array([x == lang for x in langs], dtype=bool)
-            ci = cluster_bootstrap(diff[mask], ["q"] * int(mask.sum())) if mask.any() else None
-            row.append(bold_if(ci.fmt(), ci.low > 0) if ci and ci.n else "–")
+            diff, keys = res.paired_diff(regime, rate, arm, b, "retained", with_keys=True)
+            row.append(language_ci(diff, keys, lang, regime, better=lambda ci: ci.low > 0))
         kl, n = res.field_mean(regime, rate, arm, "kl", {lang})
         row.append(fmt(kl) if n else "–")
         for b in baselines:
-            d, langs = res.paired_d(regime, rate, arm, b)
-            mask = np.array([x == lang for x in langs], dtype=bool)
-            ci = cluster_bootstrap(d[mask], ["q"] * int(mask.sum())) if mask.any() else None
-            row.append(f"{bold_if(ci.fmt(), ci.high < 0)} ({ci.n})" if ci and ci.n else "–")
+            d, keys = res.paired_d(regime, rate, arm, b, with_keys=True)
+            row.append(language_ci(d, keys, lang, regime, better=lambda ci: ci.high < 0, count=True))
         rows.append(row)
     return markdown(head, rows)
 
@@ -358,11 +359,30 @@ def passages_table(res: Results, regime: str) -> str:
     for rate in res.rates(regime):
         for arm in [a for a in PASSAGE_ARMS if res.by[(regime, rate, a)]]:
             per = [res.field_mean(regime, rate, arm, "retained", {x}) for x in langs]
-            mean, n = res.field_mean(regime, rate, arm, "retained")
+            mean, _ = res.field_mean(regime, rate, arm, "retained")
+            questions = len(res.mean_over_seeds(regime, rate, arm, "retained"))  # distinct questions, not seeds
             cells = [fmt(v, 2) if k else "–" for v, k in per]
             name = f"**{arm}**" if arm == "lite+question" else arm
-            rows.append([str(rate), name, *cells, fmt(mean, 3), str(n)])
+            rows.append([str(rate), name, *cells, fmt(mean, 3), str(questions)])
     return markdown(head, rows)
+
+
+MIN_CI = 5  # fewer questions than this: the value without an interval, never bold
+
+
+def language_ci(values: np.ndarray, keys: list[tuple], lang: str, regime: str, better, count: bool = False) -> str:
+    """Mean [95% CI] of one language's values, resampling the contexts (paragraphs, or articles with five
+    passages: their questions share one pruned context), then questions within them; bold where `better`."""
+    mask = np.array([k[0] == lang for k in keys], dtype=bool)
+    if not mask.any():
+        return "–"
+    contexts = data.context_of(lang, regime)
+    clusters = [contexts.get(k[1], k[1]) for k, m in zip(keys, mask) if m]
+    ci = cluster_bootstrap(values[mask], clusters)
+    suffix = f" ({ci.n})" if count else ""
+    if ci.n < MIN_CI:
+        return f"{ci.mean:+.2f}{suffix}"
+    return bold_if(ci.fmt(), better(ci)) + suffix
 
 
 def summary_section(results: list[Results]) -> str:
@@ -385,8 +405,10 @@ def summary_section(results: list[Results]) -> str:
                     out += [f"**With the question** (`prune(passage, question=q)`), {REGIME_SHORT[regime]}, "
                             f"rate {rate}, target {res.target()}, {res.split()} split: answer retention (gold answer "
                             "string still in the pruned context; every question) and the target's KL (fewer "
-                            "questions). Bold: lite+question better with the whole 95% CI (bootstrap over "
-                            "questions).", "", table, ""]
+                            "questions). Bold: lite+question better with the whole 95% CI (bootstrap over the "
+                            "contexts, then the questions in them); under 5 questions, the mean alone. With five "
+                            "passages, questions whose answer string also occurs in another passage of the "
+                            "article (8-12% a language) are left out of retention.", "", table, ""]
     return "\n".join(out)
 
 

@@ -265,7 +265,7 @@ class Pruner:
         importance = chunked_importance(self.scorer, encoded.ids, options.method, options.chunk)[encoded.own]  # [n]
         sizes = encoded.sizes  # [n_units]
         if options.granularity == "clause":
-            scores = clause_order_scores(text, units.span_start, units.first_token, importance)  # [n_units]
+            scores = clause_order_scores(text, units.span_start, units.first_token, importance, budget)  # [n_units]
         else:
             scores = unit_importance(importance, units.first_token, sizes)  # [n_units]
         forced = forced_units(text, units, n_tokens, options)  # [n_units]

@@ -35,6 +35,16 @@ def rank_units(scores: np.ndarray) -> np.ndarray:
     return np.lexsort((positions, -scores.astype(np.float64)))  # [n_units]
 
 
+def require_finite(scores: np.ndarray, what: str) -> None:
+    """A LiteError if any score is NaN or infinite: ranking it would keep arbitrary units."""
+    if not np.isfinite(scores).all():
+        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
+        raise LiteError(
+            f"the importance is not finite (NaN or infinity) for {int((~np.isfinite(scores)).sum())} of {len(scores)} "
+            f"{what} (first: {what.rstrip('s')} {bad}); the slice's weights or config are broken: make the slice again"
+        )
+
+
 def select_units(scores: np.ndarray, sizes: np.ndarray, budget: int, forced: np.ndarray) -> np.ndarray:
     """Mask of the units to keep.
 
@@ -44,12 +54,7 @@ def select_units(scores: np.ndarray, sizes: np.ndarray, budget: int, forced: np.
     If nothing fits at all, the top-ranked unit is kept (at least one unit survives).
     A score that is NaN or infinite is an error: ranking it would keep arbitrary units.
     """
-    if not np.isfinite(scores).all():
-        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
-        raise LiteError(
-            f"the importance is not finite (NaN or infinity) for {int((~np.isfinite(scores)).sum())} of {len(scores)} "
-            f"units (first: unit {bad}); the slice's weights or config are broken: make the slice again"
-        )
+    require_finite(scores, "units")
     keep = forced.copy()  # [n_units]
     kept = int(sizes[keep].sum())
     for unit in rank_units(scores):
