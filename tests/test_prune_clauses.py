@@ -86,3 +86,31 @@ def test_real_text_keeps_whole_clauses_within_the_budget(pruner, mgsm_texts, lan
             assert partial_clauses(result) <= 3, (lang, rate)
             by_words += partial_clauses(pruner.prune(text, rate=rate, granularity="word"))
     assert by_words > 3 * 6  # word by word, clauses are cut all over: the check above has teeth
+
+
+def test_line_breaks_and_the_opening_take_a_bounded_share(pruner):
+    """A list of short lines at a low rate keeps items, not only their line breaks; a long opening clause
+    is ranked like any other clause."""
+    listing = "\n".join(f"- item {i}: a thing" for i in range(40))
+    result = pruner.prune(listing, rate=0.1)
+    # before the cap: "- item 0:" and 30 line breaks; now mostly words (a kept clause keeps its own break)
+    assert len(result.text.replace("\n", "")) > 0.8 * len(result.text) and result.text.count("thing") >= 3
+    opening = "The committee that was formed in the spring to review every proposal for the new bridge met twice. "
+    text = opening + "It chose the design by Anna Berg. Work began in May."
+    scorer = WordScorer(pruner.tokenizer, text, {"Anna", "Berg", "design", "chose"})
+    budget = pruner.count_tokens(" It chose the design by Anna Berg.")
+    kept = Pruner(scorer, pruner.tokenizer).prune(text, target_tokens=budget, granularity="clause").text
+    assert "chose the design by Anna Berg." in kept and "committee" not in kept
+
+
+def test_non_finite_scores_are_refused(pruner):
+    class Broken:
+        def importance(self, ids, method=None):
+            scores = np.ones(len(ids), dtype=np.float32)
+            scores[1] = np.nan
+            return scores
+
+    from lite import LiteError
+
+    with pytest.raises(LiteError, match="not finite"):
+        Pruner(Broken(), pruner.tokenizer).prune(TEXT, rate=0.5, granularity="clause")
