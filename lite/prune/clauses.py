@@ -9,7 +9,7 @@ heavy-tailed score does not let one token decide its clause). Clauses are taken 
 highest score down, each kept in its place; the first clause that does not fit gives its first
 words (the units are words, characters in unspaced scripts), and smaller units after it fill what
 is left, as any selection does (select.py). Two things go first: the text's first clause, when it
-costs at most a quarter of the budget (a text's opening names what it is about; on the XQuAD dev
+costs at most half the budget (a text's opening names what it is about; on the XQuAD dev
 split keeping it lowered the target's KL on passages, on 6-12 questions a cell, and changed
 nothing on MGSM), and line breaks (a unit of whitespace holding one), the earliest first, up to a
 tenth of the budget (so kept clauses keep their lines, and a list of short lines still keeps
@@ -28,7 +28,7 @@ from .select import require_finite
 from .sentences import clause_spans, split_spans
 
 LEAD_FIRST = True  # the text's first clause is taken first: a text's opening names its subject
-LEAD_SHARE = 0.25  # ... when it costs at most this share of the budget (a long opening is ranked like any clause)
+LEAD_SHARE = 0.5  # ... when it costs at most this share of the budget (a longer opening is ranked like any clause)
 BREAK_SHARE = 0.10  # line breaks are taken first up to this share of the budget (a list keeps content, not breaks)
 
 
