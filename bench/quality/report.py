@@ -24,6 +24,7 @@ from .run import read_jsonl, records
 from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
 
 RANDOM = "random"
+BUDGET_TOLERANCE = 0.03  # share of the segment two compared arms' budgets may differ by (the peer's tolerance)
 ORDER = ("lite", "attention", "llmlingua", "selfinfo", "sentences", "truncation", "rarity", "random_words", RANDOM)
 
 
@@ -33,7 +34,11 @@ def arm_order(arms) -> list[str]:
 
 
 class Results:
-    """The records of one results file, indexed by (regime, rate, arm) -> {(lang, item, budget): [records]}."""
+    """The records of one results file, indexed by (regime, rate, arm) -> {(lang, item): [records]} (an arm's seeds).
+
+    Two arms are compared on the questions both have, at budgets equal within BUDGET_TOLERANCE of the segment
+    (the tolerance the peer is held to): the arms run in one bench run get exactly the same budgets; arms
+    added by a later run without the peer have the nominal budget where the peer's count was used."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -44,7 +49,7 @@ class Results:
             if r["regime"] == "rag5" and r.get("retained") is not None and r["item"] in data.answer_elsewhere(
                     r["lang"]):
                 r["retained"] = None  # its answer is in another passage too: retention would not show this one kept
-            self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"], r["budget"])].append(r)
+            self.by[(r["regime"], r["rate"], r["arm"])][(r["lang"], r["item"])].append(r)
 
     def regimes(self) -> list[str]:
         return [g for g in data.REGIMES if any(k[0] == g for k in self.filled())]
@@ -70,7 +75,7 @@ class Results:
         return self.records[0]["split"] if self.records else "?"
 
     def mean_over_seeds(self, regime: str, rate: float, arm: str, field: str) -> dict[tuple, float]:
-        """(lang, item, budget) -> the field's mean over the arm's seeds (records that have it)."""
+        """(lang, item) -> the field's mean over the arm's seeds (records that have it)."""
         out = {}
         for key, rs in self.by[(regime, rate, arm)].items():
             vals = [float(r[field]) for r in rs if r.get(field) is not None]
@@ -84,14 +89,24 @@ class Results:
         each question's language (or its (lang, item, budget) key)."""
         a = self.mean_over_seeds(regime, rate, arm, "kl")
         b = self.mean_over_seeds(regime, rate, reference, "kl")
-        keys = sorted(set(a) & set(b))
+        keys = self.common(regime, rate, arm, reference, a, b)
         return log_ratio([a[k] for k in keys], [b[k] for k in keys]), (keys if with_keys else [k[0] for k in keys])
+
+    def common(self, regime: str, rate: float, arm: str, reference: str, a: dict, b: dict) -> list[tuple]:
+        """The questions both arms have, at budgets equal within BUDGET_TOLERANCE of the segment."""
+        mine, theirs = self.by[(regime, rate, arm)], self.by[(regime, rate, reference)]
+        found = []
+        for key in sorted(set(a) & set(b)):
+            x, y = mine[key][0], theirs[key][0]
+            if abs(x["budget"] - y["budget"]) <= max(1, BUDGET_TOLERANCE * x["origin_pruner"]):
+                found.append(key)
+        return found
 
     def paired_diff(self, regime: str, rate: float, arm: str, reference: str,
                     field: str, with_keys: bool = False) -> tuple[np.ndarray, list]:
         a = self.mean_over_seeds(regime, rate, arm, field)
         b = self.mean_over_seeds(regime, rate, reference, field)
-        keys = sorted(set(a) & set(b))
+        keys = self.common(regime, rate, arm, reference, a, b)
         return np.array([a[k] - b[k] for k in keys]), (keys if with_keys else [k[0] for k in keys])
 
     def cpu_per_1k(self, regime: str, arm: str) -> float | None:
