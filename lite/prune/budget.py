@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 R = TypeVar("R")
+SCAN_AFTER = 64  # budgets past the binary search's answer that are also tried
 
 
 class MemoScorer:
@@ -52,16 +53,24 @@ def largest_fitting(run: Callable[[int], R], measure: Callable[[R], int], limit:
     best = run(high) if high >= 1 else run(1)
     if high <= 1 or measure(best) <= limit:
         return best
-    best = None
+    best, found = None, 0
     low, top = 1, high - 1
     while low <= top:
         middle = (low + top) // 2
         result = run(middle)
         if measure(result) <= limit:
-            best, low = result, middle + 1
+            best, found, low = result, middle, middle + 1
         else:
             top = middle - 1
-    return best if best is not None else run(1)
+    if best is None:
+        return run(1)
+    # the output grows with the budget only roughly (a unit's rounding, pieces kept again by a guard, the
+    # clause rules' shares of the budget): look a little past the search's answer for a larger one that fits
+    for budget in range(found + 1, min(high, found + SCAN_AFTER)):
+        result = run(budget)
+        if measure(result) <= limit:
+            best = result
+    return best
 
 
 def memo_counter(count: Callable[[str], int]) -> Callable[[str], int]:
