@@ -556,7 +556,9 @@ own scores; LLMLingua its own output) at the same budget of the pruner's tokens 
 target tokenizes that text itself. KL: mean KL(full || pruned) over the first 24 tokens of the
 target's greedy answer to the full prompt, teacher-forced. d = log KL(arm) - log mean KL(random,
 4 seeds) per question; the CI is a 95% bootstrap clustered by language; "beats random" only where
-it excludes 0. Every number names its split.
+it excludes 0. Every number names its split. Two arms are compared per question at budgets equal within
+3% of the segment (arms run in one bench run get exactly the same budgets; an arm added by a later run
+without the peer has the nominal budget where the others have the peer's count).
 """
     text = header + "\n" + summary_section(results) + "\n\n" + "\n\n".join(section(r) for r in results) + "\n"
     out = folder / "QUALITY.md"
