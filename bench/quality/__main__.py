@@ -27,7 +27,7 @@ CORE_ARMS = ("none", "lite", "attention", "random", "random_words", "truncation"
 QUICK_MGSM = ("en", "fr", "zh", "ru", "th", "bn")  # high: en fr zh ru; medium: th; low: bn
 QUICK_RAG = data.XQUAD_LANGUAGES  # all 12: high en de es ru zh; medium ar el ro th tr vi; low hi
 PROFILES = {
-    # 2 cores, about 1.5 hours (2.5 CPU hours measured for most of it): see docs/quality.md
+    # 2 cores, 1.5-2 hours (2.5 CPU hours measured for most of it): see docs/quality.md
     "quick": dict(
         mgsm_languages=QUICK_MGSM, mgsm_questions=12, max_shots=2, prompt_cap=900, agreement_questions=2,
         agreement_rates=(0.7,),
@@ -64,7 +64,7 @@ def default_arms(profile: str) -> tuple[str, ...]:
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="the profile for 2 cores, about 1.5 hours (default)")
+    p.add_argument("--quick", action="store_true", help="the profile for 2 cores, 1.5-2 hours (default)")
     p.add_argument("--full", action="store_true", help="every language, the whole split: for a bigger machine")
     p.add_argument("--split", choices=("dev", "test"), default="dev")
     p.add_argument("--arms", nargs="+", help="arms to run (default: see default_arms; 'none' is always run); "
