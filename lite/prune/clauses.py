@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..score.methods import mean_ranks
 from .passages import anchors
 from .select import require_finite
 from .sentences import clause_spans, split_spans
@@ -41,14 +42,7 @@ def clause_of_units(text: str, unit_starts: np.ndarray) -> np.ndarray:
 
 def token_ranks(importance: np.ndarray) -> np.ndarray:
     """Each token's rank by importance in [0, 1] (0: the least; ties share their mean rank): float64 [n]."""
-    n = len(importance)
-    order = np.argsort(importance, kind="stable")
-    ranks = np.empty(n, dtype=np.float64)  # [n]
-    ranks[order] = np.arange(n, dtype=np.float64)
-    values, inverse = np.unique(importance, return_inverse=True)
-    if len(values) < n:  # ties: the mean rank of their group
-        ranks = (np.bincount(inverse, weights=ranks) / np.bincount(inverse))[inverse]
-    return ranks / max(1, n - 1)
+    return (mean_ranks(np.asarray(importance, dtype=np.float64)) - 1.0) / max(1, len(importance) - 1)  # [n]
 
 
 def clause_order_scores(text: str, unit_starts: np.ndarray, first_token: np.ndarray, importance: np.ndarray,
