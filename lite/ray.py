@@ -48,7 +48,7 @@ from .prune.batch import (
     result_counts,
     write_results,
 )
-from .prune.options import PruneOptions
+from .prune.options import PruneOptions, make_options
 from .prune.pruner import PruneResult, load
 
 COUNTS = ("origin_tokens", "compressed_tokens")
@@ -140,11 +140,7 @@ def actor_count(actors: int | None) -> int:
 
 def options_of(options: dict[str, Any]) -> PruneOptions:
     """prune's keyword options as a PruneOptions, checked; a LiteError for an unknown name."""
-    known = list(PruneOptions.__dataclass_fields__)
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise LiteError(f"unknown prune option {unknown[0]!r}; the options are: {', '.join(known)}")
-    return PruneOptions(**options)
+    return make_options("text", options)
 
 
 def checked_model(model: str | os.PathLike) -> str:
@@ -167,8 +163,8 @@ def prune_dataset(
     """The dataset with `column` of every row pruned into `output_column` (default `pruned_<column>`), plus
     kept_spans, the counts and error (see the module docstring). Lazy, like every Ray Data transform.
 
-    options: Pruner.prune's keywords (rate or target_tokens, method, force, force_digits, keep_last,
-    drop_consecutive, target_tokenizer, granularity, question), checked here, before anything runs.
+    options: Pruner.prune's options (lite.PruneOptions' fields, docs/options.md), checked here, before
+    anything runs.
     question_column: prune each row's text for the question in this column. actors: the most actors
     (default: the cluster's CPUs). Rows keep their order only with Ray Data's `preserve_order`.
     """
@@ -243,7 +239,7 @@ def prune_parquet(
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
         raise LiteError(f"{out_dir} already exists and is not an empty folder; give a new folder for the Parquet files")
     pruned = prune_dataset(ray.data.read_parquet(source), model, key, question_column=question_key, actors=actors,
-                           **{name: getattr(options, name) for name in PruneOptions.__dataclass_fields__})
+                           **options.given())
     pruned.write_parquet(out_dir)
     table = pads.dataset(out_dir, format="parquet").to_table(columns=[ERROR])
     errors = [f"a row: {e}" for e in table.column(ERROR).to_pylist() if e is not None]

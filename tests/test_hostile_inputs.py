@@ -225,16 +225,14 @@ def test_a_nan_score_is_never_selected_from(tmp_path):
     assert_one_line_error(result, "NaN")
 
 
-def test_selection_refuses_non_finite_scores():
+def test_the_scorer_boundary_refuses_non_finite_scores():
     import numpy as np
 
-    from lite.prune.select import select_units
+    from lite.prune.select import require_finite
 
-    sizes = np.ones(4, dtype=np.int64)
-    forced = np.zeros(4, dtype=bool)
     for bad in (np.nan, np.inf, -np.inf):
         with pytest.raises(LiteError, match="not finite"):
-            select_units(np.array([0.1, bad, 0.2, 0.3], dtype=np.float32), sizes, 2, forced)
+            require_finite(np.array([0.1, bad, 0.2, 0.3], dtype=np.float32))
 
 
 # ---- 7: one line instead of a traceback ---------------------------------------------------------------

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from lite.prune.select import rank_units, select_units, split_budget, token_budget, unit_importance
+from lite.prune.budget import shared_budgets, token_budget
+from lite.prune.select import order_by, select_in_order, unit_importance
 from lite.prune.units import group_units, units_covering, word_units
 from lite.store.slicefile import SliceFile
 
@@ -71,12 +72,14 @@ def test_token_budget_rounds_and_clamps():
 def test_selection_takes_ranked_units_that_fit_and_ties_by_position():
     scores = np.array([0.2, 0.5, 0.2, 0.1], dtype=np.float32)
     sizes = np.array([1, 3, 1, 1])
-    assert rank_units(scores).tolist() == [1, 0, 2, 3]
+    order = order_by(scores)
+    assert order.tolist() == [1, 0, 2, 3]
     none = np.zeros(4, dtype=bool)
-    assert select_units(scores, sizes, 4, none).tolist() == [True, True, False, False]
-    assert select_units(scores, sizes, 2, none).tolist() == [True, False, True, False]  # unit 1 does not fit
+    assert select_in_order(order, sizes, 4, none).tolist() == [True, True, False, False]
+    assert select_in_order(order, sizes, 2, none).tolist() == [True, False, True, False]  # unit 1 does not fit
     forced = np.array([False, False, False, True])
-    assert select_units(scores, sizes, 2, forced).tolist() == [True, False, False, True]
+    assert select_in_order(order, sizes, 2, forced).tolist() == [True, False, False, True]
+    assert select_in_order(order, np.array([5, 5, 5, 5]), 2, none).tolist() == [False, True, False, False]
 
 
 def test_unit_importance_is_the_mean_of_its_tokens():
@@ -85,10 +88,11 @@ def test_unit_importance_is_the_mean_of_its_tokens():
     np.testing.assert_allclose(got, [0.1, 0.4, 0.1], rtol=1e-6)
 
 
-def test_split_budget_is_proportional_and_adds_up():
-    assert split_budget(10, [10, 30, 60]) == [1, 3, 6]
-    assert sum(split_budget(7, [5, 5, 5])) == 7
-    assert split_budget(1, [50, 50]) == [1, 1]  # every pruned part keeps at least one token
+def test_shared_budgets_are_proportional_and_add_up():
+    assert shared_budgets([10, 30, 60], 10) == [1, 3, 6]
+    assert sum(shared_budgets([5, 5, 5], 7)) == 7
+    assert shared_budgets([50, 50], 1) == [1, 1]  # every pruned part keeps at least one token
+    assert shared_budgets([0, 10], 4) == [0, 4]
 
 
 def word_pieces(tokenizer, text):

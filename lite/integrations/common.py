@@ -3,26 +3,26 @@
 - `resolve_pruner(model, pruner)`: the Pruner an adapter uses (a loaded one, or a slice loaded once).
 - `check_options(call, options, probe)`: the keyword arguments every call of `call` (a Pruner's prune or
   prune_messages) will get, checked once when the adapter is made, by the same code that checks them
-  in that call (a bad value is a one-line LiteError then, not on the first document).
-- `prune_text(pruner, text, options, query)`: one text pruned on its own; the query is passed as
-  `question=` when this lite's `Pruner.prune` takes one (question-aware pruning), otherwise unused.
+  in that call (a bad value is a one-line LiteError then, not on the first document). The names are
+  lite.PruneOptions' (options.names), the same as the library's, the CLI's and the service's.
+- `prune_text(pruner, text, options, query)`: one text pruned on its own; a non-blank query is passed as
+  `question=` (question-aware pruning).
 - `counts(result)`: the flat metadata keys an adapter adds (flat, because vector stores such as Chroma
   take only scalar metadata values); the target tokenizer's counts too when one was given.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import LiteError
 from ..prune import Pruner, PruneResult, load
+from ..prune.options import names
 
 COUNT_KEYS = ("lite_origin_tokens", "lite_compressed_tokens", "lite_rate")
 TARGET_COUNT_KEYS = ("lite_target_origin_tokens", "lite_target_compressed_tokens")  # with target_tokenizer=
-NOT_OPTIONS = ("self", "text", "messages", "question", "separator")  # parameters an adapter fills itself
 
 
 def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
@@ -39,18 +39,13 @@ def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
     return load(model)
 
 
-def option_names(call: Callable) -> list[str]:
-    """The keyword options of `call` (pruner.prune, pruner.prune_messages) an adapter passes through."""
-    return [name for name in inspect.signature(call).parameters if name not in NOT_OPTIONS]
-
-
 def check_options(call: Callable, options: Mapping[str, Any], probe: Any = "") -> dict[str, Any]:
     """The options without the ones left at None, checked: unknown names and bad values are a LiteError now.
 
     call: pruner.prune (probe "") or pruner.prune_messages (probe []): it is called once on the empty
-    probe, which checks every value as each later call will and scores nothing.
+    probe, which checks every value as each later call will (and loads a target tokenizer) and scores nothing.
     """
-    known = option_names(call)
+    known = names("messages" if call.__name__ == "prune_messages" else "text")
     given = {name: value for name, value in options.items() if value is not None}
     for name in given:
         if name not in known:
@@ -59,17 +54,12 @@ def check_options(call: Callable, options: Mapping[str, Any], probe: Any = "") -
     return given
 
 
-def accepts_question(pruner: Pruner) -> bool:
-    """Whether this lite's prune can use a question (question-aware pruning of passages)."""
-    return "question" in inspect.signature(pruner.prune).parameters
-
-
 def prune_text(pruner: Pruner, text: str, options: Mapping[str, Any], query: str | None = None) -> PruneResult:
-    """`text` pruned on its own with `options`, for `query` when given (non-blank) and prune takes a question."""
+    """`text` pruned on its own with `options`, for `query` when given (non-blank)."""
     if not isinstance(text, str):
         raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
-    if isinstance(query, str) and query.strip() and accepts_question(pruner):
-        return pruner.prune(text, question=query, **options)
+    if isinstance(query, str) and query.strip():
+        return pruner.prune(text, **{**options, "question": query})
     return pruner.prune(text, **options)
 
 

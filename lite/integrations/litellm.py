@@ -40,7 +40,8 @@ except ImportError as err:  # pragma: no cover - the message is the point
 
 from ..errors import LiteError
 from ..prune import Pruner
-from .common import check_options, option_names, resolve_pruner
+from ..prune.options import names
+from .common import check_options, resolve_pruner
 
 ON_ERROR = ("raise", "skip")
 METADATA_KEY = "lite"
@@ -74,7 +75,7 @@ class LiteGuardrail(CustomGuardrail):
     ) -> None:
         try:
             self.pruner = resolve_pruner(lite_model, pruner)
-            lite_names = option_names(self.pruner.prune_messages)
+            lite_names = names("messages")
             options = {name: kwargs.pop(name) for name in lite_names if name in kwargs}
             unknown = sorted(set(kwargs) - litellm_keywords())
             if unknown:

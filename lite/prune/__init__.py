@@ -1,21 +1,22 @@
 """Pruning: `load(slice)` gives a `Pruner`; `python -m lite.prune` is its command line.
 
-- options.py  PruneOptions: rate / target / method / forced keeps, checked once
-- units.py    tokens grouped into whole-character units, and their spans of the text
-- select.py   the token budget and which units to keep
-- sentences.py sentences (and clauses) of a text in every script of the data, tiling it
-- relevance.py how relevant each sentence and passage is to a question, from words alone (BM25)
-- passages.py the order in which a question-aware prune takes units: whole sentences by relevance
-- pruner.py   Pruner: text -> tokens -> importance -> units -> selection -> the kept spans
-- messages.py chat messages: each prunable text on its own, everything else untouched
-- target.py   the target model's tokenizer (budgets in its tokens); budget.py the search that meets them
-- llmlingua.py  LLMLingua's structured tags and option names, for compress_prompt
+- options.py  PruneOptions: every option, written once (the surfaces derive theirs from it); flags.py: as CLI flags
+- pruner.py   Pruner, the API: prune, prune_messages, compress_prompt, importance, count_tokens
+- engine.py   the pipeline: text -> tokens -> units -> importance -> an order -> selection -> guard -> spans
+- units.py    tokens grouped into whole-character (or word) units, and their spans of the text
+- select.py   the one selection: forced units, then units in the order a mode gives, while they fit
+- clauses.py  the order of whole clauses (the default); passages.py the order for a question
+- sentences.py sentences and clauses of a text in every script of the data; relevance.py BM25 to a question
+- budget.py   token budgets, one budget shared by several texts, and the search for a budget in the target's tokens
+- target.py   the target model's tokenizer; specials.py the guard against created special tokens
+- messages.py chat messages; llmlingua.py LLMLingua's compress_prompt; results.py Segment and PruneResult
 - batch.py    JSONL files pruned on worker processes
 """
 
 from .messages import MessageCount, MessagesResult
 from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
-from .pruner import Pruner, PruneResult, Segment, load
+from .pruner import Pruner, load
+from .results import PruneResult, Segment
 
 __all__ = ["DEFAULT_MAX_TOKENS", "DEFAULT_RATE", "MessageCount", "MessagesResult", "PruneOptions", "PruneResult",
            "Pruner", "Segment", "load"]

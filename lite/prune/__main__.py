@@ -17,15 +17,16 @@ from pathlib import Path
 
 from ..cli import progress_bar, read_input, read_text, run_cli
 from ..errors import LiteError
-from ..score.methods import DEFAULT_METHOD, METHODS
 from ..score.threads import available_cores
 from ..slice.cache import resolve_model
 from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
 from .batch import BatchReport, numbered_lines, prune_jsonl
-from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
-from .pruner import PruneResult, load
-from .units import DEFAULT_GRANULARITY, GRANULARITIES
+from .flags import add_option_flags, options_from_args
+from .options import PruneOptions, make_options
+from .pruner import load
+from .results import PruneResult
+from .target import target_tokenizer
 
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
@@ -88,30 +89,7 @@ EXAMPLES = """examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", default="-", help="text file to prune, or - for stdin (default)")
     add_model_arguments(parser)
-    budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--rate", type=float, help=f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
-    budget.add_argument("--target-tokens", type=int, metavar="N", help="number of tokens to keep")
-    parser.add_argument("--target-tokenizer", metavar="TOK",
-                        help="count in the target model's tokens: a tokenizer.json, a hub repo id or a tiktoken "
-                             "encoding (cl100k_base); --target-tokens N then means N of its tokens, and the pruned "
-                             "text creates none of its special or added tokens")
-    parser.add_argument("--force", action="append", default=[], metavar="STR", help="always keep STR (repeatable)")
-    parser.add_argument("--force-digits", action="store_true", help="always keep digits")
-    parser.add_argument("--keep-last", type=int, default=0, metavar="N", help="always keep the last N tokens")
-    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N",
-                        help=f"the most tokens scored at once; a longer text is an error unless --chunk "
-                             f"(default {DEFAULT_MAX_TOKENS})")
-    parser.add_argument("--chunk", type=int, metavar="W",
-                        help="score a long text in chunks of W tokens, each on its own (attention does not cross "
-                             "chunks); time O(n W), memory that of W tokens")
-    parser.add_argument("--question", metavar="Q",
-                        help="prune the text as passages for this question: its most relevant sentences, whole")
-    parser.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help=f"the score that ranks tokens (default {DEFAULT_METHOD}; attention: the paper's score)")
-    parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULT_GRANULARITY,
-                        help="what is kept or dropped whole: clauses ranked by their tokens' mean rank (the last "
-                             "one cut at a word), words (characters in zh/ja/th) or characters"
-                             f" (default {DEFAULT_GRANULARITY})")
+    add_option_flags(parser)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
@@ -151,7 +129,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise LiteError("--jsonl takes no input file and no --json or --show")
     if args.out is not None and args.jsonl is None and args.parquet is None:
         raise LiteError("--out goes with --jsonl (the pruned text of one input goes to stdout)")
-    if args.question_field is not None and ((args.jsonl is None and args.parquet is None) or args.question is not None):
+    if args.question_field is not None and ((args.jsonl is None and args.parquet is None) or "question" in args):
         raise LiteError("--question-field goes with --jsonl or --parquet, and not with --question")
     if args.workers is not None and args.workers < 1:
         raise LiteError(f"--workers must be at least 1, not {args.workers}")
@@ -160,22 +138,20 @@ def check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_args(args)
-    options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
-                           args.keep_last, False, target_tokenizer=args.target_tokenizer,
-                           granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
-                           chunk=args.chunk)  # bad options fail here, before any work
+    options = make_options("text", options_from_args(args))  # bad options fail here, before any work
+    target_tokenizer(options.target_tokenizer)  # and a target tokenizer that cannot load (names are cached)
     model = chosen_model(args)
     if args.parquet is not None:
         return run_batch(args, model, options)
     if args.jsonl is not None:
         check_writable(args.out)  # before any work
-        inputs = [args.jsonl, model] + ([args.target_tokenizer] if args.target_tokenizer else [])
+        inputs = [args.jsonl, model] + ([options.target_tokenizer] if options.target_tokenizer else [])
         check_not_an_input(args.out, [p for p in inputs if str(p) != "-"])  # a file that is not there is no input
         return run_batch(args, model, options)
     text = read_text(args.input)
     line_end = "\n" if text.endswith("\n") else ""  # the file's last line end is not pruned
     text = text[: len(text) - len(line_end)]
-    result = load(model).run(text, options)
+    result = load(model).prune(text, **options.given())
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     elif args.show:

@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from ..errors import LiteError
 from ..score.threads import available_cores
 from ..store.atomic import atomic_write
 from .options import PruneOptions
-from .pruner import Pruner, PruneResult, load
+from .pruner import Pruner, load
+from .results import PruneResult
 
 
 @dataclass
@@ -55,8 +56,8 @@ def prune_record(
         raise LiteError(f"expected a JSON object, got {type(record).__name__}")
     text = string_field(record, key)
     if question_key is not None:
-        options = replace(options, question=string_field(record, question_key))
-    return pruner.run(text, options)
+        options = options.replace(question=string_field(record, question_key))
+    return pruner.prune(text, **options.given())
 
 
 def result_counts(result: PruneResult) -> dict[str, int]:

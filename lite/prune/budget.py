@@ -1,23 +1,50 @@
-"""Budgets in the target's tokens: the largest pruner budget whose output fits N tokens of the target.
+"""Budgets: how many tokens a text keeps, how one budget is shared, and the search for a budget in the target's tokens.
 
-The selection stays the pruner's: its scores, its units, its rules. Only the budget handed to it
-changes. Each text is scored once (a memo in front of the scorer), then the pruner budget is
-binary-searched over [1, n]: the largest budget whose output, counted by the target tokenizer,
-holds at most N tokens. Every candidate is measured, so the answer never exceeds N, except when
-even the smallest output the pruner can give (one unit per text, plus forced keeps) does not
-fit: then that smallest output is returned, and its count says so.
+- `token_budget(n, rate, target)`: round(rate * n) or target, at least 1, at most n.
+- `shared_budgets(lengths, total)`: one budget shared by several texts in proportion to their lengths
+  (largest remainder, at least 1 each); the one way prune's segments, chat messages and
+  compress_prompt's context items share a budget.
+- `fit_target(engine, run, texts_of, count, limit, high)`: the largest pruner budget whose output,
+  counted by the target tokenizer, holds at most `limit` tokens. The selection stays the pruner's: its
+  scores, its units, its rules; only the budget handed to it changes. Each text is scored once (a memo
+  in front of the scorer), then the budget is binary-searched over [1, high]. Every candidate is
+  measured, so the answer never exceeds the limit, except when even the smallest output the pruner can
+  give (one unit per text, plus forced keeps) does not fit: then that smallest output is returned, and
+  its count says so.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from .engine import Engine
+
 R = TypeVar("R")
 SCAN_AFTER = 64  # budgets past the binary search's answer that are also tried
+
+
+def token_budget(n_tokens: int, rate: float | None = None, target_tokens: int | None = None) -> int:
+    """How many tokens to keep: round(rate * n) or target_tokens, at least 1, at most n (0 for no tokens)."""
+    wanted = int(target_tokens) if target_tokens is not None else round(float(rate) * n_tokens)
+    return min(n_tokens, max(1, wanted)) if n_tokens else 0
+
+
+def shared_budgets(lengths: Sequence[int], total: int) -> list[int]:
+    """Split a token budget over texts in proportion to their lengths (largest remainder), at least 1 each
+    (0 for an empty text)."""
+    whole = sum(lengths)
+    if whole == 0:
+        return [0 for _ in lengths]
+    shares = [total * length / whole for length in lengths]
+    floors = [int(share) for share in shares]
+    by_remainder = sorted(range(len(lengths)), key=lambda i: (floors[i] - shares[i], i))
+    for i in by_remainder[: total - sum(floors)]:
+        floors[i] += 1
+    return [min(length, max(1, share)) if length else 0 for share, length in zip(floors, lengths)]
 
 
 class MemoScorer:
@@ -35,20 +62,30 @@ class MemoScorer:
         return self.seen[key]
 
 
-def remembering(pruner: Any) -> Any:  # a Pruner (not imported: pruner.py imports this module)
-    """A copy of the pruner that scores each distinct text once (same tokenizer, same slice)."""
-    if isinstance(pruner.scorer, MemoScorer):
-        return pruner
-    twin = copy.copy(pruner)
-    twin.scorer = MemoScorer(pruner.scorer)
-    return twin
+def fit_target(engine: Engine, run: Callable[[Engine, int], R], texts_of: Callable[[R], Sequence[str]],
+               count: Callable[[str], int], limit: int, high: int) -> R:
+    """run(engine, budget) for the largest budget in [1, high] whose texts hold at most `limit` target tokens.
+
+    texts_of(result): the texts the target will read (their counts are summed; each text is counted once
+    per search). If nothing fits, run(engine, 1).
+    """
+    twin = engine.remembering()
+    seen: dict[str, int] = {}
+
+    def measure(result: R) -> int:
+        for text in texts_of(result):
+            if text not in seen:
+                seen[text] = count(text)
+        return sum(seen[text] for text in texts_of(result))
+
+    return largest_fitting(lambda budget: run(twin, budget), measure, limit, high)
 
 
 def largest_fitting(run: Callable[[int], R], measure: Callable[[R], int], limit: int, high: int) -> R:
-    """run(budget) for the largest budget in [1, high] with measure(run(budget)) <= limit.
+    """run(budget) for the largest budget in [1, high] with measure(run(budget)) <= limit; run(1) if none.
 
-    If nothing fits, run(1). Assumes the output grows with the budget (it does, up to the
-    rounding of units and shares); each answer is measured, none is taken on trust.
+    Assumes the output grows with the budget (it does, up to the rounding of units and shares); each
+    answer is measured, none is taken on trust.
     """
     best = run(high) if high >= 1 else run(1)
     if high <= 1 or measure(best) <= limit:
@@ -64,22 +101,8 @@ def largest_fitting(run: Callable[[int], R], measure: Callable[[R], int], limit:
             top = middle - 1
     if best is None:
         return run(1)
-    # the output grows with the budget only roughly (a unit's rounding, pieces kept again by a guard, the
-    # clause rules' shares of the budget): look a little past the search's answer for a larger one that fits
     for budget in range(found + 1, min(high, found + SCAN_AFTER)):
         result = run(budget)
         if measure(result) <= limit:
             best = result
     return best
-
-
-def memo_counter(count: Callable[[str], int]) -> Callable[[str], int]:
-    """The count, remembered per text (untouched texts are counted once per search, not per step)."""
-    seen: dict[str, int] = {}
-
-    def counted(text: str) -> int:
-        if text not in seen:
-            seen[text] = count(text)
-        return seen[text]
-
-    return counted

@@ -29,13 +29,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import LiteError
-from .budget import largest_fitting, memo_counter, remembering
-from .options import PruneOptions
-from .select import split_budget
-from .target import target_tokenizer
+from .budget import fit_target, shared_budgets
+from .engine import Call, Engine, own_budget, run
+from .options import KNOWN_ROLES
+from .results import PruneResult
 
-KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-DEFAULT_ROLES = ("user", "assistant", "tool")
 TEXT_PART = "text"  # the part type whose "text" is pruned; every other part type is left alone
 
 Counter = Callable[[str], int]
@@ -103,17 +101,6 @@ class Slot:
     prunable: bool
 
 
-def check_roles(roles: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(roles, str):
-        roles = (roles,)
-    if not isinstance(roles, (list, tuple, set, frozenset)):
-        raise LiteError(f"roles must be a list of role names, got {type(roles).__name__}")
-    unknown = [r for r in roles if r not in KNOWN_ROLES]
-    if unknown:
-        raise LiteError(f"unknown role {unknown[0]!r} in roles; known roles: {', '.join(KNOWN_ROLES)}")
-    return tuple(roles)
-
-
 def text_slots(messages: Sequence[Any], roles: tuple[str, ...], keep_last_user: bool) -> list[Slot]:
     """Every text of the messages, in order, checked; a one-line LiteError for anything malformed."""
     if isinstance(messages, (str, bytes, dict)) or not isinstance(messages, Sequence):
@@ -177,77 +164,56 @@ def rebuilt(messages: Sequence[dict], slots: list[Slot], texts: list[str]) -> li
     return out
 
 
-def prune_texts(
-    pruner: Any, slots: list[Slot], options: PruneOptions, share: int | None
-) -> list[Any]:
-    """The prune result of each prunable slot (None for the others): at options.rate, or sharing `share` tokens.
+def prune_texts(engine: Engine, slots: list[Slot], call: Call, share: int | None) -> list[PruneResult | None]:
+    """The prune result of each prunable slot (None for the others): at the call's rate, or sharing `share` tokens.
 
-    With options.question, the prunable texts are passages for it: one budget over all of them (passages.py).
+    With a question, the prunable texts are passages for it: one budget over all of them (passages.py).
     """
     prunable = [k for k, s in enumerate(slots) if s.prunable]
-    results: list[Any] = [None] * len(slots)  # PruneResult or None
-    if options.question is not None:
+    results: list[PruneResult | None] = [None] * len(slots)
+    if call.options.question is not None:
         if prunable:
-            own = options if share is None else replace(options, rate=None, target_tokens=max(1, share))
-            joined = pruner.run([slots[k].text for k in prunable], own)
+            own = call if share is None else call.with_options(target_tokens=max(1, share))
+            joined = run(engine, [slots[k].text for k in prunable], own)
             for k, result in zip(prunable, joined.segments, strict=True):
                 results[k] = result
         return results
-    targets: dict[int, int | None] = dict.fromkeys(prunable)
+    shares: dict[int, int | None] = dict.fromkeys(prunable)
     if share is not None:
-        lengths = [pruner.count_tokens(slots[k].text) for k in prunable]
-        targets = dict(zip(prunable, split_budget(share, lengths), strict=True))
+        lengths = [engine.count_tokens(slots[k].text) for k in prunable]
+        shares = dict(zip(prunable, shared_budgets(lengths, share), strict=True))
     for k in prunable:
-        target = targets[k]
-        if target == 0:  # an empty text's share
-            own = replace(options, rate=1.0, target_tokens=None)
-        elif target is not None:
-            own = replace(options, rate=None, target_tokens=target)
-        else:
-            own = options
-        results[k] = pruner.run(slots[k].text, own)
+        own = call if shares[k] is None else call.with_options(**own_budget(call.options.rate, shares[k]))
+        results[k] = run(engine, slots[k].text, own)
     return results
 
 
-def prune_messages(
-    pruner: Any,  # a Pruner (not imported: pruner.py imports this module)
-    messages: Sequence[dict],
-    options: PruneOptions,
-    roles: Sequence[str] = DEFAULT_ROLES,
-    keep_last_user: bool = True,
-    rank_by_question: bool = False,
-) -> MessagesResult:
-    """See Pruner.prune_messages; options.target_tokens is for the whole payload's text."""
-    if not isinstance(keep_last_user, bool):  # "no" would be true
-        raise LiteError(f"keep_last_user must be True or False, got {keep_last_user!r}")
-    slots = text_slots(messages, check_roles(roles), keep_last_user)
-    if rank_by_question:
-        options = replace(options, question=last_user_text(messages, slots))
-    target = target_tokenizer(options.target_tokenizer)
-    plain = replace(options, target_tokenizer=None)
-    counter = None if target is None else memo_counter(target.count)
-    if options.target_tokens is not None and counter is not None:  # N tokens of the target: search the pruner's budget
-        twin = remembering(pruner)
-        fixed = sum(counter(s.text) for s in slots if not s.prunable)
-        high = max(1, sum(pruner.count_tokens(s.text) for s in slots if s.prunable))
-        results = largest_fitting(
-            lambda budget: prune_texts(twin, slots, plain, budget),
-            lambda found: fixed + sum(counter(r.text) for r in found if r is not None),
-            options.target_tokens,
-            high,
-        )
+def prune_chat(engine: Engine, messages: Sequence[dict], call: Call) -> MessagesResult:
+    """See Pruner.prune_messages; the call's target_tokens is for the whole payload's text."""
+    options = call.options
+    slots = text_slots(messages, options.roles, options.keep_last_user)
+    if options.rank_by_question:
+        call = call.with_options(question=last_user_text(messages, slots))
+    target = call.target
+    plain = replace(call, target=None)  # each text in the pruner's tokens; the guard stays the target's too
+    if options.target_tokens is not None and target is not None:  # N of the target's tokens: search the budget
+        high = max(1, sum(engine.count_tokens(s.text) for s in slots if s.prunable))
+        results = fit_target(
+            engine, lambda twin, budget: prune_texts(twin, slots, plain, budget),
+            lambda found: [s.text if r is None else r.text for s, r in zip(slots, found)],
+            target.count, options.target_tokens, high)
     elif options.target_tokens is not None:
-        fixed = sum(pruner.count_tokens(s.text) for s in slots if not s.prunable)
-        results = prune_texts(pruner, slots, plain, max(1, options.target_tokens - fixed))
+        fixed = sum(engine.count_tokens(s.text) for s in slots if not s.prunable)
+        results = prune_texts(engine, slots, plain, max(1, options.target_tokens - fixed))
     else:
-        results = prune_texts(pruner, slots, plain, None)
-    return assemble(messages, slots, results, pruner.count_tokens, counter)
+        results = prune_texts(engine, slots, plain, None)
+    return assemble(messages, slots, results, engine.count_tokens, None if target is None else target.count)
 
 
 def assemble(
     messages: Sequence[dict],
     slots: list[Slot],
-    results: list[Any],  # PruneResult or None per slot
+    results: list[PruneResult | None],
     count: Counter,
     target_counter: Counter | None,
 ) -> MessagesResult:

@@ -22,26 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .relevance import sentence_priority, with_neighbours
-from .sentences import clause_spans, split_spans
-
-
-def anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
-    """Where each unit's text begins after its leading whitespace (byte-level BPE glues a space to the
-    next word: " Its" belongs to the sentence of "Its"): int64 [n_units]."""
-    ends = np.append(unit_starts[1:], len(text))
-    found = np.array(unit_starts, dtype=np.int64)  # [n_units]
-    for u, (start, end) in enumerate(zip(unit_starts.tolist(), ends.tolist())):
-        stripped = len(text[start:end]) - len(text[start:end].lstrip())
-        if stripped < end - start:
-            found[u] = start + stripped
-    return found
-
-
-def ranks(priority: np.ndarray) -> np.ndarray:
-    """0 for the highest priority, then 1, ...; ties to the earlier: int64 [n]."""
-    found = np.empty(len(priority), dtype=np.int64)
-    found[np.lexsort((np.arange(len(priority)), -priority))] = np.arange(len(priority))
-    return found
+from .select import order_by, ranks_of
+from .sentences import clause_spans, split_spans, unit_anchors
 
 
 def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Sequence[tuple[int, int]],
@@ -52,34 +34,31 @@ def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Seq
         clauses = clause_spans(text, start, end)
         if len(clauses) < 2:
             continue
-        rank = ranks(with_neighbours([text[a:b] for a, b in clauses], question))  # [n_clauses]
+        rank = ranks_of(order_by(with_neighbours([text[a:b] for a, b in clauses], question)))  # [n_clauses]
         starts = np.array([a for a, _ in clauses], dtype=np.int64)
         inside = sentence == k
         found[inside] = rank[np.maximum(np.searchsorted(starts, anchor[inside], side="right") - 1, 0)]
     return found
 
 
-def unit_order_scores(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> list[np.ndarray]:
-    """A score per unit of each passage such that taking units by it takes whole sentences by relevance.
+def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> np.ndarray:
+    """The units of all the passages (numbered one passage after the other) in the order a budget takes
+    them: whole sentences by relevance: int64 [all units].
 
     Units rank by their sentence's relevance (ties: the earlier sentence), then by their clause's
     relevance within the sentence, then by position: a budget filled in this order takes the best
-    sentences whole and, of the next one, its most relevant clauses. One float64 [n_units] array
-    per passage (higher first).
+    sentences whole and, of the next one, its most relevant clauses.
     """
     spans = [split_spans(text) for text in texts]
-    sentence_rank = ranks(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)], question))
+    sentence_rank = ranks_of(order_by(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
+                                                        question)))
     offsets = np.cumsum([0] + [len(passage) for passage in spans])
     by_sentence, by_clause = [], []
     for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
-        anchor = anchors(text, starts)  # [n_units]
+        anchor = unit_anchors(text, starts)  # [n_units]
         found = np.searchsorted([a for a, _ in passage], anchor, side="right") - 1 if passage else anchor * 0
         sentence = np.maximum(found, 0)  # [n_units]
         by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
         by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
     sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
-    order = np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))
-    scores = np.empty(len(sentence_order))  # [all units]
-    scores[order] = -np.arange(len(sentence_order), dtype=np.float64)
-    bounds = np.cumsum([0] + [len(starts) for starts in unit_starts])
-    return [scores[a:b] for a, b in zip(bounds, bounds[1:])]
+    return np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))  # [all units]

@@ -1,8 +1,8 @@
-"""Which units to keep: a token budget, forced units first, then the most important units.
+"""Which units to keep: forced units first, then units in the order a mode gives, while they fit the budget.
 
-Selection counts tokens, not units: a unit of three tokens costs three. Units are ranked by the
-mean importance of their tokens (importance per token of budget spent), ties by position, and
-taken in that order while they fit the budget. Everything here is a pure function of arrays.
+Every mode (by score, by whole clauses, by relevance to a question) produces an *order* over the
+units, best first; `select_in_order` is the one selection that consumes it. Selection counts tokens,
+not units: a unit of three tokens costs three. Everything here is a pure function of arrays.
 """
 
 from __future__ import annotations
@@ -10,62 +10,72 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LiteError
+from .units import Units, digit_ranges, occurrences, units_covering
 
 
-def token_budget(n_tokens: int, rate: float | None = None, target_tokens: int | None = None) -> int:
-    """How many tokens to keep: round(rate * n) or target_tokens, at least 1, at most n.
+def order_by(priority: np.ndarray) -> np.ndarray:
+    """Indices from the highest priority to the lowest; equal priorities in position order: int64 [n]."""
+    return np.lexsort((np.arange(len(priority)), -np.asarray(priority, dtype=np.float64)))  # [n]
 
-    The arguments are those of a PruneOptions (lite/prune/options.py), which checked them.
-    """
-    wanted = int(target_tokens) if target_tokens is not None else round(float(rate) * n_tokens)
-    return min(n_tokens, max(1, wanted)) if n_tokens else 0
+
+def ranks_of(order: np.ndarray) -> np.ndarray:
+    """Each index's place in `order` (0: first): int64 [n]."""
+    found = np.empty(len(order), dtype=np.int64)
+    found[order] = np.arange(len(order))
+    return found  # [n]
+
+
+def require_finite(importance: np.ndarray) -> np.ndarray:
+    """The scores, or a LiteError if any is NaN or infinite (ranking it would keep arbitrary tokens)."""
+    bad = ~np.isfinite(importance)
+    if bad.any():
+        raise LiteError(
+            f"the importance is not finite (NaN or infinity) for {int(bad.sum())} of {len(importance)} tokens "
+            f"(first: token {int(np.flatnonzero(bad)[0])}); the slice's weights or config are broken: make the "
+            "slice again"
+        )
+    return importance
 
 
 def unit_importance(importance: np.ndarray, first_token: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Mean importance of each unit's tokens."""
+    """Mean importance of each unit's tokens (importance per token of budget spent): float32 [n_units]."""
     if len(first_token) == 0:
         return np.zeros(0, dtype=np.float32)
     sums = np.add.reduceat(importance.astype(np.float64), first_token)  # [n_units]
     return (sums / sizes).astype(np.float32)  # [n_units]
 
 
-def rank_units(scores: np.ndarray) -> np.ndarray:
-    """Unit indices from most to least important; equal scores in position order."""
-    positions = np.arange(len(scores))
-    return np.lexsort((positions, -scores.astype(np.float64)))  # [n_units]
+def select_in_order(order: np.ndarray, sizes: np.ndarray, budget: int, forced: np.ndarray) -> np.ndarray:
+    """Mask of the units to keep ([n_units] bool).
 
-
-def require_finite(scores: np.ndarray, what: str) -> None:
-    """A LiteError if any score is NaN or infinite: ranking it would keep arbitrary units."""
-    if not np.isfinite(scores).all():
-        bad = int(np.flatnonzero(~np.isfinite(scores))[0])
-        raise LiteError(
-            f"the importance is not finite (NaN or infinity) for {int((~np.isfinite(scores)).sum())} of {len(scores)} "
-            f"{what} (first: {what.rstrip('s')} {bad}); the slice's weights or config are broken: make the slice again"
-        )
-
-
-def select_units(scores: np.ndarray, sizes: np.ndarray, budget: int, forced: np.ndarray) -> np.ndarray:
-    """Mask of the units to keep.
-
-    Forced units are kept even beyond the budget and count towards it. The others are taken
-    by rank while they fit; a unit that would overshoot is passed over for smaller ones further
-    down, so the kept count falls short of the budget by less than the smallest unit left.
-    If nothing fits at all, the top-ranked unit is kept (at least one unit survives).
-    A score that is NaN or infinite is an error: ranking it would keep arbitrary units.
+    Forced units are kept even beyond the budget and count towards it. The others are taken in
+    `order` while they fit; a unit that would overshoot is passed over for smaller ones further
+    down, so the kept count falls short of the budget by less than the smallest unit left. If
+    nothing fits at all, the first unit of the order is kept (at least one unit survives).
     """
-    require_finite(scores, "units")
     keep = forced.copy()  # [n_units]
     kept = int(sizes[keep].sum())
-    for unit in rank_units(scores):
+    for unit in order:
         if kept >= budget:
             break
         if not keep[unit] and kept + sizes[unit] <= budget:
             keep[unit] = True
             kept += int(sizes[unit])
-    if not keep.any() and len(scores) and budget > 0:
-        keep[rank_units(scores)[0]] = True
+    if not keep.any() and len(order) and budget > 0:
+        keep[order[0]] = True
     return keep
+
+
+def forced_units(text: str, units: Units, n_tokens: int, force: tuple[str, ...], force_digits: bool,
+                 keep_last: int) -> np.ndarray:
+    """Mask of the units that must be kept: forced strings, digits, the last N tokens: bool [n_units]."""
+    ranges = [r for s in force for r in occurrences(text, s)]
+    if force_digits:
+        ranges += digit_ranges(text)
+    forced = units_covering(units, ranges)  # [n_units]
+    if keep_last > 0:
+        forced[units.token_unit(n_tokens)[-keep_last:]] = True
+    return forced
 
 
 def drop_consecutive_repeats(unit_texts: list[str], keep: np.ndarray, forced_strings: list[str]) -> np.ndarray:
@@ -83,16 +93,3 @@ def drop_consecutive_repeats(unit_texts: list[str], keep: np.ndarray, forced_str
             continue
         previous = text
     return keep
-
-
-def split_budget(total: int, lengths: list[int]) -> list[int]:
-    """Split a token budget over parts in proportion to their lengths (largest remainder), at least 1 each."""
-    whole = sum(lengths)
-    if whole == 0:
-        return [0 for _ in lengths]
-    shares = [total * length / whole for length in lengths]
-    floors = [int(share) for share in shares]
-    by_remainder = sorted(range(len(lengths)), key=lambda i: (floors[i] - shares[i], i))
-    for i in by_remainder[: total - sum(floors)]:
-        floors[i] += 1
-    return [min(length, max(1, share)) if length else 0 for share, length in zip(floors, lengths)]

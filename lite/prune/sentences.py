@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+
 SPACED_END = ".!?…"  # end a sentence only before whitespace
 BARE_END = "。！？｡।॥؟۔"  # end a sentence whatever follows
 GREEK_QUESTION = ";\u037e"  # the Greek question mark, after a Greek letter
@@ -153,3 +155,16 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
             points.append(match.end())
     points.append(end)
     return list(zip(points, points[1:]))
+
+
+def unit_anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
+    """Where each unit's text begins after its leading whitespace (byte-level BPE glues a space to the
+    next word: " Its" belongs to the sentence of "Its"); a unit of whitespace alone, where it starts:
+    int64 [n_units]."""
+    ends = np.append(unit_starts[1:], len(text))
+    found = np.array(unit_starts, dtype=np.int64)  # [n_units]
+    for u, (start, end) in enumerate(zip(unit_starts.tolist(), ends.tolist())):
+        stripped = len(text[start:end]) - len(text[start:end].lstrip())
+        if stripped < end - start:
+            found[u] = start + stripped
+    return found

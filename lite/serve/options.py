@@ -1,7 +1,8 @@
 """What the server is told: its settings (`ServeConfig`) and each request's prune options.
 
 A request gives options as JSON (the body of `/v1/prune`, the `"lite"` field of a proxied
-request) or as the `X-Lite-Rate` header. They are checked here for names and JSON types; the
+request) or as the `X-Lite-Rate` header, under the names of lite.PruneOptions (every option of
+the library, from its schema). They are checked here for names and JSON types; the
 values themselves (a rate outside (0, 1], an unknown role...) are checked by the library,
 whose `LiteError` becomes a 400 like these. A request's budget (rate or target_tokens)
 replaces the server's default budget as a whole.
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..prune.options import SPECS, names
 from ..score import DEFAULT_METHOD
 from .errors import ApiError
 
@@ -53,22 +55,19 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+# the JSON type of each kind of option (lite.prune.options.KINDS); the values are checked by the library
+JSON_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "rate": (_number, "a number"),
-    "target_tokens": (_integer, "an integer"),
-    "method": (lambda v: isinstance(v, str), "a string"),
-    "force": (_strings, "a list of strings"),
-    "force_digits": (lambda v: isinstance(v, bool), "true or false"),
-    "keep_last": (_integer, "an integer"),
-    "drop_consecutive": (lambda v: isinstance(v, bool), "true or false"),
-    "roles": (_strings, "a list of strings"),
-    "keep_last_user": (lambda v: isinstance(v, bool), "true or false"),
-    "target_tokenizer": (lambda v: isinstance(v, str), "a string"),
+    "count": (_integer, "an integer"),
+    "choice": (lambda v: isinstance(v, str), "a string"),
+    "text": (lambda v: isinstance(v, str), "a string"),
+    "strings": (_strings, "a list of strings"),
+    "switch": (lambda v: isinstance(v, bool), "true or false"),
+    "tokenizer": (lambda v: isinstance(v, str), "a string (a tokenizer this server loaded)"),
 }
-TEXT_OPTIONS = ("rate", "target_tokens", "method", "force", "force_digits", "keep_last", "drop_consecutive",
-                "target_tokenizer")
-MESSAGE_OPTIONS = ("rate", "target_tokens", "method", "force", "force_digits", "roles", "keep_last_user",
-                   "target_tokenizer")
+CHECKS = {spec.name: JSON_TYPES[spec.kind] for spec in SPECS}
+TEXT_OPTIONS = names("text")  # /v1/prune with "text", /v1/completions
+MESSAGE_OPTIONS = names("messages")  # /v1/prune with "messages", /v1/chat/completions
 BUDGET = ("rate", "target_tokens")
 
 
