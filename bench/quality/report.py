@@ -695,7 +695,8 @@ def headline_table(smol: Results | None, gemma: Results | None) -> str | None:
         rows.append([label, f"{fmt(mine, 2)} vs {fmt(theirs, 2)}; difference {ci.fmt()} ({ci.n} questions)",
                      verdict_word(ci, better_below=False)])
 
-    d_row("Few-shot prompts (MGSM, 6 languages) @0.7: lite vs random clauses, SmolLM2 target",
+    n_mgsm = len(smol.languages("mgsm")) if smol is not None else 0
+    d_row(f"Few-shot prompts (MGSM, {n_mgsm} languages) @0.7: lite vs random clauses, SmolLM2 target",
           smol, "mgsm", 0.7, "lite", RANDOM)
     d_row("the same, Gemma-3-270M target (cross-family)", gemma, "mgsm", 0.7, "lite", RANDOM)
     d_row("Few-shot @0.7: lite vs in-text rarity alone (no model)", smol, "mgsm", 0.7, "lite", "rarity")
