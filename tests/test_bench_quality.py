@@ -251,3 +251,89 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     assert (tmp_path / "quality.png").stat().st_size > 0
     del arms.ARMS["fake_peer"]
     assert json.loads(results.read_text().splitlines()[-1])["done"]
+
+
+# ---- the named tables in README.md and docs/ -----------------------------------------------------------
+def fake_results(path, split="test", target="smollm2-135m-instruct"):
+    """A results file written by hand: MGSM and one passage, arms with fixed KLs (lite always below random)."""
+    from bench.quality.report import Results
+
+    lines = []
+    kl = {"lite": 0.1, "random": 0.4, "rarity": 0.2, "truncation": 0.3, "llmlingua": 0.9, "lite+question": 0.3,
+          "sentences": 0.3}
+    for regime, rate, arms_run in (("mgsm", 0.7, ("lite", "random", "rarity", "truncation", "llmlingua")),
+                                   ("rag", 0.5, ("lite", "random", "truncation", "lite+question", "sentences"))):
+        for arm in arms_run:
+            job = f"{regime}/en/{rate}/{arm}/0"
+            for i in range(8):
+                lang = ("en", "fr")[i % 2]
+                lines.append({"job": job, "regime": regime, "lang": lang, "split": split, "item": f"q{i}",
+                              "arm": arm, "rate": rate, "target": target, "kl": kl[arm] * (1 + 0.1 * i),
+                              "budget": 70, "origin_pruner": 100, "kept_pruner": 70, "origin_target": 90,
+                              "kept_target": 63, "retained": (arm == "lite+question" or i % 2 == 0)
+                              if regime == "rag" else None})
+            lines.append({"done": job, "cpu_s": 0.05 if arm != "llmlingua" else 5.0, "input_tokens": 1000})
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return Results(path)
+
+
+def test_named_tables_come_from_the_test_split_only(tmp_path):
+    from bench.quality.report import named_tables
+
+    dev = named_tables([fake_results(tmp_path / "quality-quick-dev.jsonl", split="dev")])
+    assert dev == {}  # nothing from the dev split reaches the docs
+    tables = named_tables([fake_results(tmp_path / "quality-quick-test.jsonl")])
+    assert {"verdict", "retention-rag", "pooled-smollm2", "peer", "cpu", "vs-rarity", "question-kl",
+            "headline"} <= set(tables)
+    assert "pooled-gemma3" not in tables and "retention-rag5" not in tables  # not run: left out, not empty
+    pooled = tables["pooled-smollm2"].splitlines()
+    assert pooled[0].startswith("| arm | MGSM few-shot @0.7 | one passage @0.5 |")
+    lite = next(row for row in pooled if row.startswith("| `lite` |"))
+    assert f"**{np.log(0.1) - np.log(0.4):+.2f} [" in lite and "(8)" in lite  # d constant over questions: bold
+    headline = tables["headline"].splitlines()
+    assert 3 <= len(headline) - 2 <= 8
+    assert "100x less" in tables["headline"]  # 5,000 vs 50 ms per 1,000 tokens
+
+
+def test_write_docs_replaces_between_markers_idempotently(tmp_path):
+    from bench.quality.report import write_docs
+
+    (tmp_path / "docs").mkdir()
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- table:headline -->\nold\n| hand | copied |\n<!-- /table:headline -->\nafter\n")
+    doc = tmp_path / "docs" / "quality.md"
+    doc.write_text("text `<!-- table:cpu -->` in a sentence is no marker\n<!-- table:cpu -->\n<!-- /table:cpu -->\n"
+                   "<!-- table:stale -->\nkept\n<!-- /table:stale -->\n")
+    tables = {"headline": "| a | b |\n|---|---|\n| 1 | 2 |", "cpu": "| c |\n|---|", "orphan": "| o |"}
+    update = write_docs(tables, tmp_path)
+    assert readme.read_text() == ("# x\n\n<!-- table:headline -->\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+                                  "<!-- /table:headline -->\nafter\n")
+    assert "<!-- table:cpu -->\n| c |\n|---|\n<!-- /table:cpu -->" in doc.read_text()
+    assert "<!-- table:stale -->\nkept\n<!-- /table:stale -->" in doc.read_text()  # no table for it: as it was
+    assert update.written == {"headline": ["README.md"], "cpu": ["docs/quality.md"]}
+    assert update.not_found == ["orphan"] and update.no_table == {"stale": ["docs/quality.md"]}
+    assert "orphan" in update.summary() and "stale" in update.summary()
+    before = (readme.read_text(), doc.read_text())
+    again = write_docs(tables, tmp_path)
+    assert (readme.read_text(), doc.read_text()) == before and again.changed == []
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("<!-- table:cpu -->\n| x |\n", "no closing"),
+    ("| x |\n<!-- /table:cpu -->\n", "closes no open"),
+    ("<!-- table:cpu -->\n<!-- table:peer -->\n<!-- /table:peer -->\n<!-- /table:cpu -->\n", "opens inside"),
+    ("<!-- table:cpu -->\n<!-- /table:peer -->\n", "closes no open"),
+])
+def test_write_docs_refuses_an_unpaired_marker_and_writes_nothing(tmp_path, text, message):
+    from bench.quality.report import DocsTableError, write_docs
+
+    (tmp_path / "docs").mkdir()
+    good = tmp_path / "README.md"
+    good.write_text("<!-- table:headline -->\nold\n<!-- /table:headline -->\n")
+    bad = tmp_path / "docs" / "x.md"
+    bad.write_text(text)
+    with pytest.raises(DocsTableError, match=message):
+        write_docs({"headline": "| new |", "cpu": "| c |"}, tmp_path)
+    assert good.read_text() == "<!-- table:headline -->\nold\n<!-- /table:headline -->\n"
+    assert bad.read_text() == text

@@ -13,7 +13,12 @@ One section per results file (profile, split, target). Per regime and rate:
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +28,7 @@ from .arms import ARMS
 from .run import read_jsonl, records
 from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
 
+REPO = Path(__file__).resolve().parents[2]
 RANDOM = "random"
 BUDGET_TOLERANCE = 0.03  # share of the segment two compared arms' budgets may differ by (the peer's tolerance)
 ORDER = ("lite", "attention", "llmlingua", "selfinfo", "sentences", "truncation", "rarity", "random_words", RANDOM)
@@ -544,7 +550,9 @@ def plot_passages(results: list[Results], image: Path) -> None:
     plt.close(fig)
 
 
-def write_report(folder: Path) -> Path:
+def write_report(folder: Path, docs: bool | None = None) -> Path:
+    """QUALITY.md and the plots from the results in `folder`; with `docs` (by default: when `folder` is this
+    repository's bench/results), also the named tables in README.md and docs/*.md (see write_docs)."""
     files = sorted(folder.glob("quality-*.jsonl"))
     results = [Results(f) for f in files]
     results = [r for r in results if r.records]
@@ -565,4 +573,269 @@ without the peer has the nominal budget where the others have the peer's count).
     out.write_text(text, encoding="utf-8")
     plot(results, folder / "quality.png")
     plot_passages(results, folder / "passages.png")
+    if docs or (docs is None and folder.resolve() == REPO / "bench" / "results"):
+        print(write_docs(named_tables(results), REPO).summary(), file=sys.stderr)
     return out
+
+
+# ---- the named tables in README.md and docs/*.md -----------------------------------------------------------
+# Each table below is written between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in whichever of README.md
+# and docs/*.md holds that pair (write_docs), so the docs show what the last report computed, never a hand copy.
+# They are drawn from the test split only (the split nothing was tuned on).
+DOCS_SPLIT = "test"
+POOLED_ARMS = ("lite", "lite:words", "attention", "rarity", "truncation", "selfinfo", "llmlingua")
+PEER_ARMS = ("lite", "lite:words", "attention", "rarity", "truncation")
+PEER_RAG_ARMS = ("lite+question", "sentences", "truncation")
+CPU_ARMS = ("lite", "lite:words", "attention", "rarity", "truncation", "sentences", "lite+question", "selfinfo",
+            "llmlingua")
+
+
+def d_cell(res: Results, regime: str, rate: float, arm: str, reference: str) -> str:
+    """Pooled d = log KL(arm) - log KL(reference) [95% CI] (questions); bold: the CI is below 0."""
+    d, langs = res.paired_d(regime, rate, arm, reference)
+    if not len(d):
+        return "–"
+    ci = cluster_bootstrap(d, langs)
+    return f"{bold_if(ci.fmt(), ci.high < 0)} ({ci.n})"
+
+
+def shown(arm: str) -> str:
+    return f"`{arm}`" if arm in ("lite", "lite:words") else arm
+
+
+def columns(res: Results, regimes=data.REGIMES) -> list[tuple[str, float]]:
+    return [(g, rate) for g in res.regimes() if g in regimes for rate in res.rates(g)]
+
+
+def d_table(res: Results, arms, reference: str, regimes=data.REGIMES) -> str | None:
+    """One row per arm that has records, one column per regime and rate: d against `reference`."""
+    cols = columns(res, regimes)
+    rows = [[shown(arm), *[d_cell(res, g, rate, arm, reference) for g, rate in cols]]
+            for arm in arms if arm != reference and any(res.by[(g, rate, arm)] for g, rate in cols)]
+    if not cols or not rows or all(cell == "–" for row in rows for cell in row[1:]):
+        return None
+    return markdown(["arm", *[f"{REGIME_SHORT[g]} @{rate}" for g, rate in cols]], rows)
+
+
+def cpu_table(res: Results) -> str | None:
+    regimes = res.regimes()
+    rows = [[arm, *[fmt(res.cpu_per_1k(g, arm), 1) for g in regimes]] for arm in CPU_ARMS
+            if any(res.cpu_per_1k(g, arm) is not None for g in regimes)]
+    return markdown(["arm", *[REGIME_SHORT[g] for g in regimes]], rows) if rows else None
+
+
+def joined(*tables: str | None) -> str | None:
+    found = [t for t in tables if t]
+    return "\n\n".join(found) if found else None
+
+
+def by_target(results: list[Results]) -> dict[str, Results]:
+    """The test-split results per target ("smollm2", "gemma3"); of several files, the fullest profile."""
+    out: dict[str, Results] = {}
+    for res in sorted(results, key=lambda r: ("-full-" in r.path.name, len(r.records))):
+        if res.split() == DOCS_SPLIT:
+            out["gemma3" if res.target().startswith("gemma") else "smollm2"] = res
+    return out
+
+
+def named_tables(results: list[Results]) -> dict[str, str]:
+    """The tables the docs show, by marker name, from the test-split results; a table the results cannot
+    fill (a regime or target not run) is left out, and write_docs reports its markers as left as they were."""
+    test = [r for r in results if r.split() == DOCS_SPLIT]
+    targets = by_target(results)
+    smol, gemma = targets.get("smollm2"), targets.get("gemma3")
+    tables: dict[str, str | None] = {}
+    if test:
+        tables["verdict"] = default_verdict_table(sorted(test, key=lambda r: not r.target().startswith("smollm2")))
+    if smol is not None:
+        for regime, name in (("rag", "retention-rag"), ("rag5", "retention-rag5")):
+            if regime in smol.regimes():
+                tables[name] = passages_table(smol, regime)
+        rag = data.RAG_REGIMES
+        tables["question-kl"] = joined(d_table(smol, ["lite+question"], "truncation", rag),
+                                       d_table(smol, ["lite+question"], "sentences", rag))
+        tables["peer-rag"] = d_table(smol, PEER_RAG_ARMS, "llmlingua", rag)
+        tables["pooled-smollm2"] = d_table(smol, POOLED_ARMS, RANDOM)
+        tables["peer"] = d_table(smol, PEER_ARMS, "llmlingua", ("mgsm",))
+        tables["cpu"] = cpu_table(smol)
+    if gemma is not None:
+        tables["pooled-gemma3"] = d_table(gemma, POOLED_ARMS, RANDOM)
+    tables["vs-rarity"] = joined(*[d_table(r, ["lite"], "rarity") for r in (smol, gemma) if r is not None])
+    tables["headline"] = headline_table(smol, gemma)
+    return {name: table for name, table in tables.items() if table}
+
+
+def verdict_word(ci, better_below: bool = True) -> str:
+    if better_below:
+        return "better" if ci.high < 0 else "worse" if ci.low > 0 else "tie"
+    return "better" if ci.low > 0 else "worse" if ci.high < 0 else "tie"
+
+
+def headline_table(smol: Results | None, gemma: Results | None) -> str | None:
+    """A few rows a newcomer can read, where lite wins and where it does not (test split): the default
+    against random clauses and against rarity alone (few-shot), without a question (one passage), with a
+    question (retention and KL against truncation), and its CPU cost against LLMLingua's."""
+    rows = []
+
+    def d_row(label: str, res: Results | None, regime: str, rate: float, arm: str, reference: str) -> None:
+        if res is None:
+            return
+        d, langs = res.paired_d(regime, rate, arm, reference)
+        if len(d):
+            ci = cluster_bootstrap(d, langs)
+            rows.append([label, f"d = {ci.fmt()} ({ci.n} questions)", verdict_word(ci)])
+
+    def retention_row(label: str, regime: str, rate: float) -> None:
+        if smol is None or not smol.by[(regime, rate, "lite+question")] or not smol.by[(regime, rate, "truncation")]:
+            return
+        diff, langs = smol.paired_diff(regime, rate, "lite+question", "truncation", "retained")
+        ci = cluster_bootstrap(diff, langs)
+        mine, _ = smol.field_mean(regime, rate, "lite+question", "retained")
+        theirs, _ = smol.field_mean(regime, rate, "truncation", "retained")
+        rows.append([label, f"{fmt(mine, 2)} vs {fmt(theirs, 2)}; difference {ci.fmt()} ({ci.n} questions)",
+                     verdict_word(ci, better_below=False)])
+
+    n_mgsm = len(smol.languages("mgsm")) if smol is not None else 0
+    d_row(f"Few-shot prompts (MGSM, {n_mgsm} languages) @0.7: lite vs random clauses, SmolLM2 target",
+          smol, "mgsm", 0.7, "lite", RANDOM)
+    d_row("the same, Gemma-3-270M target (cross-family)", gemma, "mgsm", 0.7, "lite", RANDOM)
+    d_row("Few-shot @0.7: lite vs in-text rarity alone (no model)", smol, "mgsm", 0.7, "lite", "rarity")
+    d_row("One passage, no question @0.5: lite vs random clauses", smol, "rag", 0.5, "lite", RANDOM)
+    retention_row("One passage + question @0.5: answer kept, lite vs truncation", "rag", 0.5)
+    retention_row("Five passages + question @0.5: answer kept, lite vs truncation", "rag5", 0.5)
+    d_row("One passage + question @0.5: target's KL, lite vs truncation", smol, "rag", 0.5, "lite+question",
+          "truncation")
+    if smol is not None and smol.cpu_per_1k("mgsm", "lite") and smol.cpu_per_1k("mgsm", "llmlingua"):
+        mine, theirs = smol.cpu_per_1k("mgsm", "lite"), smol.cpu_per_1k("mgsm", "llmlingua")
+        rows.append(["CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2)",
+                     f"{mine:,.0f} vs {theirs:,.0f}", f"{theirs / mine:,.0f}x less"])
+    if not rows:
+        return None
+    return markdown(["what (test split)", "measured", "lite is"], rows)
+
+
+# a marker is a line of its own (so a marker quoted inside a sentence or a code span is text, not a marker)
+OPEN = re.compile(r"^<!-- table:([\w.+-]+) -->[ \t]*$", re.M)
+CLOSE = re.compile(r"^<!-- /table:([\w.+-]+) -->[ \t]*$", re.M)
+
+
+class DocsTableError(Exception):
+    """A marker without its pair, or pairs nested or crossed: nothing is written."""
+
+
+@dataclass
+class DocsUpdate:
+    written: dict[str, list[str]] = field(default_factory=dict)  # table name -> files it was written in
+    changed: list[str] = field(default_factory=list)  # files whose text changed
+    not_found: list[str] = field(default_factory=list)  # tables with no marker pair in any file
+    no_table: dict[str, list[str]] = field(default_factory=dict)  # marker pairs no table was made for
+
+    def summary(self) -> str:
+        lines = [f"docs tables: {len(self.written)} written, {len(self.changed)} file(s) changed"
+                 + (f" ({', '.join(self.changed)})" if self.changed else "")]
+        for name in self.not_found:
+            lines.append(f"warning: table {name!r} has no <!-- table:{name} --> marker pair in README.md or docs/")
+        for name, files in self.no_table.items():
+            lines.append(f"warning: markers table:{name} in {', '.join(files)} left as they were (no results for it)")
+        return "\n".join(lines)
+
+
+def marker_pairs(text: str, where: str) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each pair's content, between the end of `<!-- table:NAME -->` and the start of
+    `<!-- /table:NAME -->`; an unpaired, nested or crossed marker is a DocsTableError naming the line."""
+    events = sorted([(m.start(), "open", m) for m in OPEN.finditer(text)]
+                    + [(m.start(), "close", m) for m in CLOSE.finditer(text)], key=lambda e: e[0])
+    pairs, current = [], None
+    for _, kind, m in events:
+        line = text.count("\n", 0, m.start()) + 1
+        if kind == "open":
+            if current is not None:
+                raise DocsTableError(f"{where}:{line}: table:{m.group(1)} opens inside table:{current.group(1)}, "
+                                     f"which has no closing <!-- /table:{current.group(1)} --> before it")
+            current = m
+        else:
+            if current is None or current.group(1) != m.group(1):
+                raise DocsTableError(f"{where}:{line}: <!-- /table:{m.group(1)} --> closes no open "
+                                     f"<!-- table:{m.group(1)} -->")
+            pairs.append((m.group(1), current.end(), m.start()))
+            current = None
+    if current is not None:
+        line = text.count("\n", 0, current.start()) + 1
+        raise DocsTableError(f"{where}:{line}: table:{current.group(1)} has no closing "
+                             f"<!-- /table:{current.group(1)} -->")
+    return pairs
+
+
+def docs_files(root: Path) -> list[Path]:
+    return [p for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))] if p.is_file()]
+
+
+def write_docs(tables: dict[str, str], root: Path = REPO, files: list[Path] | None = None) -> DocsUpdate:
+    """Write each table between its markers in README.md and docs/*.md under `root` (or `files`), replacing
+    what was there: idempotent, every file checked before any is written, each written atomically."""
+    files = docs_files(root) if files is None else files
+    update = DocsUpdate()
+    new_texts = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        where = os.path.relpath(path, root)
+        out, last = [], 0
+        for name, start, end in marker_pairs(text, where):
+            if name not in tables:
+                update.no_table.setdefault(name, []).append(where)
+                continue
+            out += [text[last:start], "\n", tables[name].strip("\n"), "\n"]
+            last = end
+            update.written.setdefault(name, []).append(where)
+        new = "".join(out) + text[last:]
+        if new != text:
+            new_texts[path] = new
+            update.changed.append(where)
+    update.not_found = [name for name in tables if name not in update.written]
+    for path, text in new_texts.items():
+        atomic_write(path, text)
+    return update
+
+
+def atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench.quality.report",
+                                description="Rewrite QUALITY.md, the plots and the docs' named tables from the "
+                                            "results files.")
+    p.add_argument("--results", type=Path, default=REPO / "bench" / "results", help="folder of quality-*.jsonl")
+    p.add_argument("--docs-only", action="store_true", help="only the tables in README.md and docs/*.md")
+    p.add_argument("--root", type=Path, default=REPO, help="the checkout whose README.md and docs/ are written")
+    args = p.parse_args(argv)
+    results = [r for r in (Results(f) for f in sorted(args.results.glob("quality-*.jsonl"))) if r.records]
+    if not results:
+        print(f"error: no quality-*.jsonl results in {args.results}: run python -m bench.quality first",
+              file=sys.stderr)
+        return 2
+    try:
+        if not args.docs_only:
+            print(write_report(args.results, docs=False))
+        update = write_docs(named_tables(results), args.root)
+    except DocsTableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(update.summary(), file=sys.stderr)
+    return 1 if update.not_found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
