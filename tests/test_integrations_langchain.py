@@ -66,7 +66,7 @@ def test_budget_in_a_target_tokenizer_and_its_counts(pruner):
     def words(text: str) -> int:  # a target tokenizer: any callable str -> int
         return len(text.split())
 
-    compressor = LiteCompressor(pruner=pruner, target_tokens=8, options={"target_tokenizer": words})
+    compressor = LiteCompressor(pruner=pruner, target_tokens=8, target_tokenizer=words)
     for doc, pruned in zip(documents(), compressor.compress_documents(documents(), "q")):
         assert pruned.metadata["lite_target_origin_tokens"] == words(doc.page_content)
         assert pruned.metadata["lite_target_compressed_tokens"] == words(pruned.page_content) <= 8
@@ -74,12 +74,13 @@ def test_budget_in_a_target_tokenizer_and_its_counts(pruner):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"rate": 1.5}, "LiteCompressor: rate must be in (0, 1]"),
-    ({"rate": "most"}, "LiteCompressor: rate: Input should be a valid number"),
+    ({"rate": "most"}, "LiteCompressor: rate must be a number in (0, 1], got 'most'"),
     ({"rate": 0.5, "target_tokens": 10}, "LiteCompressor: give either rate or target_tokens"),
     ({"method": "best"}, "LiteCompressor: method 'best' is not one of"),
-    ({"ratio": 0.5}, "LiteCompressor: unknown option 'ratio'; the options are: model, pruner, rate"),
-    ({"options": {"compression": 2}}, "LiteCompressor: unknown option 'compression' for prune"),
-    ({"options": {"rate": 0.5}}, "LiteCompressor: give rate as its own argument, not in options"),
+    ({"ratio": 0.5}, "LiteCompressor: unknown option 'ratio'; the options are: rate, target_tokens, method"),
+    ({"roles": ["user"]}, "LiteCompressor: unknown option 'roles'"),
+    ({"granularity": "page"}, "LiteCompressor: granularity 'page' is not one of clause, word, char"),
+    ({"force": "?"}, "LiteCompressor: force must be a list of strings"),
     ({"pruner": None}, "LiteCompressor: give either model"),
     ({"pruner": "weights/x.safetensors"}, "LiteCompressor: pruner must be a lite.Pruner"),
 ])

@@ -149,8 +149,8 @@ def test_requests_without_messages_and_bad_payloads(pruner):
     ({"rate": 2}, "LiteGuardrail: rate must be in (0, 1]"),
     ({"target_tokens": 0}, "LiteGuardrail: target_tokens must be a whole number of at least 1"),
     ({"roles": ["robot"]}, "LiteGuardrail: unknown role 'robot' in roles"),
-    ({"keep_last": 3}, "LiteGuardrail: unknown option 'keep_last'; lite's options are: lite_model, pruner, "
-                       "on_error, rate, target_tokens, roles"),
+    ({"ratio": 3}, "LiteGuardrail: unknown option 'ratio'; lite's options are: lite_model, pruner, "
+                   "on_error, rate, target_tokens, method"),
     ({"on_error": "ignore"}, "LiteGuardrail: on_error must be one of raise, skip"),
     ({"event_hook": "post_call"}, "LiteGuardrail: Event hook GuardrailEventHooks.post_call is not in the supported"),
     ({"lite_model": "missing.safetensors"}, "LiteGuardrail: give either model"),

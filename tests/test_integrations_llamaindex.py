@@ -99,7 +99,7 @@ def test_in_a_query_engine_the_llm_sees_the_pruned_text(pruner):
     ({"rate": 0}, "LitePostprocessor: rate must be in (0, 1]"),
     ({"target_tokens": 0}, "LitePostprocessor: target_tokens must be a whole number of at least 1"),
     ({"keep_last": -1}, "LitePostprocessor: keep_last must be 0 or more"),
-    ({"force": "?"}, "LitePostprocessor: force: Input should be a valid tuple"),
+    ({"force": "?"}, "LitePostprocessor: force must be a list of strings"),
     ({"top_n": 3}, "LitePostprocessor: unknown option 'top_n'; the options are:"),
     ({"model": "missing.safetensors", "pruner": None}, "LitePostprocessor: no slice file at missing.safetensors"),
 ])

@@ -106,3 +106,20 @@ def test_no_test_file_imports_another():
                 if leaf.startswith("test_") or leaf == "conftest":
                     offenders.append(f"{path.name} imports {name}")
     assert not offenders, offenders
+
+
+def test_no_function_in_lite_is_longer_than_60_lines():
+    long = []
+    for path in sorted((REPO / "lite").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})")
+    assert not long, long
+
+
+def test_the_pruner_is_a_small_api():
+    from lite.prune import Pruner
+
+    public = sorted(name for name, value in vars(Pruner).items() if not name.startswith("_") and callable(value))
+    assert len(public) <= 8, public
+    assert {"prune", "prune_messages", "compress_prompt", "importance", "count_tokens"} <= set(public)

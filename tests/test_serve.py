@@ -468,7 +468,7 @@ def test_prune_messages_answers_what_the_library_answers(client, serve_pruner, m
         if pieces is not None:  # the kept pieces are the message's new text, all pieces its old text
             assert "".join(p for p, _ in pieces) == "".join(texts_of(before))
             assert "".join(p for p, kept in pieces if kept) == "".join(texts_of(after))
-    error_of(client.post("/v1/prune", json={"messages": messages, "keep_last": 2}), 400)  # a text-only option
+    error_of(client.post("/v1/prune", json={"messages": messages, "ratio": 0.5}), 400)  # not an option
 
 
 def pieces_match(messages: list[dict], result, pieces: list) -> None:

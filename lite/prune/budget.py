@@ -16,15 +16,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .engine import Engine
-
 R = TypeVar("R")
-SCAN_AFTER = 64  # budgets past the binary search's answer that are also tried
+
+
+class Engine(Protocol):
+    """What the search needs of engine.Engine: a twin that scores each distinct text once."""
+
+    def remembering(self) -> Engine: ...
 
 
 def token_budget(n_tokens: int, rate: float | None = None, target_tokens: int | None = None) -> int:
@@ -90,19 +92,13 @@ def largest_fitting(run: Callable[[int], R], measure: Callable[[R], int], limit:
     best = run(high) if high >= 1 else run(1)
     if high <= 1 or measure(best) <= limit:
         return best
-    best, found = None, 0
+    best = None
     low, top = 1, high - 1
     while low <= top:
         middle = (low + top) // 2
         result = run(middle)
         if measure(result) <= limit:
-            best, found, low = result, middle, middle + 1
+            best, low = result, middle + 1
         else:
             top = middle - 1
-    if best is None:
-        return run(1)
-    for budget in range(found + 1, min(high, found + SCAN_AFTER)):
-        result = run(budget)
-        if measure(result) <= limit:
-            best = result
-    return best
+    return run(1) if best is None else best

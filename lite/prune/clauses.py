@@ -8,11 +8,13 @@ over its tokens, of each token's rank among the text's tokens by the method's sc
 heavy-tailed score does not let one token decide its clause). Clauses are taken whole from the
 highest score down, each kept in its place; the first clause that does not fit gives its first
 words (the units are words, characters in unspaced scripts), and smaller units after it fill what
-is left, as any selection does (select.py). Two things go first: the text's first clause, when it
-costs at most half the budget (a text's opening names what it is about), and line breaks (a unit
-of whitespace holding one), the earliest first, up to a tenth of the budget (so kept clauses keep
-their lines, and a list of short lines still keeps content). Forced keeps are kept first, as in
-any prune. Why clauses, and what was measured: docs/quality.md ("The default granularity").
+is left, as any selection does (select.py). The text's first clause goes first, when it costs at
+most half the budget (a text's opening names what it is about). A line break (a unit of whitespace
+holding one) belongs to the clause after it: it is kept with that clause, and a line break whose
+next word is dropped is dropped too (`drop_hanging_breaks`), so two kept line breaks never meet
+with nothing between them (which would make a run of line breaks the input did not have there).
+Forced keeps are kept first, as in any prune. Why clauses, and what was measured: docs/quality.md
+("The default granularity") and docs/pruning.md ("Line breaks").
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ from .select import order_by
 from .sentences import clause_spans, split_spans, unit_anchors
 
 LEAD_SHARE = 0.5  # the opening clause goes first when it costs at most this share of the budget
-BREAK_SHARE = 0.10  # line breaks are taken first up to this share of the budget (a list keeps content, not breaks)
 
 
 def clause_of_units(text: str, unit_starts: np.ndarray) -> np.ndarray:
-    """The clause each unit belongs to (by where its text begins, past leading spaces): int64 [n_units]."""
+    """The clause each unit belongs to (by where its text begins, past leading spaces; a line break: the
+    clause of the next unit that is not one): int64 [n_units]."""
     starts = [a for start, end in split_spans(text) for a, _ in clause_spans(text, start, end)] or [0]
-    found = np.searchsorted(np.asarray(starts, dtype=np.int64), unit_anchors(text, unit_starts), side="right") - 1
+    anchor = unit_anchors(text, unit_starts)  # [n_units]
+    nexts = next_words(text, unit_starts)  # [n_units]
+    breaks = line_breaks(text, unit_starts)
+    anchor[breaks] = anchor[nexts[breaks]]
+    found = np.searchsorted(np.asarray(starts, dtype=np.int64), anchor, side="right") - 1
     return np.maximum(found, 0)  # [n_units]
 
 
@@ -46,11 +52,39 @@ def line_breaks(text: str, unit_starts: np.ndarray) -> np.ndarray:
                      if "\n" in text[a:b] and not text[a:b].strip()], dtype=np.int64)
 
 
+def next_words(text: str, unit_starts: np.ndarray) -> np.ndarray:
+    """For each unit, the first unit from it on that is not whitespace (itself when it is not; itself when
+    only whitespace follows): int64 [n_units]."""
+    ends = np.append(unit_starts[1:], len(text))
+    blank = np.array([not text[a:b].strip() for a, b in zip(unit_starts.tolist(), ends.tolist())], dtype=bool)
+    found = np.arange(len(unit_starts))  # [n_units]
+    following = -1
+    for u in range(len(unit_starts) - 1, -1, -1):
+        if not blank[u]:
+            following = u
+        found[u] = following if following >= u else u
+    return found
+
+
+def drop_hanging_breaks(text: str, unit_starts: np.ndarray, keep: np.ndarray, forced: np.ndarray) -> np.ndarray:
+    """The selection less the kept line breaks (not forced) whose next word is dropped, unless that would
+    leave nothing: bool [n_units]."""
+    breaks = line_breaks(text, unit_starts)
+    if len(breaks) == 0:
+        return keep
+    nexts = next_words(text, unit_starts)[breaks]  # [n_breaks]
+    hanging = breaks[keep[breaks] & ~forced[breaks] & ~keep[nexts] & (nexts != breaks)]
+    if len(hanging) == int(keep.sum()):
+        return keep
+    keep = keep.copy()
+    keep[hanging] = False
+    return keep
+
+
 def clause_order(text: str, unit_starts: np.ndarray, sizes: np.ndarray, importance: np.ndarray,
                  budget: int) -> np.ndarray:
-    """The units in the order a budget takes them: the opening clause and the line breaks first (each
-    within its share of the budget), then whole clauses by their mean token rank, each clause's units in
-    text order: int64 [n_units].
+    """The units in the order a budget takes them: the opening clause first (within its share of the
+    budget), then whole clauses by their mean token rank, each clause's units in text order: int64 [n_units].
 
     importance: float [n_tokens], the method's score of each of the text's tokens (finite); sizes: int64
     [n_units], tokens per unit; budget: the tokens to keep.
@@ -67,14 +101,7 @@ def clause_order(text: str, unit_starts: np.ndarray, sizes: np.ndarray, importan
     clause_rank = np.empty(count, dtype=np.int64)
     clause_rank[order_by(mean)] = np.arange(count)  # best clause first, ties: the earlier
     by_clause = np.lexsort((np.arange(n_units), clause_rank[clause]))  # [n_units]
-    first = np.zeros(n_units, dtype=np.int64)  # 0: by clause; 1: a line break first; 2, 3: the opening clause
-    spent = 0
-    for u in line_breaks(text, unit_starts):  # the earliest line breaks, up to BREAK_SHARE of the budget
-        if spent + sizes[u] > BREAK_SHARE * budget:
-            break
-        first[u] = 1
-        spent += int(sizes[u])
-    if sizes[clause == 0].sum() <= LEAD_SHARE * budget:  # the opening clause first (its line breaks before it)
-        first[clause == 0] += 2
-    ahead = [np.flatnonzero(first == g) for g in (3, 2, 1)]  # each in text order
-    return np.concatenate([*ahead, by_clause[first[by_clause] == 0]])  # [n_units]
+    if sizes[clause == 0].sum() > LEAD_SHARE * budget:
+        return by_clause
+    lead = clause[by_clause] == 0
+    return np.concatenate([by_clause[lead], by_clause[~lead]])  # [n_units]: the opening clause first, in order

@@ -23,7 +23,7 @@ from tokenizers import Tokenizer
 
 from ..errors import LiteError
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
-from .clauses import clause_order
+from .clauses import clause_order, drop_hanging_breaks
 from .options import PruneOptions
 from .passages import passage_order
 from .results import PruneResult, Segment, join_results
@@ -161,12 +161,14 @@ class Engine:
             return encoded, np.ones(units.count, dtype=bool)
         importance = self.importance(encoded, options)  # [n]
         sizes = encoded.sizes  # [n_units]
+        forced = forced_units(text, units, n_tokens, options.force, options.force_digits, options.keep_last)
         if options.granularity == "clause":
             order = clause_order(text, units.span_start, sizes, importance, budget)  # [n_units]
+            keep = drop_hanging_breaks(text, units.span_start, select_in_order(order, sizes, budget, forced), forced)
         else:
             order = order_by(unit_importance(importance, units.first_token, sizes))  # [n_units]
-        forced = forced_units(text, units, n_tokens, options.force, options.force_digits, options.keep_last)
-        return encoded, kept_units(encoded, select_in_order(order, sizes, budget, forced), options)
+            keep = select_in_order(order, sizes, budget, forced)
+        return encoded, kept_units(encoded, keep, options)
 
     def select_segments(self, segments: list[Segment], options: PruneOptions) -> list[Selected]:
         """Each segment by its own rate or target (or its share of target_tokens, by length), or whole."""
