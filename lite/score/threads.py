@@ -4,9 +4,11 @@ The count comes from the `threads=` argument, else the LITE_NUM_THREADS environm
 else all cores. numpy's BLAS is told through its own `*_set_num_threads` entry point (found
 in the loaded OpenBLAS, as threadpoolctl does); where the BLAS is another one, it keeps its
 own default. `blas_threads(n)` is scoped: the count in force before is restored on leaving, so
-a library call leaves the process's BLAS as it found it. The scorer runs the projections with
-`threads` BLAS threads; the worker threads (lite/score/workers.py) each run a single-threaded
-product beside a serial kernel.
+a library call leaves the process's BLAS as it found it. The scorer runs OpenBLAS on one thread:
+its `threads` worker threads (lite/score/workers.py) each run a single-threaded product on a fixed
+block beside a serial kernel. A multi-threaded sgemm would make the score depend on the thread
+count: OpenBLAS splits the product by thread count, and on some cores (Haswell's kernels, as on
+Zen) a row's last bits depend on the piece it falls in.
 """
 
 from __future__ import annotations
