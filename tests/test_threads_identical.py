@@ -33,3 +33,28 @@ def test_importance_is_bit_identical_for_any_thread_count(pruner, smollm2_slice,
             for threads in (2, 3):
                 again = scorers[threads].importance(ids, kernel=kernel, method=method)
                 assert np.array_equal(first, again), (method, kernel, threads)
+
+
+def test_every_product_runs_on_one_blas_thread(smollm2_slice, monkeypatch):
+    """A multi-threaded sgemm splits by thread count, and on OpenBLAS's Haswell kernels (Haswell, Zen) a row's
+    last bits depend on its piece: the test above passes on other cores either way, so this checks the cause."""
+    from lite.score import forward
+    from lite.score.threads import blas_thread_count, blas_threads
+
+    seen = []
+
+    def project(*args):
+        seen.append(blas_thread_count())
+        return project_before(*args)
+
+    def block_logits(*args):
+        seen.append(blas_thread_count())
+        return block_logits_before(*args)
+
+    project_before, block_logits_before = forward.project, forward.block_logits
+    monkeypatch.setattr(forward, "project", project)
+    monkeypatch.setattr(forward, "block_logits", block_logits)
+    with blas_threads(2):
+        for method in ("attention", "value_norm", "no_self"):
+            Scorer(smollm2_slice, threads=2).importance(np.arange(1000), kernel="numpy", method=method)
+    assert seen and set(seen) == {1}, sorted(set(seen))
