@@ -19,7 +19,7 @@ from ..model import load_weights, spec_from_config
 from ..store.slicefile import SliceFile
 from . import methods
 from .kernels import kernel_name, kernels
-from .threads import blas_threads, resolve_threads
+from .threads import one_blas_thread, resolve_threads
 
 
 class Scorer:
@@ -63,7 +63,7 @@ class Scorer:
         pair = kernels(kernel_name(kernel, len(ids), self.spec.n_heads))
         methods.check_method(method)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
-        with blas_threads(1):  # the worker threads give the parallelism (lite/score/workers.py)
+        with one_blas_thread():  # the worker threads give the parallelism (lite/score/workers.py)
             parts = methods.ForwardParts(ids, self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim]
                                          inverse, self.weights, self.spec, pair, self.threads, method)
             return methods.score(method, parts)
