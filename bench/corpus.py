@@ -1,6 +1,6 @@
 """`python -m bench.corpus [--per-language N] [--rate R]`: pruning a corpus, the process pool against Ray Data.
 
-The corpus is XQuAD contexts (the shared data: 12 languages, N passages each, 10 by default), as
+The corpus is XQuAD contexts (bench/data/xquad: 12 languages, N passages each, 10 by default), as
 JSONL. On the same corpus, same slice (SmolLM2-135M, the tests' fixture) and same options it times:
 
 - the process pool, `lite.prune.batch.prune_jsonl`, with 1 and 2 worker processes;
@@ -26,22 +26,19 @@ from pathlib import Path
 
 from lite.prune import PruneOptions
 from lite.prune.batch import prune_jsonl
-from tools import fixtures
+from tools import fixtures, xquad
 
 from .paths import RESULTS
 
-XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad"
 LANGUAGES = ("en", "de", "es", "ru", "zh", "ar", "el", "hi", "ro", "th", "tr", "vi")
 MiB = 1024 * 1024
 
 
 def corpus(per_language: int) -> list[dict]:
     """The first `per_language` distinct XQuAD contexts of each language, as records {"id", "lang", "text"}."""
-    folder = XQUAD if XQUAD.is_dir() else Path("/work/shared/data/xquad")
     records = []
     for lang in LANGUAGES:
-        rows = [json.loads(line) for line in (folder / f"xquad_{lang}.jsonl").read_text(encoding="utf-8").splitlines()]
-        for i, context in enumerate(list(dict.fromkeys(r["context"] for r in rows))[:per_language]):
+        for i, context in enumerate(list(dict.fromkeys(p["context"] for p in xquad.paragraphs(lang)))[:per_language]):
             records.append({"id": f"{lang}-{i}", "lang": lang, "text": context})
     return records
 

@@ -1,4 +1,4 @@
-"""Real text: tokens per second on MGSM 8-shot prompts (shared/data/mgsm) with the real SmolLM2 slice."""
+"""Real text: tokens per second on MGSM 8-shot prompts (bench/data/mgsm) with the real SmolLM2 slice."""
 
 from __future__ import annotations
 

@@ -33,3 +33,40 @@ def test_importance_is_bit_identical_for_any_thread_count(pruner, smollm2_slice,
             for threads in (2, 3):
                 again = scorers[threads].importance(ids, kernel=kernel, method=method)
                 assert np.array_equal(first, again), (method, kernel, threads)
+
+
+def test_every_product_runs_on_one_blas_thread(smollm2_slice, monkeypatch):
+    """A multi-threaded sgemm splits by thread count, and on OpenBLAS's Haswell kernels (AVX2 CPUs) a row's
+    last bits depend on its piece: the test above passes on other cores either way, so this checks the cause,
+    with calls on several threads at once (as the service makes them) and a caller's count of 2 in force."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lite.score import forward
+    from lite.score.threads import blas_thread_count, set_blas_threads
+
+    seen = []
+
+    def project(*args):
+        seen.append(blas_thread_count())
+        return project_before(*args)
+
+    def block_logits(*args):
+        seen.append(blas_thread_count())
+        return block_logits_before(*args)
+
+    project_before, block_logits_before = forward.project, forward.block_logits
+    monkeypatch.setattr(forward, "project", project)
+    monkeypatch.setattr(forward, "block_logits", block_logits)
+    before = blas_thread_count()
+    set_blas_threads(2)  # what a caller may have set: the scorer must not use it
+    try:
+        scorer = Scorer(smollm2_slice, threads=2)
+        with ThreadPoolExecutor(3) as pool:
+            calls = [pool.submit(scorer.importance, np.arange(1000 + 100 * i), kernel="numpy", method=method)
+                     for i, method in enumerate(("attention", "value_norm", "no_self"))]
+            for call in calls:
+                call.result()
+        assert blas_thread_count() == 2
+    finally:
+        set_blas_threads(before)
+    assert seen and set(seen) == {1}, sorted(set(seen))

@@ -1,25 +1,22 @@
-"""MGSM (shared/data/mgsm): questions, the 8 few-shot exemplars, and 8-shot prompts, per language."""
+"""MGSM (bench/data/mgsm): questions, the 8 few-shot exemplars, and 8-shot prompts, per language."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from functools import cache, lru_cache
 from pathlib import Path
 
 LANGUAGES = ("en", "de", "es", "fr", "ru", "sw", "zh", "ja", "th", "bn", "te")
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "bench" / "data" / "mgsm"
 
 
 def data_dir() -> Path:
-    """shared/data/mgsm beside the repo, or $LITE_SHARED_DATA/mgsm."""
-    candidates = [Path(os.environ["LITE_SHARED_DATA"]) / "mgsm"] if os.environ.get("LITE_SHARED_DATA") else []
-    candidates += [REPO.parent / "shared" / "data" / "mgsm", REPO / "shared" / "data" / "mgsm"]
-    for path in candidates:
-        if (path / "mgsm_en.tsv").is_file():
-            return path
-    raise FileNotFoundError(f"MGSM data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
+    """bench/data/mgsm, in the repository (see its SOURCE.md)."""
+    if not (DATA / "mgsm_en.tsv").is_file():
+        raise FileNotFoundError(f"MGSM data not found in {DATA}: the repository's bench/data is incomplete")
+    return DATA
 
 
 @cache

@@ -1,4 +1,4 @@
-"""XQuAD (shared/data/xquad): paragraphs with their questions and gold answers, per language.
+"""XQuAD (bench/data/xquad): paragraphs with their questions and gold answers, per language.
 
 The files hold the first 120 of XQuAD's 240 paragraphs; XQuAD takes 5 paragraphs from each of 48
 Wikipedia articles, in order, so paragraphs 5a .. 5a + 4 are one article. Dev split: paragraphs
@@ -8,7 +8,6 @@ Wikipedia articles, in order, so paragraphs 5a .. 5a + 4 are one article. Dev sp
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 
@@ -16,16 +15,14 @@ LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "
 PER_ARTICLE = 5
 SPLITS = {"dev": range(0, 60), "test": range(60, 120)}
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "bench" / "data" / "xquad"
 
 
 def data_dir() -> Path:
-    """shared/data/xquad beside the repo, or $LITE_SHARED_DATA/xquad."""
-    candidates = [Path(os.environ["LITE_SHARED_DATA"]) / "xquad"] if os.environ.get("LITE_SHARED_DATA") else []
-    candidates += [REPO.parent / "shared" / "data" / "xquad", REPO / "shared" / "data" / "xquad"]
-    for path in candidates:
-        if (path / "xquad_en.jsonl").is_file():
-            return path
-    raise FileNotFoundError(f"XQuAD data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
+    """bench/data/xquad, in the repository (see its SOURCE.md)."""
+    if not (DATA / "xquad_en.jsonl").is_file():
+        raise FileNotFoundError(f"XQuAD data not found in {DATA}: the repository's bench/data is incomplete")
+    return DATA
 
 
 @cache

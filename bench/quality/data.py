@@ -2,7 +2,7 @@
 
 Splits (tune on dev, report on test; every record carries its split):
 - MGSM: dev = questions 0-124, test = questions 125-249 (of 250 per language).
-- XQuAD: dev = paragraphs 0-59, test = paragraphs 60-119 (the 120 in shared/data/xquad).
+- XQuAD: dev = paragraphs 0-59, test = paragraphs 60-119 (the 120 in bench/data/xquad).
 
 Resource bins, by each language's share of web text (CommonCrawl language statistics, as MGSM
 (Shi et al. 2023) groups its languages; approximate, not re-checked offline):
@@ -14,14 +14,11 @@ The report also gives each language's tokenizer cost (pruner tokens per English 
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-from tools import mgsm
+from tools import mgsm, xquad
 
 MGSM_LANGUAGES = mgsm.LANGUAGES
 XQUAD_LANGUAGES = ("en", "de", "es", "ru", "zh", "ar", "el", "ro", "th", "tr", "vi", "hi")
@@ -81,19 +78,9 @@ class QA:
     article: int | None = None  # several passages: the article whose paragraphs are the context
 
 
-def xquad_dir() -> Path:
-    candidates = [Path(os.environ["LITE_SHARED_DATA"]) / "xquad"] if os.environ.get("LITE_SHARED_DATA") else []
-    candidates += [mgsm.REPO.parent / "shared" / "data" / "xquad", mgsm.REPO / "shared" / "data" / "xquad"]
-    for path in candidates:
-        if (path / "xquad_en.jsonl").is_file():
-            return path
-    raise FileNotFoundError(f"XQuAD data not found in {[str(c) for c in candidates]}; set LITE_SHARED_DATA")
-
-
 @cache
 def paragraphs(lang: str) -> tuple[dict, ...]:
-    lines = (xquad_dir() / f"xquad_{lang}.jsonl").read_text(encoding="utf-8").splitlines()
-    return tuple(json.loads(line) for line in lines if line.strip())
+    return tuple(xquad.paragraphs(lang))
 
 
 def xquad_items(lang: str, split: str, paragraphs_per_lang: int | None = None,

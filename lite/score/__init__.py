@@ -5,7 +5,7 @@
 - kernels_numba.py  the same kernels in numba (serial, GIL released), tested against the reference
 - kernels.py        the kernel pair chosen once per call, by name ("auto" by size)
 - workers.py        the one worker model: (kv group, row block) tasks dealt to threads, single-threaded BLAS
-- threads.py        how many threads; OpenBLAS's thread count, scoped
+- threads.py        how many threads; OpenBLAS on one thread while scoring, scoped
 - methods.py        the scoring methods (METHODS) over the forward's products
 - scorer.py         Scorer: a slice file loaded for scoring
 """

@@ -7,7 +7,8 @@
     p[h, i, j] = softmax_j(scale * q_i . k_j)        # no mask: every query sees every key
     importance[j] = mean over heads h and queries i of p[h, i, j]
 
-Everything up to RoPE depends only on the token id, so it is computed once per distinct id.
+Everything up to RoPE depends only on the token id, so it is computed once per distinct id,
+in fixed blocks of ids dealt to the worker threads too (a block's result never depends on their count).
 The scores are taken in blocks of query rows per kv group (the query heads of a group
 stacked into one matrix product), dealt to worker threads (lite/score/workers.py), so memory
 grows as O(n), never as [heads, n, n]. What a scoring method makes of the products is in
@@ -28,7 +29,7 @@ from .kernels_numpy import soft_cap
 from .workers import Task, deal, group_blocks
 
 F32 = np.float32
-STATE_ROWS = 1024  # distinct ids normed and projected at a time
+STATE_ROWS = 256  # distinct ids normed and projected at a time, by one worker
 LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not depend on the worker count
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 
@@ -51,22 +52,31 @@ def normed_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) 
     return rms_norm(x, weights.norm, spec.norm_eps, spec.norm_offset)  # [c, dim]
 
 
-def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
+def token_states(rows: np.ndarray, weights: LayerWeights, spec: AttentionSpec,
+                 workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Queries and keys before RoPE for the given embedding rows (one row per distinct id).
 
-    Taken STATE_ROWS rows at a time, so the norm's temporaries stay small whatever the input's length.
+    Taken STATE_ROWS rows at a time, as tasks dealt to `workers` threads, each a single-threaded
+    product: a row's last bits depend on the block it is multiplied in (OpenBLAS's Haswell sgemm
+    splits a multi-threaded product by thread count and rounds the pieces differently), so the
+    blocks depend on the input alone. The norm's temporaries stay small whatever the input's length.
     """
     u = len(rows)
     q = np.empty((u, spec.n_heads, spec.head_dim), dtype=F32)  # [u, H, D]
     k = np.empty((u, spec.n_kv_heads, spec.head_dim), dtype=F32)  # [u, KV, D]
-    for start in range(0, u, STATE_ROWS):
-        h = normed_states(rows[start : start + STATE_ROWS], weights, spec)  # [c, dim]
-        q_chunk = project(h, weights.w_q, weights.b_q).reshape(len(h), spec.n_heads, spec.head_dim)  # [c, H, D]
-        k_chunk = project(h, weights.w_k, weights.b_k).reshape(len(h), spec.n_kv_heads, spec.head_dim)  # [c, KV, D]
-        if weights.q_norm is not None:
-            q_chunk = rms_norm(q_chunk, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [c, H, D]
-            k_chunk = rms_norm(k_chunk, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [c, KV, D]
-        q[start : start + len(h)], k[start : start + len(h)] = q_chunk, k_chunk
+
+    def work(worker: int, tasks: Sequence[Task]) -> None:
+        for _, start in tasks:
+            h = normed_states(rows[start : start + STATE_ROWS], weights, spec)  # [c, dim]
+            c = len(h)
+            q_chunk = project(h, weights.w_q, weights.b_q).reshape(c, spec.n_heads, spec.head_dim)  # [c, H, D]
+            k_chunk = project(h, weights.w_k, weights.b_k).reshape(c, spec.n_kv_heads, spec.head_dim)  # [c, KV, D]
+            if weights.q_norm is not None:
+                q_chunk = rms_norm(q_chunk, weights.q_norm, spec.norm_eps, spec.norm_offset)  # [c, H, D]
+                k_chunk = rms_norm(k_chunk, weights.k_norm, spec.norm_eps, spec.norm_offset)  # [c, KV, D]
+            q[start : start + c], k[start : start + c] = q_chunk, k_chunk
+
+    deal(group_blocks(1, u, STATE_ROWS), work, workers)
     return q, k
 
 
@@ -142,14 +152,14 @@ def mask_self_and_first(logits: np.ndarray, start: int, n_rep: int) -> None:
 
 
 def rotated_states(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, workers: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scaled rotated queries [KV, n, rep, D] and rotated keys transposed [KV, D, n], given the distinct
     ids' embedding rows and the position -> row map.
 
     Pass `rows` without keeping a reference to it: it is released once the projections are done.
     """
-    q_unique, k_unique = token_states(rows, weights, spec)  # [u, H, D], [u, KV, D]
+    q_unique, k_unique = token_states(rows, weights, spec, workers)  # [u, H, D], [u, KV, D]
     del rows
     q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
     queries = grouped_queries(q_unique, inverse, spec)  # [KV, n, rep, D]

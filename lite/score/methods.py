@@ -60,7 +60,7 @@ class ForwardParts:
         self.weights, self.spec, self.kernels, self.workers = weights, spec, kernels, workers
         self.value_norms = (value_norms(rows, inverse, weights, spec, workers)
                             if method in USES_VALUES else None)  # [n, KV]
-        self.queries, self.keys_t = (forward.rotated_states(rows, inverse, weights, spec)
+        self.queries, self.keys_t = (forward.rotated_states(rows, inverse, weights, spec, workers)
                                      if method not in MODEL_FREE else (None, None))
         # queries [KV, n, rep, D] scaled and rotated, keys_t [KV, D, n] rotated
 

@@ -3,7 +3,8 @@
 It maps the slice (lite/store/slicefile.py), reads its spec (lite/model) and widens the layer-0
 weights once; each call gathers the distinct ids' embedding rows, runs the forward on the kernel
 pair chosen for the call's size (lite/score/kernels.py), and hands the products to the method.
-OpenBLAS's thread count is set for the call and restored after it (lite/score/threads.py).
+OpenBLAS runs on one thread for the call (its count restored after it, lite/score/threads.py): every
+product is a fixed block on one of `threads` worker threads, so the score does not depend on the count.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..model import load_weights, spec_from_config
 from ..store.slicefile import SliceFile
 from . import methods
 from .kernels import kernel_name, kernels
-from .threads import blas_threads, resolve_threads
+from .threads import one_blas_thread, resolve_threads
 
 
 class Scorer:
@@ -62,7 +63,7 @@ class Scorer:
         pair = kernels(kernel_name(kernel, len(ids), self.spec.n_heads))
         methods.check_method(method)
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
-        with blas_threads(self.threads):
+        with one_blas_thread():  # the worker threads give the parallelism (lite/score/workers.py)
             parts = methods.ForwardParts(ids, self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim]
                                          inverse, self.weights, self.spec, pair, self.threads, method)
             return methods.score(method, parts)

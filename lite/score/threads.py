@@ -3,10 +3,17 @@
 The count comes from the `threads=` argument, else the LITE_NUM_THREADS environment variable,
 else all cores. numpy's BLAS is told through its own `*_set_num_threads` entry point (found
 in the loaded OpenBLAS, as threadpoolctl does); where the BLAS is another one, it keeps its
-own default. `blas_threads(n)` is scoped: the count in force before is restored on leaving, so
-a library call leaves the process's BLAS as it found it. The scorer runs the projections with
-`threads` BLAS threads; the worker threads (lite/score/workers.py) each run a single-threaded
-product beside a serial kernel.
+own default (the score is then the same to the bit for any thread count only if that BLAS's
+products do not depend on its own thread count).
+
+Scoring runs OpenBLAS on one thread, inside `one_blas_thread()`: the count in force before is
+restored when the last scope still open in the process leaves (scopes on several threads at once,
+as the service's prune threads, share one), so a library call leaves the process's BLAS as it
+found it and no call changes the count while another one multiplies. The parallelism is the
+`threads` worker threads (lite/score/workers.py), each running a single-threaded product on a
+fixed block beside a serial kernel. A multi-threaded sgemm would make the score depend on the
+thread count: OpenBLAS splits the product by thread count, and with its Haswell kernels (its
+pick on AVX2 CPUs without AVX-512) a row's last bits depend on the piece it falls in.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import contextlib
 import ctypes
 import glob
 import os
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -98,15 +106,27 @@ def blas_thread_count() -> int | None:
     return int(getter()) if getter is not None else None
 
 
+_scopes = threading.Lock()
+_open_scopes = 0
+_count_before: int | None = None  # the count to restore when the last scope leaves (None: nothing to restore)
+
+
 @contextlib.contextmanager
-def blas_threads(threads: int) -> Iterator[None]:
-    """OpenBLAS on `threads` threads inside the block, its previous count restored after it."""
-    before = blas_thread_count()
-    if before is None or before == threads:
-        yield
-        return
-    set_blas_threads(threads)
+def one_blas_thread() -> Iterator[None]:
+    """OpenBLAS on one thread inside the block; the count before the first open scope restored after the last."""
+    global _open_scopes, _count_before
+    with _scopes:
+        if _open_scopes == 0:
+            before = blas_thread_count()
+            _count_before = before if before not in (None, 1) else None
+            if _count_before is not None:
+                set_blas_threads(1)
+        _open_scopes += 1
     try:
         yield
     finally:
-        set_blas_threads(before)
+        with _scopes:
+            _open_scopes -= 1
+            if _open_scopes == 0 and _count_before is not None:
+                set_blas_threads(_count_before)
+                _count_before = None

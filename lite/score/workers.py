@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from .threads import blas_threads
+from .threads import one_blas_thread
 
 Task = tuple[int, int]  # (kv group, first row of the block)
 T = TypeVar("T")
@@ -37,7 +37,7 @@ def deal(tasks: Sequence[T], work: Callable[[int, Sequence[T]], None], workers: 
         except BaseException as err:
             failures.append(err)
 
-    with blas_threads(1):
+    with one_blas_thread():
         if workers == 1:
             run(0)
         else:
