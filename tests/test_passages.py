@@ -175,7 +175,7 @@ def test_budget_is_met_as_prune_meets_it(pruner, paragraphs, lang, rate):
         n = result.origin_tokens
         assert n == sum(pruner.count_tokens(t) for t in texts)
         budget = round(rate * n)
-        largest_unit = max(int(pruner._engine.encode(t, "char").sizes.max()) for t in texts)  # tokens in the largest character
+        largest_unit = max(int(pruner._engine.encode(t, "char").sizes.max()) for t in texts)  # the largest character
         if largest_unit == 1:
             assert result.compressed_tokens == budget
         else:

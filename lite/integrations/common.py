@@ -42,7 +42,7 @@ def resolve_pruner(model: str | os.PathLike | None, pruner: Any) -> Pruner:
 def check_options(call: Callable, options: Mapping[str, Any], probe: Any = "") -> dict[str, Any]:
     """The options without the ones left at None, checked: unknown names and bad values are a LiteError now.
 
-    call: pruner.prune (probe "") or pruner.prune_messages (probe []): it is called once on the empty
+    call: pruner.prune (probe "") or pruner.prune_messages (probe: one short user message): it is called once on the
     probe, which checks every value as each later call will (and loads a target tokenizer) and scores nothing.
     """
     known = names("messages" if call.__name__ == "prune_messages" else "text")

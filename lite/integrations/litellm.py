@@ -88,7 +88,7 @@ class LiteGuardrail(CustomGuardrail):
                 super().__init__(supported_event_hooks=[GuardrailEventHooks.pre_call], **kwargs)
             except ValueError as err:  # LiteLLM's check of the mode
                 raise LiteError(f"{err} (LiteGuardrail prunes the request: mode: pre_call)") from None
-            self.options = check_options(self.pruner.prune_messages, options, probe=[])
+            self.options = check_options(self.pruner.prune_messages, options, probe=[{"role": "user", "content": "?"}])
             self.on_error = on_error
         except LiteError as err:
             raise LiteError(f"LiteGuardrail: {err}") from None
