@@ -11,10 +11,9 @@ Examples are derandomized, so a run in CI is the same run every time.
 from __future__ import annotations
 
 import functools
-
-import pytest
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
