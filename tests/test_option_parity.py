@@ -122,3 +122,14 @@ def test_chat_options_agree_on_every_surface(pruner, mgsm, tokenizer_path):
             data = asyncio.run(guard.async_pre_call_hook(None, None, {"messages": json.loads(json.dumps(messages))},
                                                          "completion"))
             assert data["messages"] == expected, name
+
+
+def test_the_options_doc_is_written_from_the_schema(tmp_path):
+    from bench.quality.report import write_docs
+    from lite.prune.options import options_table
+
+    doc = REPO / "docs" / "options.md"
+    copy = tmp_path / "options.md"
+    copy.write_text(doc.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "options" in write_docs({"options": options_table()}, files=[copy]).written
+    assert copy.read_text(encoding="utf-8") == doc.read_text(encoding="utf-8"), "run python -m tools.options_doc"

@@ -37,7 +37,7 @@ def default_model() -> Path:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise LiteError("no slice under weights/; make one with `python -m lite.slice MODEL` or give --model FILE")
+        raise LiteError("no slice under weights/; make one with `lite-pruner slice MODEL` or give --model FILE")
     names = ", ".join(p.name for p in found)
     raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
 

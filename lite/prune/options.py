@@ -229,10 +229,11 @@ def make_options(scope: str, given: dict[str, Any]) -> PruneOptions:
 
 def options_table() -> str:
     """The options as a Markdown table (docs/options.md is written from it)."""
-    rows = ["| option | default | scope | what it does |", "|---|---|---|---|"]
+    rows = ["| option | command line | default | scope | what it does |", "|---|---|---|---|---|"]
     for spec in SPECS:
         default = "" if spec.default in (None, ()) else repr(spec.default)
-        rows.append(f"| `{spec.name}` | {default} | {spec.scope} | {spec.help.replace('|', '/')} |")
+        cli = f"`--{spec.name.replace('_', '-')}`" if spec.scope == "text" else ""
+        rows.append(f"| `{spec.name}` | {cli} | {default} | {spec.scope} | {spec.help.replace('|', '/')} |")
     return "\n".join(rows)
 
 

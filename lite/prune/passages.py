@@ -11,8 +11,8 @@ Kept sentences stay in their original order and passages in theirs; the output i
 the original strings along the same whole-character units as any prune, so the budget is met
 exactly as prune meets it (exact when units are single tokens, else short by less than a unit).
 
-No model is run: on the dev split, neither layer-0 attention from the question's tokens nor a
-token-level stage inside the kept sentences kept more answers than this (docs/pruning.md).
+No model is run; why (what layer-0 attention from the question's tokens and a token-level stage
+inside the kept sentences did on the dev split): docs/pruning.md ("Passages and a question").
 """
 
 from __future__ import annotations

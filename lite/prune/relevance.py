@@ -15,9 +15,8 @@ passages, each passage's BM25 over whole-word terms (passages as the documents) 
 z-score units, so sentences of the passage about the question rank first. Inside the sentence
 that the budget cuts, clauses (sentences.clause_spans) are ranked the same way among themselves.
 
-The choices (n-gram sizes, the neighbour weight, the passage weight, Thai piece length in
-sentences.py) were made on the dev split of XQuAD (paragraphs 0-59), by answer retention; see
-docs/pruning.md.
+How the choices (n-gram sizes, the neighbour weight, the passage weight, Thai piece length in
+sentences.py) were made, and what they measured: docs/pruning.md ("Passages and a question").
 """
 
 from __future__ import annotations

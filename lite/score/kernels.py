@@ -4,8 +4,8 @@ A pair is the softmax column sum every method needs and the row log-sum-exp of t
 both sides of a pair come from the same module, so a run is all numpy or all numba.
 `kernel="auto"` takes numpy up to NUMPY_UP_TO score elements (n² · heads; 512 tokens of
 Llama-3.2-1B), numba above: numba's one-off start-up in a fresh process (import, cached machine
-code, ~1 s) outweighs its speed there, while numpy's kernel costs a few tens of ms more. The
-choice depends on the size alone, never on timing.
+code) outweighs its speed on small inputs (measured: docs/benchmarks.md). The choice depends on
+the size alone, never on timing.
 """
 
 from __future__ import annotations

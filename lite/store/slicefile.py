@@ -56,7 +56,7 @@ class SliceFile:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not self.path.is_file():
-            raise LiteError(f"no slice file at {self.path}; make one with `python -m lite.slice MODEL`")
+            raise LiteError(f"no slice file at {self.path}; make one with `lite-pruner slice MODEL`")
         try:
             with open(self.path, "rb") as f:
                 def read(start: int, end: int) -> bytes:
