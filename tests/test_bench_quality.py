@@ -337,3 +337,103 @@ def test_write_docs_refuses_an_unpaired_marker_and_writes_nothing(tmp_path, text
         write_docs({"headline": "| new |", "cpu": "| c |"}, tmp_path)
     assert good.read_text() == "<!-- table:headline -->\nold\n<!-- /table:headline -->\n"
     assert bad.read_text() == text
+
+
+# A QUALITY.md in the report's shape: the SmolLM2 section's MGSM @0.7 and one passage @0.5, the summary's retention
+# table; no Gemma-3 section, no five passages.
+SMALL_REPORT = """# Pruning quality (bench v2)
+
+## Summary
+
+*test split*
+
+| target | regime | bin | @0.7 |
+|---|---|---|---|
+| gemma-3-270m | MGSM few-shot | high (en) | **-1.00 [-1.50, -0.50] beats** |
+| smollm2-135m-instruct | MGSM few-shot | high (en, fr) | -0.50 [-0.90, +0.10] tie |
+
+**Answer retention per language**, one passage, target smollm2-135m-instruct, test split (the share ...):
+
+| rate | strategy | de | mean | questions |
+|---|---|---|---|---|
+| 0.5 | **lite+question** | 0.90 | 0.900 | 20 |
+| 0.5 | truncation | 0.60 | 0.600 | 20 |
+
+## `quality-quick-test-smollm2.jsonl`: target smollm2-135m-instruct, **test split**
+
+### Regime (a): MGSM few-shot exemplars pruned, question kept
+
+#### Rate 0.7 (test split)
+
+| arm | mean KL | d vs random [95% CI] | wins/losses (p) | beats random | CPU ms / 1k tokens |
+|---|---|---|---|---|---|
+| lite (rank_mix) | 0.031 | -0.50 [-0.90, -0.10] | 7/3 (0.34) | **yes** | 40.2 |
+| llmlingua | 0.518 | +1.75 [+1.08, +2.81] | 1/9 (0.02) | no (worse) | 4020.0 |
+| random | 0.059 | – | – | – | 14.7 |
+
+Mean KL per language, rate 0.7 (bold: lower than random):
+
+| arm | en (high) | fr (high) |
+|---|---|---|
+| lite | **0.030** | 0.032 |
+
+### Regime (b): an XQuAD passage pruned, the question after it kept
+
+#### Rate 0.5 (test split)
+
+| arm | mean KL | d vs random [95% CI] | wins/losses (p) | beats random | answer retained | CPU ms / 1k tokens |
+|---|---|---|---|---|---|---|
+| lite (rank_mix) | 0.313 | +0.20 [-0.10, +0.40] | 3/5 (0.73) | tie | 0.58 | 47.5 |
+| random | 0.219 | – | – | – | 0.56 | 10.3 |
+
+Answer retention, paired differences (all items of the split sample), rate 0.5:
+
+| arm | retained | minus truncation [95% CI] |
+|---|---|---|
+| truncation | 0.60 | – |
+| lite+question | 0.90 | **+0.30 [+0.20, +0.40]** |
+"""
+
+
+def test_headline_from_a_quality_report_takes_each_number_from_its_cell():
+    from bench.quality.report import named_tables_from_report
+
+    tables = named_tables_from_report(SMALL_REPORT)
+    assert tables["headline"].splitlines()[2:] == [
+        "| Few-shot prompts (MGSM, 2 languages) @0.7: lite vs random clauses, SmolLM2 target "
+        "| d = -0.50 [-0.90, -0.10] (10 questions) | better |",
+        "| the same, Gemma-3-270M target (cross-family) | not measured | – |",  # no Gemma-3 section
+        "| Few-shot @0.7: lite vs in-text rarity alone (no model) | not measured | – |",  # no pooled d vs rarity
+        "| One passage, no question @0.5: lite vs random clauses | d = +0.20 [-0.10, +0.40] (8 questions) | tie |",
+        "| One passage + question @0.5: answer kept, lite vs truncation "
+        "| 0.90 vs 0.60; difference +0.30 [+0.20, +0.40] (20 questions) | better |",
+        "| Five passages + question @0.5: answer kept, lite vs truncation | not measured | – |",
+        "| One passage + question @0.5: target's KL, lite vs truncation | not measured | – |",
+        "| CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2) | 40 vs 4,020 | 100x less |",
+    ]
+    verdict = tables["verdict"].splitlines()  # as QUALITY.md has it, SmolLM2 first as named_tables writes it
+    assert verdict[2].startswith("| smollm2-135m-instruct |") and verdict[3].startswith("| gemma-3-270m |")
+    assert tables["retention-rag"].startswith("| rate | strategy |") and len(tables["retention-rag"].splitlines()) == 4
+    assert tables["retention-rag"] in SMALL_REPORT  # verbatim
+    assert "retention-rag5" not in tables
+
+
+def test_a_missing_cell_in_the_quality_report_is_not_measured():
+    from bench.quality.report import named_tables_from_report
+
+    for cut in ("| 7/3 (0.34) |", "| -0.50 [-0.90, -0.10] |"):  # the count, or the interval, gone
+        text = SMALL_REPORT.replace(cut, "| – |")
+        first = named_tables_from_report(text)["headline"].splitlines()[2]
+        assert first.endswith("| not measured | – |")
+    unequal = SMALL_REPORT.replace("| 0.600 | 20 |", "| 0.600 | 19 |")  # questions not the same: no count to give
+    assert "| One passage + question @0.5: answer kept, lite vs truncation | not measured | – |" in \
+        named_tables_from_report(unequal)["headline"]
+
+
+def test_readme_headline_is_what_the_report_builds_from_the_committed_quality_md():
+    from bench.quality.report import REPO, marker_pairs, named_tables_from_report
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (start, end), = [(s, e) for name, s, e in marker_pairs(readme, "README.md") if name == "headline"]
+    built = named_tables_from_report((REPO / "bench" / "results" / "QUALITY.md").read_text(encoding="utf-8"))
+    assert readme[start:end].strip("\n") == built["headline"]  # a hand edit fails: rerun the report --docs-only

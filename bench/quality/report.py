@@ -26,7 +26,7 @@ import numpy as np
 from . import data
 from .arms import ARMS
 from .run import read_jsonl, records
-from .stats import KL_FLOOR, cluster_bootstrap, log_ratio, sign_test
+from .stats import KL_FLOOR, Interval, cluster_bootstrap, log_ratio, sign_test
 
 REPO = Path(__file__).resolve().parents[2]
 RANDOM = "random"
@@ -671,47 +671,236 @@ def verdict_word(ci, better_below: bool = True) -> str:
     return "better" if ci.low > 0 else "worse" if ci.high < 0 else "tie"
 
 
+# The headline rows, in order: (kind, label, what to look up). Each kind is measured by a source's method of that
+# name (RawHeadline from the results files, ReportHeadline from the QUALITY.md they wrote) and written by
+# headline_cells, so both sources give the same wording and formatting.
+HEADLINE = (
+    ("d", "Few-shot prompts (MGSM, {n_mgsm} languages) @0.7: lite vs random clauses, SmolLM2 target",
+     ("smollm2", "mgsm", 0.7, "lite", RANDOM)),
+    ("d", "the same, Gemma-3-270M target (cross-family)", ("gemma3", "mgsm", 0.7, "lite", RANDOM)),
+    ("d", "Few-shot @0.7: lite vs in-text rarity alone (no model)", ("smollm2", "mgsm", 0.7, "lite", "rarity")),
+    ("d", "One passage, no question @0.5: lite vs random clauses", ("smollm2", "rag", 0.5, "lite", RANDOM)),
+    ("retention", "One passage + question @0.5: answer kept, lite vs truncation", ("rag", 0.5)),
+    ("retention", "Five passages + question @0.5: answer kept, lite vs truncation", ("rag5", 0.5)),
+    ("d", "One passage + question @0.5: target's KL, lite vs truncation",
+     ("smollm2", "rag", 0.5, "lite+question", "truncation")),
+    ("cpu", "CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2)", ()),
+)
+NOT_MEASURED = "not measured"
+
+
+def headline_cells(kind: str, value) -> list[str]:
+    """The "measured" and "lite is" cells of a headline row from what its source measured."""
+    if kind == "d":
+        return [f"d = {value.fmt()} ({value.n} questions)", verdict_word(value)]
+    if kind == "retention":
+        mine, theirs, ci = value
+        return [f"{fmt(mine, 2)} vs {fmt(theirs, 2)}; difference {ci.fmt()} ({ci.n} questions)",
+                verdict_word(ci, better_below=False)]
+    mine, theirs = value
+    return [f"{mine:,.0f} vs {theirs:,.0f}", f"{theirs / mine:,.0f}x less"]
+
+
+def headline_markdown(source, keep_missing: bool) -> str | None:
+    """The headline table from `source`; a row it cannot measure is left out, or with `keep_missing` says so."""
+    rows = []
+    for kind, label, args in HEADLINE:
+        value = getattr(source, kind)(*args)
+        label = label.format(n_mgsm=source.n_mgsm())
+        if value is not None:
+            rows.append([label, *headline_cells(kind, value)])
+        elif keep_missing:
+            rows.append([label, NOT_MEASURED, "–"])
+    return markdown(["what (test split)", "measured", "lite is"], rows) if rows else None
+
+
+class RawHeadline:
+    """The headline's numbers from the results files (test split): Intervals and means, None where not run."""
+
+    def __init__(self, smol: Results | None, gemma: Results | None):
+        self.smol, self.targets = smol, {"smollm2": smol, "gemma3": gemma}
+
+    def n_mgsm(self) -> int:
+        return len(self.smol.languages("mgsm")) if self.smol is not None else 0
+
+    def d(self, target: str, regime: str, rate: float, arm: str, reference: str):
+        res = self.targets[target]
+        if res is None:
+            return None
+        d, langs = res.paired_d(regime, rate, arm, reference)
+        return cluster_bootstrap(d, langs) if len(d) else None
+
+    def retention(self, regime: str, rate: float):
+        smol = self.smol
+        if smol is None or not smol.by[(regime, rate, "lite+question")] or not smol.by[(regime, rate, "truncation")]:
+            return None
+        diff, langs = smol.paired_diff(regime, rate, "lite+question", "truncation", "retained")
+        mine, _ = smol.field_mean(regime, rate, "lite+question", "retained")
+        theirs, _ = smol.field_mean(regime, rate, "truncation", "retained")
+        return mine, theirs, cluster_bootstrap(diff, langs)
+
+    def cpu(self):
+        if self.smol is None:
+            return None
+        mine, theirs = self.smol.cpu_per_1k("mgsm", "lite"), self.smol.cpu_per_1k("mgsm", "llmlingua")
+        return (mine, theirs) if mine and theirs else None
+
+
 def headline_table(smol: Results | None, gemma: Results | None) -> str | None:
     """A few rows a newcomer can read, where lite wins and where it does not (test split): the default
     against random clauses and against rarity alone (few-shot), without a question (one passage), with a
     question (retention and KL against truncation), and its CPU cost against LLMLingua's."""
-    rows = []
+    return headline_markdown(RawHeadline(smol, gemma), keep_missing=False)
 
-    def d_row(label: str, res: Results | None, regime: str, rate: float, arm: str, reference: str) -> None:
-        if res is None:
-            return
-        d, langs = res.paired_d(regime, rate, arm, reference)
-        if len(d):
-            ci = cluster_bootstrap(d, langs)
-            rows.append([label, f"d = {ci.fmt()} ({ci.n} questions)", verdict_word(ci)])
 
-    def retention_row(label: str, regime: str, rate: float) -> None:
-        if smol is None or not smol.by[(regime, rate, "lite+question")] or not smol.by[(regime, rate, "truncation")]:
-            return
-        diff, langs = smol.paired_diff(regime, rate, "lite+question", "truncation", "retained")
-        ci = cluster_bootstrap(diff, langs)
-        mine, _ = smol.field_mean(regime, rate, "lite+question", "retained")
-        theirs, _ = smol.field_mean(regime, rate, "truncation", "retained")
-        rows.append([label, f"{fmt(mine, 2)} vs {fmt(theirs, 2)}; difference {ci.fmt()} ({ci.n} questions)",
-                     verdict_word(ci, better_below=False)])
+# ---- the same tables from the committed QUALITY.md, when the raw results are absent ------------------------
+# QUALITY.md is what the report wrote from the raw results (which are not committed). Its tables are read back by
+# the headings above them and their columns' and rows' labels; a number is only ever taken from its cell.
+@dataclass
+class ReportTable:
+    """One Markdown table of QUALITY.md: the headings it is under (level -> text), the paragraph before it."""
+    headings: dict[int, str]
+    caption: str
+    head: list[str]
+    rows: list[list[str]]
+    text: str
 
-    n_mgsm = len(smol.languages("mgsm")) if smol is not None else 0
-    d_row(f"Few-shot prompts (MGSM, {n_mgsm} languages) @0.7: lite vs random clauses, SmolLM2 target",
-          smol, "mgsm", 0.7, "lite", RANDOM)
-    d_row("the same, Gemma-3-270M target (cross-family)", gemma, "mgsm", 0.7, "lite", RANDOM)
-    d_row("Few-shot @0.7: lite vs in-text rarity alone (no model)", smol, "mgsm", 0.7, "lite", "rarity")
-    d_row("One passage, no question @0.5: lite vs random clauses", smol, "rag", 0.5, "lite", RANDOM)
-    retention_row("One passage + question @0.5: answer kept, lite vs truncation", "rag", 0.5)
-    retention_row("Five passages + question @0.5: answer kept, lite vs truncation", "rag5", 0.5)
-    d_row("One passage + question @0.5: target's KL, lite vs truncation", smol, "rag", 0.5, "lite+question",
-          "truncation")
-    if smol is not None and smol.cpu_per_1k("mgsm", "lite") and smol.cpu_per_1k("mgsm", "llmlingua"):
-        mine, theirs = smol.cpu_per_1k("mgsm", "lite"), smol.cpu_per_1k("mgsm", "llmlingua")
-        rows.append(["CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2)",
-                     f"{mine:,.0f} vs {theirs:,.0f}", f"{theirs / mine:,.0f}x less"])
-    if not rows:
+    def cell(self, column: str, *keys: str) -> str | None:
+        """The cell in `column` of the first row whose leading cells are `keys` (bold and an arm's
+        "(method)" suffix ignored: "lite" finds "lite (rank_mix)"), or None."""
+        if column not in self.head:
+            return None
+        for row in self.rows:
+            if all(plain(c) == k or plain(c).startswith(k + " (") for c, k in zip(row, keys)):
+                return row[self.head.index(column)]
         return None
-    return markdown(["what (test split)", "measured", "lite is"], rows)
+
+
+def plain(cell: str) -> str:
+    return cell.replace("**", "").strip()
+
+
+def report_tables(text: str) -> list[ReportTable]:
+    """Every table in a QUALITY.md text, in order."""
+    tables, headings, caption, block = [], {}, "", []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            block.append(line)
+            continue
+        if block:
+            cells = [[c.strip() for c in b.strip().strip("|").split("|")] for b in block]
+            tables.append(ReportTable(dict(headings), caption, cells[0], cells[2:], "\n".join(block)))
+            block = []
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            headings = {k: v for k, v in headings.items() if k < level}
+            headings[level] = line.lstrip("#").strip()
+            caption = ""
+        elif line.strip():
+            caption = line.strip()
+    return tables
+
+
+REGIME_HEADING = {"mgsm": "Regime (a)", "rag": "Regime (b)", "rag5": "Regime (c)"}
+TARGET_NAME = {"smollm2": "smollm2", "gemma3": "gemma"}  # by_target's keys -> the start of the target's name
+
+
+def parse_interval(cell: str | None, n: int | None) -> Interval | None:
+    """ "-0.84 [-1.38, -0.31]" (bold or not) and a count -> an Interval; None where either is missing."""
+    m = re.fullmatch(r"([+-]?\d+\.\d+) \[([+-]?\d+\.\d+), ([+-]?\d+\.\d+)\]", plain(cell or ""))
+    if m is None or n is None:
+        return None
+    return Interval(float(m[1]), float(m[2]), float(m[3]), n, 0)
+
+
+def number(cell: str | None) -> float | None:
+    try:
+        return float(plain(cell or "").replace(",", ""))
+    except ValueError:
+        return None
+
+
+def retention_per_language(tables: list[ReportTable], regime: str) -> ReportTable | None:
+    """The summary's answer retention per language of SmolLM2 on the test split (the named table retention-*)."""
+    return next((t for t in tables if t.head[:2] == ["rate", "strategy"] and t.caption.startswith(
+        f"**Answer retention per language**, {REGIME_SHORT[regime]}, target {TARGET_NAME['smollm2']}")
+        and f"{DOCS_SPLIT} split" in t.caption), None)
+
+
+class ReportHeadline:
+    """The headline's numbers read from QUALITY.md's tables (test split), None where a cell is not there.
+
+    d and its CI: the summary table of the target, regime and rate ("d vs random [95% CI]"; against another
+    reference than random QUALITY.md has no pooled d); its questions: the sign test's wins + losses there (a
+    question with d exactly 0 would not be counted). Retention: the paired-differences table ("retained",
+    "minus truncation [95% CI]"); its questions: the per-language retention table's count, when lite+question
+    and truncation ran on as many questions. CPU: the summary table's "CPU ms / 1k tokens"."""
+
+    def __init__(self, text: str):
+        self.tables = report_tables(text)
+
+    def section(self, target: str, regime: str, rate: float | None = None) -> list[ReportTable]:
+        """The tables of the target's test-split section under the regime (and the rate)."""
+        return [t for t in self.tables
+                if f"target {TARGET_NAME[target]}" in t.headings.get(2, "")
+                and f"**{DOCS_SPLIT} split**" in t.headings.get(2, "")
+                and t.headings.get(3, "").startswith(REGIME_HEADING[regime])
+                and (rate is None or t.headings.get(4) == f"Rate {rate} ({DOCS_SPLIT} split)")]
+
+    def find(self, target: str, regime: str, column: str, rate: float | None = None) -> ReportTable | None:
+        """Its first table with an "arm" column and `column`."""
+        return next((t for t in self.section(target, regime, rate) if t.head[:1] == ["arm"] and column in t.head),
+                    None)
+
+    def n_mgsm(self) -> int:
+        table = next((t for t in self.section("smollm2", "mgsm") if t.caption.startswith("Mean KL per language")),
+                     None)
+        return len(table.head) - 1 if table else 0
+
+    def d(self, target: str, regime: str, rate: float, arm: str, reference: str):
+        column = f"d vs {reference} [95% CI]"
+        table = self.find(target, regime, column, rate) if reference == RANDOM else None
+        if table is None:
+            return None
+        signs = re.match(r"(\d+)/(\d+) ", plain(table.cell("wins/losses (p)", arm) or ""))
+        return parse_interval(table.cell(column, arm), int(signs[1]) + int(signs[2]) if signs else None)
+
+    def retention(self, regime: str, rate: float):
+        table = self.find("smollm2", regime, "minus truncation [95% CI]", rate)
+        counts = retention_per_language(self.tables, regime)
+        if table is None or counts is None:
+            return None
+        n = {arm: counts.cell("questions", str(rate), arm) for arm in ("lite+question", "truncation")}
+        ci = parse_interval(table.cell("minus truncation [95% CI]", "lite+question"),
+                            int(n["truncation"]) if n["truncation"] and n["truncation"] == n["lite+question"]
+                            else None)
+        mine, theirs = number(table.cell("retained", "lite+question")), number(table.cell("retained", "truncation"))
+        return (mine, theirs, ci) if ci is not None and mine is not None and theirs is not None else None
+
+    def cpu(self):
+        table = self.find("smollm2", "mgsm", "CPU ms / 1k tokens")
+        mine, theirs = (number(table.cell("CPU ms / 1k tokens", arm)) if table else None
+                        for arm in ("lite", "llmlingua"))
+        return (mine, theirs) if mine and theirs else None
+
+
+def named_tables_from_report(text: str) -> dict[str, str]:
+    """The named tables QUALITY.md holds as they are (the verdict, smollm2 first as named_tables writes it; the
+    answer retention per language) and the headline built from its cells; the other named tables (pooled d with
+    its counts, the peer's, CPU, vs rarity, question KL) are not in QUALITY.md and are left out."""
+    tables = report_tables(text)
+    out = {}
+    verdict = next((t for t in tables if t.head[:3] == ["target", "regime", "bin"]
+                    and t.caption == f"*{DOCS_SPLIT} split*"), None)
+    if verdict is not None:
+        rows = sorted(verdict.rows, key=lambda r: not r[0].startswith("smollm2"))
+        out["verdict"] = markdown(verdict.head, rows)
+    for regime, name in (("rag", "retention-rag"), ("rag5", "retention-rag5")):
+        found = retention_per_language(tables, regime)
+        if found is not None:
+            out[name] = found.text
+    out["headline"] = headline_markdown(ReportHeadline(text), keep_missing=True)
+    return {name: table for name, table in out.items() if table}
 
 
 # a marker is a line of its own (so a marker quoted inside a sentence or a code span is text, not a marker)
@@ -818,18 +1007,27 @@ def main(argv=None) -> int:
                                 description="Rewrite QUALITY.md, the plots and the docs' named tables from the "
                                             "results files.")
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results", help="folder of quality-*.jsonl")
-    p.add_argument("--docs-only", action="store_true", help="only the tables in README.md and docs/*.md")
+    p.add_argument("--docs-only", action="store_true",
+                   help="only the tables in README.md and docs/*.md; without quality-*.jsonl results, the ones "
+                        "QUALITY.md holds and the headline built from it")
     p.add_argument("--root", type=Path, default=REPO, help="the checkout whose README.md and docs/ are written")
     args = p.parse_args(argv)
     results = [r for r in (Results(f) for f in sorted(args.results.glob("quality-*.jsonl"))) if r.records]
-    if not results:
+    report = args.results / "QUALITY.md"
+    if results:
+        tables, source = named_tables(results), f"the results files in {args.results}"
+    elif args.docs_only and report.is_file():
+        tables = named_tables_from_report(report.read_text(encoding="utf-8"))
+        source = f"{report} (no quality-*.jsonl results in {args.results})"
+    else:
         print(f"error: no quality-*.jsonl results in {args.results}: run python -m bench.quality first",
               file=sys.stderr)
         return 2
+    print(f"docs tables from {source}", file=sys.stderr)
     try:
         if not args.docs_only:
             print(write_report(args.results, docs=False))
-        update = write_docs(named_tables(results), args.root)
+        update = write_docs(tables, args.root)
     except DocsTableError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
