@@ -686,7 +686,7 @@ HEADLINE = (
      ("smollm2", "rag", 0.5, "lite+question", "truncation")),
     ("cpu", "CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2)", ()),
 )
-NOT_MEASURED = "not measured"
+NOT_MEASURED = "not in the report QUALITY.md (docs/quality.md has it)"
 
 
 def headline_cells(kind: str, value) -> list[str]:
