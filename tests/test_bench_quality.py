@@ -402,13 +402,13 @@ def test_headline_from_a_quality_report_takes_each_number_from_its_cell():
     assert tables["headline"].splitlines()[2:] == [
         "| Few-shot prompts (MGSM, 2 languages) @0.7: lite vs random clauses, SmolLM2 target "
         "| d = -0.50 [-0.90, -0.10] (10 questions) | better |",
-        "| the same, Gemma-3-270M target (cross-family) | not measured | – |",  # no Gemma-3 section
-        "| Few-shot @0.7: lite vs in-text rarity alone (no model) | not measured | – |",  # no pooled d vs rarity
+        "| the same, Gemma-3-270M target (cross-family) | " + NOT_MEASURED + " | – |",  # no Gemma-3 section
+        "| Few-shot @0.7: lite vs in-text rarity alone (no model) | " + NOT_MEASURED + " | – |",  # no pooled d vs rarity
         "| One passage, no question @0.5: lite vs random clauses | d = +0.20 [-0.10, +0.40] (8 questions) | tie |",
         "| One passage + question @0.5: answer kept, lite vs truncation "
         "| 0.90 vs 0.60; difference +0.30 [+0.20, +0.40] (20 questions) | better |",
-        "| Five passages + question @0.5: answer kept, lite vs truncation | not measured | – |",
-        "| One passage + question @0.5: target's KL, lite vs truncation | not measured | – |",
+        "| Five passages + question @0.5: answer kept, lite vs truncation | " + NOT_MEASURED + " | – |",
+        "| One passage + question @0.5: target's KL, lite vs truncation | " + NOT_MEASURED + " | – |",
         "| CPU ms per 1,000 tokens (few-shot): lite vs LLMLingua (same SmolLM2) | 40 vs 4,020 | 100x less |",
     ]
     verdict = tables["verdict"].splitlines()  # as QUALITY.md has it, SmolLM2 first as named_tables writes it
@@ -424,9 +424,9 @@ def test_a_missing_cell_in_the_quality_report_is_not_measured():
     for cut in ("| 7/3 (0.34) |", "| -0.50 [-0.90, -0.10] |"):  # the count, or the interval, gone
         text = SMALL_REPORT.replace(cut, "| – |")
         first = named_tables_from_report(text)["headline"].splitlines()[2]
-        assert first.endswith("| not measured | – |")
+        assert first.endswith("| " + NOT_MEASURED + " | – |")
     unequal = SMALL_REPORT.replace("| 0.600 | 20 |", "| 0.600 | 19 |")  # questions not the same: no count to give
-    assert "| One passage + question @0.5: answer kept, lite vs truncation | not measured | – |" in \
+    assert "| One passage + question @0.5: answer kept, lite vs truncation | " + NOT_MEASURED + " | – |" in \
         named_tables_from_report(unequal)["headline"]
 
 
