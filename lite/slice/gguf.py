@@ -15,17 +15,20 @@ their Hugging Face names, so the rest of lite cannot tell the difference:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import LiteError
 from ..model import spec_from_config
+from ..store import ollama
 from ..store.gguf_config import GEMMA_ARCHITECTURES, PERMUTED_ARCHITECTURES, architecture, gguf_config
-from ..store.gguf_file import STORED_AS_IS, GGUFFile
+from ..store.gguf_file import STORED_AS_IS, GGUFFile, is_gguf
 from ..store.gguf_tokenizer import gguf_tokenizer_json
 from ..store.slicefile import CONFIG_KEY, REVISION_KEY, SOURCE_KEY, TOKENIZER_KEY, RawTensor, write_slice
 from ..store.sources import Progress
@@ -37,6 +40,37 @@ LEAVES = {  # GGUF layer-0 tensor -> Hugging Face leaf under model.layers.0.
     "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj", "attn_qkv": "self_attn.qkv_proj",
     "attn_q_norm": "self_attn.q_norm", "attn_k_norm": "self_attn.k_norm",
 }
+
+
+@dataclass(frozen=True)
+class GGUFInput:
+    """A GGUF file named by the user: a path, or an `ollama:` name resolved to its blob."""
+
+    path: Path
+    where: str  # for messages
+    provenance: dict[str, str]  # the slice's source and revision metadata
+    model_name: str  # the default output file's stem
+    key: str  # identifies the file's content for the cache: the Ollama digest, else path, size and mtime
+
+
+def gguf_input(name: str | os.PathLike) -> GGUFInput | None:
+    """The GGUF file `name` refers to (`ollama:NAME[:TAG]`, a *.gguf path, a file with the GGUF magic), else None."""
+    name = os.fspath(name)
+    if ollama.is_ollama_name(name):
+        model = ollama.resolve(name)
+        return GGUFInput(model.blob, f"ollama:{model.short} ({model.blob})",
+                         {SOURCE_KEY: f"ollama:{model.name}", REVISION_KEY: model.digest},
+                         model.short.replace("/", "--").replace(":", "-"), model.digest.split(":")[1])
+    path = Path(name)
+    if name.lower().endswith(".gguf") and not path.is_file():
+        raise LiteError(f"no GGUF file at {name}")
+    if not path.is_file() or not (name.lower().endswith(".gguf") or is_gguf(path)):
+        return None
+    st = path.stat()
+    real = str(path.resolve())
+    key = hashlib.sha1(f"{real}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
+    return GGUFInput(path, name, {SOURCE_KEY: real, REVISION_KEY: f"gguf:{st.st_size}:{st.st_mtime_ns}"},
+                     path.name.removesuffix(".gguf"), key)
 
 
 def hf_names(g: GGUFFile, prefix: str) -> dict[str, str]:
@@ -110,10 +144,15 @@ def element_bytes(dtype: str) -> int:
     return 2 if dtype in ("F16", "BF16") else 4
 
 
-def make_gguf_slice(path: str | os.PathLike, out: str | os.PathLike, progress: Progress | None = None, *,
-                    where: str | None = None, provenance: dict[str, str] | None = None) -> SliceReport:
-    """Read what the pruner needs from the GGUF at `path` and write it to `out` as a slice file."""
-    g = GGUFFile(path, where)
+def make_gguf_slice(source: GGUFInput | str | os.PathLike, out: str | os.PathLike,
+                    progress: Progress | None = None) -> SliceReport:
+    """Read what the pruner needs from a GGUF (a GGUFInput, a path or an `ollama:` name) and write it to `out`."""
+    if not isinstance(source, GGUFInput):
+        found = gguf_input(source)
+        if found is None:
+            raise LiteError(f"{os.fspath(source)} is not a GGUF file")
+        source = found
+    g = GGUFFile(source.path, source.where)
     arch = architecture(g)
     config = gguf_config(g)
     spec = spec_from_config(config)  # unsupported sizes or rope settings fail here, before any tensor byte
@@ -128,7 +167,7 @@ def make_gguf_slice(path: str | os.PathLike, out: str | os.PathLike, progress: P
     check_tokenizer(tokenizer, f"{g.where} (its tokenizer)")
     tensors = {hf: _tensor(g, name, arch, config, progress) for name, hf in names.items()}
     metadata = {CONFIG_KEY: json.dumps(config), TOKENIZER_KEY: tokenizer,
-                **(provenance or {SOURCE_KEY: str(Path(path).resolve()), REVISION_KEY: "gguf"})}
+                **source.provenance}
     size = write_slice(out, tensors, metadata)
     tensor_bytes = sum(element_bytes(t.dtype) * int(np.prod(t.shape)) for t in tensors.values())
     return SliceReport(Path(out), size, tensor_bytes, sorted(tensors), spec)

@@ -62,8 +62,15 @@ def make_slice(source: Source | str | os.PathLike, out: str | os.PathLike | None
     """Fetch what the pruner needs from `source` (a Source, a folder or a hub repo id) and write it to `out`.
 
     out defaults to weights/<model name>.safetensors; progress is called with each count of tensor bytes received.
+    A GGUF file or an `ollama:NAME[:TAG]` name goes to lite/slice/gguf.py.
     """
     if isinstance(source, (str, os.PathLike)):
+        from .gguf import gguf_input, make_gguf_slice
+
+        found = gguf_input(source)
+        if found is not None:
+            return make_gguf_slice(found, out if out is not None else WEIGHTS_DIR / f"{found.model_name}.safetensors",
+                                   progress)
         source = open_source(os.fspath(source))
     out = Path(out) if out is not None else default_out(source)
     config = read_json(source, "config.json")
