@@ -56,7 +56,7 @@ def parse_name(spec: str) -> tuple[str, str, str, str]:
     parts = path.split("/")
     if len(parts) > 3 or not path:
         raise LiteError(f"{spec!r} is not an Ollama model name like ollama:llama3.2 or ollama:llama3.2:1b")
-    host, namespace, name = ([REGISTRY, NAMESPACE] + parts)[-3:]
+    host, namespace, name = ([REGISTRY, NAMESPACE][: 3 - len(parts)] + parts) if len(parts) < 3 else parts
     tag = tag or DEFAULT_TAG
     for part in (host, namespace, name, tag):
         if not PART.match(part):
