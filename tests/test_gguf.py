@@ -97,6 +97,19 @@ def test_f32_gguf_slice_holds_the_checkpoint_tensors(family, slices_dir):
         assert ours.config[key] == theirs.config.get(key, ours.config[key]), key
 
 
+def test_llama3_rope_freqs_are_read_back_as_llama3_scaling(slices_dir, tiny_ids):
+    """llama.cpp writes llama3 rope scaling as per-frequency factors; transformers' GGUF loader ignores them, so
+    the reference here is the Hugging Face model the GGUF was written from (F32: the same weights)."""
+    from tools.reference import reference_importance
+
+    path = tiny_slice("llama3", "F32", slices_dir)
+    scaling = SliceFile(path).config["rope_scaling"]
+    assert scaling == {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                       "original_max_position_embeddings": 64}
+    scores = Scorer(path).importance(tiny_ids, method="attention")
+    assert_matches_reference(scores, reference_importance(source_folder("llama3"), tiny_ids))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("real", ["smollm2", "gemma3"])
 def test_real_gguf_slice_matches_transformers(real, slices_dir, mgsm):

@@ -1,8 +1,9 @@
 """Tiny GGUF files for the GGUF tests, written with gguf-py's GGUFWriter as llama.cpp's converter would.
 
-`tiny_gguf(family, qtype)`: a tiny random Hugging Face model (tools/fixtures.py) of family "llama" or
-"gemma3", every tensor renamed to its GGUF name (gguf.get_tensor_name_map), q/k rows permuted for
-llama (llama.cpp's LlamaModel.permute), Gemma's norms stored as 1 + w, matrices stored as `qtype`
+`tiny_gguf(family, qtype)`: a tiny random Hugging Face model (tools/fixtures.py) of family "llama",
+"llama3" (llama3 rope scaling, written as llama.cpp does: a rope_freqs.weight tensor) or "gemma3",
+every tensor renamed to its GGUF name (gguf.get_tensor_name_map), q/k rows permuted for llama
+(llama.cpp's LlamaModel.permute), Gemma's norms stored as 1 + w, matrices stored as `qtype`
 (norms and biases stay F32, as llama.cpp keeps them), and SmolLM2's tokenizer metadata copied from
 the real GGUF. gguf-py quantizes F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1; Q4_K is quantized by
 `quantize_q4_k` here (a plain min/max quantizer in llama.cpp's block layout); Q5_K and Q6_K are
@@ -27,6 +28,9 @@ HIDDEN = 256  # K-quant blocks are 256 values wide: every matrix row must hold w
 TINY_GGUF_MODELS = {  # family -> (model_type, config kwargs, GGUF architecture)
     "llama": ("llama", {**fixtures.TINY_BASE, "hidden_size": HIDDEN, "intermediate_size": 512,
                         "rope_theta": 10000.0}, "llama"),
+    "llama3": ("llama", {**fixtures.TINY_BASE, "hidden_size": HIDDEN, "intermediate_size": 512, "rope_theta": 500000.0,
+                         "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                          "high_freq_factor": 4.0, "original_max_position_embeddings": 64}}, "llama"),
     "gemma3": ("gemma3_text", {**fixtures.TINY_GEMMA3, "hidden_size": HIDDEN, "intermediate_size": 512,
                                "head_dim": 256, "query_pre_attn_scalar": 256,
                                "layer_types": ["sliding_attention", "sliding_attention"]}, "gemma3"),
@@ -116,6 +120,8 @@ def _metadata(writer, arch: str, config: dict) -> None:
     else:
         writer.add_rope_freq_base(config["rope_theta"])
         writer.add_rope_dimension_count(config["hidden_size"] // config["num_attention_heads"])
+        if (config.get("rope_scaling") or {}).get("rope_type") == "llama3":
+            writer.add_rope_scaling_orig_ctx_len(config["rope_scaling"]["original_max_position_embeddings"])
 
 
 def _tokenizer(writer) -> None:
@@ -135,6 +141,28 @@ def _tokenizer(writer) -> None:
     writer.add_add_bos_token(False)
 
 
+def llama3_rope_factors(config: dict) -> np.ndarray:
+    """llama.cpp's convert_hf_to_gguf (LlamaModel.generate_extra_tensors): rope_freqs.weight for llama3 scaling."""
+    import math
+
+    scaling = config["rope_scaling"]
+    dim = config["hidden_size"] // config["num_attention_heads"]
+    freqs = 1.0 / (config["rope_theta"] ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    factors = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / freq
+        if wavelen < old / high:
+            factors.append(1)
+        elif wavelen > old / low:
+            factors.append(factor)
+        else:
+            smooth = (old / wavelen - low) / (high - low)
+            factors.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(factors, dtype=np.float32)
+
+
 def _tensors(writer, family: str, qtype: str, folder: Path, config: dict) -> None:
     import gguf
     from safetensors.numpy import load_file
@@ -152,6 +180,8 @@ def _tensors(writer, family: str, qtype: str, folder: Path, config: dict) -> Non
             w = w + np.float32(1.0)
         data, kind = encode(w, qtype, rng)
         writer.add_tensor(target, data, raw_dtype=kind)
+    if (config.get("rope_scaling") or {}).get("rope_type") == "llama3":
+        writer.add_tensor("rope_freqs.weight", llama3_rope_factors(config))
 
 
 def _write(path: Path, family: str, qtype: str) -> None:
