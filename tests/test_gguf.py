@@ -59,6 +59,15 @@ def tiny_slice(family: str, qtype: str, slices_dir: Path) -> Path:
     return out
 
 
+def real_slice(real: str, slices_dir: Path) -> tuple[Path, Path]:
+    """(the real GGUF, its slice): SmolLM2-135M-Instruct Q4_1 or Gemma-3-270M Q4_K_M."""
+    gguf = fixtures._smollm2_gguf() if real == "smollm2" else fixtures._gemma3_gguf()
+    out = slices_dir / f"gguf-real-{real}.safetensors"
+    if not out.is_file():
+        make_gguf_slice(gguf, out)
+    return gguf, out
+
+
 def test_unpermute_undoes_llama_cpp_permute():
     w = np.arange(8 * 64 * 3).reshape(8 * 64, 3)  # 8 heads of 64 rows
     assert np.array_equal(llama_permute(w, 8)[unpermute_order(8 * 64, 8)], w)
@@ -113,10 +122,7 @@ def test_llama3_rope_freqs_are_read_back_as_llama3_scaling(slices_dir, tiny_ids)
 @pytest.mark.slow
 @pytest.mark.parametrize("real", ["smollm2", "gemma3"])
 def test_real_gguf_slice_matches_transformers(real, slices_dir, mgsm):
-    gguf = fixtures._smollm2_gguf() if real == "smollm2" else fixtures._gemma3_gguf()
-    out = slices_dir / f"gguf-real-{real}.safetensors"
-    if not out.is_file():
-        make_gguf_slice(gguf, out)
+    gguf, out = real_slice(real, slices_dir)
     from lite.prune import load
 
     pruner = load(out)
@@ -129,10 +135,7 @@ def test_real_gguf_slice_matches_transformers(real, slices_dir, mgsm):
 @pytest.mark.slow
 @pytest.mark.parametrize("real", ["smollm2", "gemma3"])
 def test_real_gguf_tokenizer_matches_transformers(real, slices_dir, mgsm_texts):
-    gguf = fixtures._smollm2_gguf() if real == "smollm2" else fixtures._gemma3_gguf()
-    out = slices_dir / f"gguf-real-{real}.safetensors"
-    if not out.is_file():
-        make_gguf_slice(gguf, out)
+    gguf, out = real_slice(real, slices_dir)
     from tokenizers import Tokenizer
 
     ours = Tokenizer.from_str(SliceFile(out).tokenizer_json)
