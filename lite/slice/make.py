@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LiteError
@@ -18,15 +17,7 @@ from ..store.checkpoint import Checkpoint, parse_json, read_json, read_text
 from ..store.open_source import open_source
 from ..store.slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, WEIGHTS_DIR, RawTensor, write_slice
 from ..store.sources import Progress, Source
-
-
-@dataclass(frozen=True)
-class SliceReport:
-    path: Path
-    size: int  # bytes of the slice file
-    tensor_bytes: int  # bytes of tensor data fetched
-    tensors: list[str]
-    spec: AttentionSpec
+from .report import SliceReport, check_tokenizer
 
 
 def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None = None) -> dict[str, RawTensor]:
@@ -40,17 +31,6 @@ def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None
     for shard in sorted({checkpoint.shard_of[name] for name in names}):  # shapes checked before any tensor byte
         spec.check_shapes({n: e.shape for n, e in checkpoint.header(shard).entries.items()}, f"{source.name}/{shard}")
     return checkpoint.read(names, progress)
-
-
-def check_tokenizer(tokenizer_json: str, where: str) -> None:
-    """The tokenizer.json loads with the tokenizers library (as the pruner will load it), else a one-line error."""
-    from tokenizers import Tokenizer
-
-    try:
-        Tokenizer.from_str(tokenizer_json)
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise LiteError(f"{where} cannot be loaded by the tokenizers library ({reason})") from None
 
 
 def default_out(source: Source) -> Path:

@@ -26,7 +26,8 @@ MIN_KV_BYTES = 8 + 4 + 1  # an empty key, a type, the smallest value
 MIN_TENSOR_INFO_BYTES = 8 + 4 + 4 + 8  # an empty name, n_dims 0, type, offset
 SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # GGUFValueType -> size
 STRING, ARRAY = 8, 9
-MAX_ARRAY_ITEMS = 1 << 23  # all metadata arrays together (a 262k vocabulary with scores and types is 0.8M)
+MAX_ARRAY_ITEMS = 1 << 22  # all metadata arrays together (a 262k vocabulary with scores and types is 0.8M);
+# gguf-py holds a numpy array per item (~250 bytes), so this bounds the reader at about 1 GB
 MAX_STRING_BYTES = 1 << 26  # one metadata string (a chat template is a few kB)
 MAX_DIMS = 4  # ggml tensors have at most 4 dimensions
 MAX_DIM = 1 << 40
