@@ -37,6 +37,9 @@ TINY_GGUF_MODELS = {  # family -> (model_type, config kwargs, GGUF architecture)
 }
 QTYPES = ("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K")
 RANDOM_BLOCKS = {"Q5_K": (0,), "Q6_K": (208,)}  # type -> byte offsets of its f16 scales (d, and dmin for Q5_K)
+# type -> range of those f16 scales: weights of about 0.1 at most, so attention is not so peaked that fp32
+# rounding of the logits dominates the comparison (Q5_K: 6-bit sub-scales times 5-bit values)
+RANDOM_SCALES = {"Q5_K": (1e-5, 4e-5), "Q6_K": (5e-5, 2e-4)}
 VERSION = 2  # bump to rebuild the cached files
 
 
@@ -77,7 +80,7 @@ def random_blocks(shape: tuple[int, int], qtype: str, rng: np.random.Generator) 
     raw = rng.integers(0, 256, size=(shape[0] * shape[1] // block, size), dtype=np.uint8)  # [n, size]
     for start in RANDOM_BLOCKS[qtype]:
         width = 4 if qtype == "Q5_K" else 2  # Q5_K: d and dmin
-        scales = rng.uniform(5e-5, 2e-4, size=(raw.shape[0], width // 2)).astype(np.float16)
+        scales = rng.uniform(*RANDOM_SCALES[qtype], size=(raw.shape[0], width // 2)).astype(np.float16)
         raw[:, start : start + width] = scales.view(np.uint8)
     if qtype == "Q6_K":  # its 16 int8 sub-block scales: small and positive, so values stay O(0.1)
         raw[:, 192:208] = rng.integers(1, 16, size=(raw.shape[0], 16), dtype=np.uint8)
@@ -202,7 +205,8 @@ def _write(path: Path, family: str, qtype: str) -> None:
 
 def tiny_gguf(family: str, qtype: str) -> Path:
     """The tiny GGUF of a family ("llama", "gemma3") with its matrices as qtype; built once, cached."""
-    key = hashlib.sha1(json.dumps([VERSION, TINY_GGUF_MODELS[family], qtype]).encode()).hexdigest()[:10]
+    parts = [VERSION, TINY_GGUF_MODELS[family], qtype] + ([RANDOM_SCALES[qtype]] if qtype in RANDOM_SCALES else [])
+    key = hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:10]
     path = fixtures.cache_dir() / "gguf-tiny" / f"tiny-{family}-{qtype}-{key}.gguf"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
