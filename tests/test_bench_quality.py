@@ -10,6 +10,7 @@ import pytest
 import lite
 from bench.quality import arms, data, stats
 from bench.quality.arms import ARMS, Context
+from bench.quality.report import NOT_MEASURED
 from bench.quality.target import final_number
 from tests.helpers import make_slice
 from tools import fixtures
@@ -403,7 +404,7 @@ def test_headline_from_a_quality_report_takes_each_number_from_its_cell():
         "| Few-shot prompts (MGSM, 2 languages) @0.7: lite vs random clauses, SmolLM2 target "
         "| d = -0.50 [-0.90, -0.10] (10 questions) | better |",
         "| the same, Gemma-3-270M target (cross-family) | " + NOT_MEASURED + " | – |",  # no Gemma-3 section
-        "| Few-shot @0.7: lite vs in-text rarity alone (no model) | " + NOT_MEASURED + " | – |",  # no pooled d vs rarity
+        "| Few-shot @0.7: lite vs in-text rarity alone (no model) | " + NOT_MEASURED + " | – |",  # no d vs rarity
         "| One passage, no question @0.5: lite vs random clauses | d = +0.20 [-0.10, +0.40] (8 questions) | tie |",
         "| One passage + question @0.5: answer kept, lite vs truncation "
         "| 0.90 vs 0.60; difference +0.30 [+0.20, +0.40] (20 questions) | better |",

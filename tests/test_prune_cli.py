@@ -61,15 +61,12 @@ def test_show_marks_dropped_text_in_brackets(smollm2_slice, tmp_path):
     assert outside == kept
 
 
-def test_default_model_is_the_only_slice_under_weights(smollm2_slice, tmp_path):
-    proc = run_cli(["--rate", "0.5"], tmp_path, stdin="hello there")
-    assert proc.returncode == 2 and b"error: no slice under weights/" in proc.stderr
+def test_model_flag_wins_over_weights_folder(smollm2_slice, tmp_path):
+    """--model chooses the model; ./weights/ does not (no --model: the default model, tests/test_default_model.py)."""
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "smol.safetensors").symlink_to(smollm2_slice)
-    assert out(run_cli(["--rate", "1.0"], tmp_path, stdin="hello there")) == "hello there"
-    (tmp_path / "weights" / "other.safetensors").symlink_to(smollm2_slice)
-    proc = run_cli(["--rate", "0.5"], tmp_path, stdin="hello there")
-    assert proc.returncode == 2 and b"2 slices under weights/" in proc.stderr
+    (tmp_path / "weights" / "junk.safetensors").write_bytes(b"junk")
+    proc = run_cli(["--model", str(smollm2_slice), "--rate", "1.0"], tmp_path, stdin="hello there")
+    assert out(proc) == "hello there"
 
 
 @pytest.mark.parametrize("rate", ["0", "1.5", "-1", "nan"])

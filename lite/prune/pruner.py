@@ -109,14 +109,15 @@ def tokenizer_of(scorer: Scorer) -> Tokenizer:
     return tokenizer
 
 
-def load(model: str | os.PathLike, threads: int | None = None, *, revision: str | None = None,
+def load(model: str | os.PathLike | None = None, threads: int | None = None, *, revision: str | None = None,
          token: str | None = None) -> Pruner:
     """A pruner for a slice: its model for scoring and its tokenizer.
 
     model: a slice file, or a hub repo id (HuggingFaceTB/SmolLM2-135M-Instruct) sliced on first use
     into huggingface_hub's assets cache and loaded from there afterwards, offline too (see
     lite/slice/cache.py). revision: a branch, tag or commit of the repo (default main); token:
-    for gated or private repos (default HF_TOKEN or `hf auth login`).
+    for gated or private repos (default HF_TOKEN or `hf auth login`). Also a GGUF file or `ollama:NAME[:TAG]`
+    (sliced once into the cache), and no model at all: the default, SmolLM2-135M-Instruct (lite/slice/default.py).
     """
     from ..slice.cache import resolve_model  # lite.slice imports the store and the model: only when loading
 

@@ -9,6 +9,9 @@ Layout, under `huggingface_hub.cached_assets_path("lite", REPO_ID, "slices")`
     <commit>.safetensors      one slice per resolved commit (written atomically by make_slice)
     refs/<revision>           the commit a revision (main, a tag) resolved to when it was sliced
 
+GGUF files (a path, `ollama:NAME[:TAG]`, the default model) are sliced once into `gguf-slices/`
+beside those folders, one file per GGUF content (the Ollama digest, else path, size and mtime).
+
 A later load of the same revision reads refs/ and the slice and touches no network, online or
 offline (HF_HUB_OFFLINE=1); a full commit id is looked up directly. `refresh=True` resolves the
 revision on the hub again (and slices the new commit if it moved). A slice not yet cached is made
@@ -22,6 +25,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..errors import LiteError
@@ -29,8 +33,12 @@ from ..store.atomic import atomic_write
 from ..store.slicefile import REVISION_KEY
 from ..store.sources import Progress
 
+if TYPE_CHECKING:
+    from .gguf import GGUFInput
+
 LIBRARY = "lite"
 SUBFOLDER = "slices"
+GGUF_SUBFOLDER = "gguf-slices"  # beside the repos' folders; not a repo id, so `lite-pruner cache` does not list it
 DEFAULT_REVISION = "main"
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -139,15 +147,43 @@ def cached_slice(
     return path
 
 
+def gguf_folder() -> Path:
+    """Where slices of GGUF files (a path, an Ollama model, the default model) are cached."""
+    return assets_root() / GGUF_SUBFOLDER
+
+
+def cached_gguf_slice(source: GGUFInput, progress: Progress | None = None) -> Path:
+    """The slice of a GGUF (a lite.slice.gguf.GGUFInput), made on first use; keyed by the file's content key."""
+    from .gguf import make_gguf_slice
+
+    path = gguf_folder() / f"{source.model_name}-{source.key[:16]}.safetensors"
+    if not path.is_file():
+        make_gguf_slice(source, path, progress)  # atomic: a temporary file renamed into place
+    return path
+
+
 def resolve_model(
-    model: str | os.PathLike, revision: str | None = None, token: str | None = None, progress: Progress | None = None
+    model: str | os.PathLike | None = None, revision: str | None = None, token: str | None = None,
+    progress: Progress | None = None,
 ) -> Path:
-    """A slice file for `model`: a path as it is, a hub repo id through the cache (sliced on first use)."""
+    """A slice file for `model`: a path as it is, a hub repo id through the cache (sliced on first use), a GGUF
+    file or `ollama:NAME[:TAG]` through the GGUF cache, and None: the default model (lite/slice/default.py)."""
+    from .gguf import gguf_input
+
+    if model is None:
+        from .default import default_gguf
+
+        if revision is not None:
+            raise LiteError(f"revision={revision!r} goes with a hub repo id, and no model was given")
+        return cached_gguf_slice(gguf_input(default_gguf()), progress)
     name = os.fspath(model)
     if isinstance(model, str) and looks_like_repo_id(name):
         return cached_slice(name, revision=revision, token=token, progress=progress)
     if revision is not None:
         raise LiteError(f"revision={revision!r} goes with a hub repo id, and {name} is a file path")
+    source = gguf_input(name)
+    if source is not None:
+        return cached_gguf_slice(source, progress)
     if os.path.isdir(name):
         raise LiteError(f"{name} is a folder; make a slice of it first: lite-pruner slice {name} --out FILE")
     return Path(name)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LiteError
@@ -18,15 +17,7 @@ from ..store.checkpoint import Checkpoint, parse_json, read_json, read_text
 from ..store.open_source import open_source
 from ..store.slicefile import CONFIG_KEY, TOKENIZER_CONFIG_KEY, TOKENIZER_KEY, WEIGHTS_DIR, RawTensor, write_slice
 from ..store.sources import Progress, Source
-
-
-@dataclass(frozen=True)
-class SliceReport:
-    path: Path
-    size: int  # bytes of the slice file
-    tensor_bytes: int  # bytes of tensor data fetched
-    tensors: list[str]
-    spec: AttentionSpec
+from .report import SliceReport, check_tokenizer
 
 
 def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None = None) -> dict[str, RawTensor]:
@@ -42,17 +33,6 @@ def fetch_tensors(source: Source, spec: AttentionSpec, progress: Progress | None
     return checkpoint.read(names, progress)
 
 
-def check_tokenizer(tokenizer_json: str, where: str) -> None:
-    """The tokenizer.json loads with the tokenizers library (as the pruner will load it), else a one-line error."""
-    from tokenizers import Tokenizer
-
-    try:
-        Tokenizer.from_str(tokenizer_json)
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise LiteError(f"{where} cannot be loaded by the tokenizers library ({reason})") from None
-
-
 def default_out(source: Source) -> Path:
     return WEIGHTS_DIR / f"{source.model_name()}.safetensors"
 
@@ -62,8 +42,15 @@ def make_slice(source: Source | str | os.PathLike, out: str | os.PathLike | None
     """Fetch what the pruner needs from `source` (a Source, a folder or a hub repo id) and write it to `out`.
 
     out defaults to weights/<model name>.safetensors; progress is called with each count of tensor bytes received.
+    A GGUF file or an `ollama:NAME[:TAG]` name goes to lite/slice/gguf.py.
     """
     if isinstance(source, (str, os.PathLike)):
+        from .gguf import gguf_input, make_gguf_slice
+
+        found = gguf_input(source)
+        if found is not None:
+            return make_gguf_slice(found, out if out is not None else WEIGHTS_DIR / f"{found.model_name}.safetensors",
+                                   progress)
         source = open_source(os.fspath(source))
     out = Path(out) if out is not None else default_out(source)
     config = read_json(source, "config.json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +31,12 @@ WEIGHTS_DIR = Path("weights")  # where the slicer writes slices and the prune CL
 
 @dataclass(frozen=True)
 class RawTensor:
-    """A tensor as stored in a checkpoint: dtype string, shape and the exact bytes."""
+    """A tensor as stored in a checkpoint: dtype string, shape and the exact bytes (or a callable yielding
+    them in pieces, for a tensor produced while it is written: a dequantized GGUF tensor)."""
 
     dtype: str
     shape: tuple[int, ...]
-    data: bytes | memoryview
+    data: bytes | memoryview | Callable[[], Iterable[bytes]]
 
 
 def write_slice(path: str | os.PathLike, tensors: dict[str, RawTensor], metadata: dict[str, str]) -> int:
@@ -45,7 +47,9 @@ def write_slice(path: str | os.PathLike, tensors: dict[str, RawTensor], metadata
     with atomic_write(path) as out:
         out.write(header)
         for name in names:
-            out.write(tensors[name].data)
+            data = tensors[name].data
+            for piece in data() if callable(data) else (data,):
+                out.write(piece)
         size = out.tell()
     return size
 
