@@ -22,6 +22,8 @@ DEFAULT_RATE = 0.9
 # 2 minutes and 0.8 GiB per worker for Llama-3.2-1B on this machine (2 cores, 23 GB). Past it, a text is
 # refused unless it is scored in chunks (chunk=W): then time is O(n W) and memory that of W tokens.
 DEFAULT_MAX_TOKENS = 32768
+STRUCTURES = ("auto", "text", "json", "markdown", "code")  # see lite/prune/structure/
+CODE_MODES = ("whole", "lines")
 
 
 def check_rate(rate: float) -> float:
@@ -64,6 +66,8 @@ class PruneOptions:
     # the target whose special tokens the output must not create: target_tokenizer's, set by itself, and kept
     # when a search for a budget in the target's tokens sets target_tokenizer aside
     guard_target: Any = None
+    structure: str = "auto"  # "auto" (detect JSON / Markdown / code), "text" (prose, as before), or one of STRUCTURES
+    code: str = "whole"  # code blocks and files: "whole" (kept or dropped whole) or "lines" (pruned by whole lines)
 
     def __post_init__(self) -> None:
         if self.target_tokenizer is not None and self.guard_target is None:
@@ -96,6 +100,10 @@ class PruneOptions:
             raise LiteError(f"keep_last must be 0 or more, got {self.keep_last}")
         if self.question is not None and (not isinstance(self.question, str) or not self.question.strip()):
             raise LiteError(f"question must be a non-empty string, got {self.question!r}")
+        if self.structure not in STRUCTURES:
+            raise LiteError(f"structure {self.structure!r} is not one of {', '.join(STRUCTURES)}")
+        if self.code not in CODE_MODES:
+            raise LiteError(f"code {self.code!r} is not one of {', '.join(CODE_MODES)}")
         if self.target_tokenizer is not None:
             from .target import target_tokenizer
 

@@ -33,6 +33,7 @@ from .options import DEFAULT_MAX_TOKENS, PruneOptions
 from .passages import unit_order_scores
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .specials import AddedTokenGuard
+from .structure import detect, prune_structured
 from .target import target_tokenizer as load_target
 from .units import DEFAULT_GRANULARITY, Units, digit_ranges, group_units, occurrences, units_covering, word_units
 
@@ -164,6 +165,8 @@ class Pruner:
         question: str | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         chunk: int | None = None,
+        structure: str = "auto",
+        code: str = "whole",
     ) -> PruneResult:
         """Keep the most important tokens of `text` in their original order.
 
@@ -191,7 +194,7 @@ class Pruner:
         """
         options = PruneOptions(rate, target_tokens, method, force, force_digits, keep_last, drop_consecutive,
                                target_tokenizer=target_tokenizer, granularity=granularity, question=question,
-                               max_tokens=max_tokens, chunk=chunk)
+                               max_tokens=max_tokens, chunk=chunk, structure=structure, code=code)
         return self.run(text, options, separator)
 
     def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
@@ -200,6 +203,9 @@ class Pruner:
             raise LiteError(f"separator must be a string, got {type(separator).__name__}")
         if options.target_tokenizer is not None:
             return self.run_for_target(text, options, separator)
+        structured = None if options.question is not None else prune_structured(self, text, options, separator)
+        if structured is not None:  # JSON, Markdown or code (lite/prune/structure/); prose goes on below
+            return structured
         if options.question is not None:
             return self.prune_for_question(text, options, separator)
         if isinstance(text, str):
@@ -334,6 +340,8 @@ class Pruner:
         target_tokenizer: Any = None,
         granularity: str = DEFAULT_GRANULARITY,
         rank_by_question: bool = False,
+        structure: str = "auto",
+        code: str = "whole",
     ) -> MessagesResult:
         """Prune OpenAI-style chat messages (see lite/prune/messages.py and docs/messages.md).
 
@@ -349,7 +357,8 @@ class Pruner:
         passages for it, one budget over all of them (see passages.py; `method` is then not used).
         """
         options = PruneOptions(rate, target_tokens, method, force, force_digits, 0, drop_consecutive,
-                               target_tokenizer=target_tokenizer, granularity=granularity)
+                               target_tokenizer=target_tokenizer, granularity=granularity, structure=structure,
+                               code=code)
         return prune_chat(self, messages, options, roles, keep_last_user, rank_by_question)
 
     def count_tokens(self, text: str) -> int:
@@ -370,6 +379,8 @@ class Pruner:
         target_tokenizer: Any = None,
         granularity: str = DEFAULT_GRANULARITY,
         rank_by_question: bool = True,
+        structure: str = "auto",
+        code: str = "whole",
         **llmlingua_options: Any,
     ) -> dict:
         """The prompt-compression call many users already make (LLMLingua-2's signature and keys).
@@ -413,11 +424,13 @@ class Pruner:
         parts += [Segment(question, keep=True)] if question else []
         owners += [None] if question else []
         # an <llmlingua, rate=...> tag sets a span's own budget, as in LLMLingua: the context is then not ranked
-        ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts)
-        options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
-                       method=method, granularity=granularity, question=question if ranked else None)
         PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
-                     force_tokens)  # bad options fail here, before any work
+                     force_tokens, structure=structure, code=code)  # bad options fail here, before any work
+        ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts) and all(
+            p.keep or detect(p.text, structure) == "text" for p in parts)  # structured context: pruned by structure
+        options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
+                       method=method, granularity=granularity, question=question if ranked else None,
+                       structure=structure, code=code)
 
         def joined(result: PruneResult) -> tuple[str, list[str]]:
             """The compressed prompt and each context item's compressed text."""

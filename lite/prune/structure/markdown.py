@@ -1,0 +1,131 @@
+"""Markdown as a Layout: headings, fences, table headers, list and quote markers fixed; prose pruned.
+
+Line by line:
+- an ATX heading, a Setext heading (its text and its underline), a thematic break: fixed, never dropped;
+- a fenced code block: droppable whole (code="whole"), or its fence lines fixed and its lines
+  droppable as in code.py (code="lines");
+- a pipe table: its header row and rule row fixed, each body row droppable whole (pipes and all);
+- an HTML line: droppable whole;
+- a list item or a block quote: its marker fixed, its text prose;
+- consecutive plain lines: one paragraph of prose.
+Inside prose, links and images ([text](url), badges), inline code, strong emphasis, bare URLs
+and ids are atoms: kept whole or gone whole. Droppables go table rows, HTML and code blocks by
+their score, the lowest first (ranks.py), comments first under code="lines".
+"""
+
+from __future__ import annotations
+
+import re
+
+from .code import TIER_CODE, line_groups
+from .detect import FENCE, HEADING, TABLE_RULE
+from .layout import ATOM, Layout, Span, atoms_in, in_order, line_spans
+from .ranks import Ranker
+
+MARKER = re.compile(r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?[ \t]+|(?:>[ \t]?)+)", re.M)
+SETEXT = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$", re.M)
+BREAK = re.compile(r"^[ ]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.M)
+INLINE_ATOM = re.compile(r"\[!\[[^\]\n]*\]\([^)\s]*\)\]\([^)\s]*\)|!?\[[^\]\n]*\]\([^)\s]*\)|`[^`\n]+`|"
+                         r"\*\*[^*\n]+\*\*|<https?://[^>\s]+>")
+
+
+def fence_end(text: str, lines: list[Span], i: int) -> int:
+    """The index of the line closing the fence opened at line i (the last line if none closes it)."""
+    opened = FENCE.match(text, *lines[i]).group(1)
+    for j in range(i + 1, len(lines)):
+        found = FENCE.match(text, *lines[j])
+        if found and found.group(1)[0] == opened[0] and len(found.group(1)) >= len(opened) and \
+                not text[found.end() : lines[j][1]].strip():
+            return j
+    return len(lines) - 1
+
+
+def is_fixed(text: str, lines: list[Span], i: int) -> bool:
+    """A heading line, a Setext heading's text or underline, a thematic break."""
+    line = text[lines[i][0] : lines[i][1]]
+    underline = bool(i) and bool(SETEXT.match(line)) and bool(text[lines[i - 1][0] : lines[i - 1][1]].strip())
+    if HEADING.match(line) or BREAK.match(line) or underline:
+        return True
+    return i + 1 < len(lines) and bool(line.strip()) and bool(SETEXT.match(text, *lines[i + 1]))
+
+
+def is_table_start(text: str, lines: list[Span], i: int) -> bool:
+    return i + 1 < len(lines) and "|" in text[lines[i][0] : lines[i][1]] and \
+        bool(TABLE_RULE.match(text, *lines[i + 1])) and "|" in text[lines[i + 1][0] : lines[i + 1][1]]
+
+
+class Builder:
+    """Walks the lines once, collecting prose spans and droppable groups (with their tiers)."""
+
+    def __init__(self, text: str, code: str, ranker: Ranker):
+        self.text, self.code, self.ranker = text, code, ranker
+        self.lines = line_spans(text)
+        self.prose: list[Span] = []
+        self.groups: list[Span] = []
+        self.tiers: list[int] = []
+        self.scores: list[float] = []
+        self.paragraph: Span | None = None
+
+    def close(self) -> None:
+        if self.paragraph is not None:
+            self.prose.append(self.paragraph)
+            self.paragraph = None
+
+    def droppable(self, spans: list[Span], tiers: list[int], scores: list[float] | None = None) -> None:
+        self.groups += spans
+        self.tiers += tiers
+        self.scores += list(self.ranker(spans)) if scores is None else scores
+
+    def block(self, i: int) -> int:
+        """Take the block starting at line i; the index of the next line."""
+        text, lines = self.text, self.lines
+        start, end = lines[i]
+        body_end = end - (text[end - 1 : end] == "\n")
+        if FENCE.match(text, start, end):
+            j = fence_end(text, lines, i)
+            if self.code == "whole" or j == i:
+                self.droppable([(start, lines[j][1])], [TIER_CODE])
+            else:
+                self.droppable(*line_groups(text, lines[i][1], lines[j][0], self.ranker))
+            return j + 1
+        if is_table_start(text, lines, i):
+            j = i + 2
+            while j < len(lines) and "|" in text[lines[j][0] : lines[j][1]] and text[lines[j][0] : lines[j][1]].strip():
+                j += 1
+            self.droppable(lines[i + 2 : j], [TIER_CODE] * (j - i - 2))
+            return j
+        if is_fixed(text, lines, i) or not text[start:end].strip():
+            return i + 1
+        if text[start:end].lstrip().startswith("<"):
+            self.droppable([(start, end)], [TIER_CODE])
+            return i + 1
+        marker = MARKER.match(text, start, body_end)
+        if marker:
+            self.prose.append((marker.end(), body_end))
+        elif self.paragraph is not None:
+            self.paragraph = (self.paragraph[0], body_end)
+            return i + 1
+        else:
+            self.paragraph = (start, body_end)
+            return i + 1
+        return i + 1
+
+    def layout(self) -> Layout:
+        i = 0
+        while i < len(self.lines):
+            start, end = self.lines[i]
+            plain = bool(self.text[start:end].strip()) and not (
+                FENCE.match(self.text, start, end) or is_table_start(self.text, self.lines, i)
+                or is_fixed(self.text, self.lines, i) or MARKER.match(self.text, start, end)
+                or self.text[start:end].lstrip().startswith("<"))
+            if not plain:
+                self.close()
+            i = self.block(i)
+        self.close()
+        prose = [(a, b) for a, b in self.prose if b > a]
+        atoms = atoms_in(self.text, prose, INLINE_ATOM) + atoms_in(self.text, prose, ATOM)
+        return Layout(self.text, prose=prose, atoms=atoms, groups=in_order(self.groups, self.tiers, self.scores))
+
+
+def markdown_layout(text: str, code: str, ranker: Ranker) -> Layout:
+    return Builder(text, code, ranker).layout()
