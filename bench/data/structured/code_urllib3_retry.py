@@ -1,30 +1,11 @@
 from __future__ import annotations
 
-import email
 import logging
-import random
-import re
-import time
 import typing
-from itertools import takewhile
-from types import TracebackType
-
-from ..exceptions import (
-    ConnectTimeoutError,
-    InvalidHeader,
-    MaxRetryError,
-    ProtocolError,
-    ProxyError,
-    ReadTimeoutError,
-    ResponseError,
-)
-from .util import reraise
 
 if typing.TYPE_CHECKING:
-    from typing_extensions import Self
 
-    from ..connectionpool import ConnectionPool
-    from ..response import BaseHTTPResponse
+    pass
 
 log = logging.getLogger(__name__)
 

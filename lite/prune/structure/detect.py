@@ -19,7 +19,10 @@ INLINE = re.compile(r"\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*|`[^`\n]+`")  # a l
 CODE_KEYWORD = re.compile(
     r"^[ \t]*(def |class |import |from \S+ import |function |const |let |var |#include|package |public |private |"
     r"fn |func |return\b|if \(|for \(|while \(|@\w+)", re.M)
-CODE_LINE = re.compile(r"([;{}(),:\[\]]|=>|\\)[ \t]*$|^[ \t]*(#|//|/\*|\*|\})|^[ \t]*[\w.\[\]]+[ \t]*[-+*/]?=[^=]")
+CODE_LINE = re.compile(r"([;{}(),:\[\]]|=>|\\)[ \t]*$|^[ \t]*(#|//|/\*|\*|\})|^[ \t]*[\w.\[\]]+[ \t]*[-+*/]?=[^=]|"
+                       r"^[ \t]*(return|if|elif|else|for|while|raise|yield|pass|break|continue|try|except|finally|"
+                       r"with|import|from|def|class|assert|del|async|await|@)\b")
+DOCSTRING = re.compile(r'^[ \t]*[rRbBuU]?("""|\'\'\')')
 MIN_CODE_LINES = 4
 CODE_SHARE = 0.6  # the least share of non-blank lines that must look like code
 KINDS = ("json", "jsonl", "markdown", "code", "text")
@@ -75,10 +78,28 @@ def is_markdown(text: str) -> bool:
     return headings >= 2 or (headings == 1 and (items >= 2 or inline)) or (items >= 3 and inline)
 
 
+def outside_docstrings(text: str) -> list[str]:
+    """The non-blank lines of a text that are not inside a triple-quoted block."""
+    lines, quote = [], None
+    for line in text.splitlines():
+        if quote is not None:
+            quote = None if quote in line else quote
+            continue
+        opened = DOCSTRING.match(line)
+        if opened:
+            quote = None if opened.group(1) in line[opened.end() :] else opened.group(1)
+        elif line.strip():
+            lines.append(line)
+    return lines
+
+
 def is_code(text: str) -> bool:
-    """A whole source file: most non-blank lines end or start like code, and a keyword line is there."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) < MIN_CODE_LINES or not CODE_KEYWORD.search(text):
+    """A whole source file: two keyword lines (def, class, import, ...), and most other lines (outside
+    docstrings) end or start like code."""
+    if len(CODE_KEYWORD.findall(text)) < 2:
+        return False
+    lines = outside_docstrings(text)
+    if len(lines) < MIN_CODE_LINES:
         return False
     return sum(bool(CODE_LINE.search(line)) for line in lines) >= CODE_SHARE * len(lines)
 
@@ -101,6 +122,6 @@ def detect(text: str, structure: str = "auto") -> str:
         return "markdown"
     if structure == "code":
         return "code"
-    if is_markdown(text):
-        return "markdown"
-    return "code" if is_code(text) else "text"
+    if not fence_pairs(text) and is_code(text):  # before Markdown: a "# comment" line looks like a heading
+        return "code"
+    return "markdown" if is_markdown(text) else "text"

@@ -5,10 +5,11 @@ brackets, colons, commas, numbers, booleans and nulls are fixed. A string value 
 MIN_WORDS words that is not one atomic token (no spaces: an id, a URL, a hash, a date, an enum)
 is prose, pruned in its raw escaped form with every escape (\\n, \\", \\uXXXX, a surrogate pair)
 an atom, and URLs, ids, dates inside it atoms too. Strings get the budget longest first (see
-search.py). When even the strings' floors do not fit, whole members go: first array elements (or
-JSON lines), never the last one of an array, the lowest-scored first (ranks.py); then object
-members and those last elements. A dropped member takes one separator with it, so what stays
-still parses.
+search.py). When the budget needs it, the layout's line breaks and indentation go first (the
+document becomes one line), then strings shrink, to nothing if need be; only then whole members
+go: first array elements (or JSON lines), never the last one of an array, the lowest-scored
+first (ranks.py); then object members and those last elements. A dropped member takes one
+separator with it, so what stays still parses.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .ranks import Ranker
 MIN_WORDS = 4  # a shorter string value is kept whole (or goes with its member)
 WS = re.compile(r"[ \t\n\r]*")
 LITERALS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")
+LAYOUT_BREAK = re.compile(r"[ \t\r]*\n[ \t\r\n]*")  # a JSON string holds no raw line break: these are layout
 ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.")
 
 
@@ -128,18 +130,24 @@ def json_layout(text: str, ranker: Ranker, lines: bool = False) -> Layout:
     order = sorted(range(len(droppable)), key=lambda k: (tier[k], float(scores[k]), -k))
     ordered = [droppable[k] for k in order]
 
+    breaks = [] if lines else [(m.start(), m.end()) for m in LAYOUT_BREAK.finditer(text)]
+
     def dropper(mask: np.ndarray, dropped: Sequence[int]) -> None:
         gone: dict[int, set[int]] = {}
         for k in dropped:
-            container, i = ordered[k]
+            if k == 0:  # the layout's line breaks and indentation
+                for start, end in breaks:
+                    mask[start:end] = False
+                continue
+            container, i = ordered[k - 1]
             gone.setdefault(id(container), set()).add(i)
         for container in containers:
             for start, end in removed(container, gone.get(id(container), set())) if id(container) in gone else ():
                 mask[start:end] = False
 
     atoms = atoms_in(text, prose, ESCAPE) + atoms_in(text, prose)
-    return Layout(text, prose=prose, atoms=atoms, dropper=dropper, drop_spans=[c.members[i] for c, i in ordered],
-                  valid=lambda out: parses_as(out, lines))
+    return Layout(text, prose=prose, atoms=atoms, dropper=dropper, early=1, floor=0.0,
+                  drop_spans=[(0, 0)] + [c.members[i] for c, i in ordered], valid=lambda out: parses_as(out, lines))
 
 
 def parses_as(text: str, lines: bool) -> bool:

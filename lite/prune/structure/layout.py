@@ -3,7 +3,9 @@
 Every structure (JSON, Markdown, code) is turned into one Layout over the original string:
 - prose spans: pruned by the ordinary prune (clauses, words), each on its own with its own budget;
 - everything outside them is fixed: kept, unless a droppable group holding it is dropped;
-- atoms (an escape, a URL, a link, inline code): kept whole when any of their characters is kept;
+- atoms (an escape, a URL, an image, inline code): kept whole when any of their characters is kept;
+- links ([text](url)): the text pruned as prose; the brackets and the url kept when any of the text
+  is, the whole link gone when none is;
 - droppables: whole parts (a JSON member, a code block, a table row, a line of code), in the order
   they are to be dropped, the first first; `drop(mask, gone)` removes those whose indices are given.
 The output is the original string's kept characters, in order: rate=1.0 gives the input back.
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 Span = tuple[int, int]
+FLOOR = 0.2  # by default prose keeps this share of each span's tokens before droppables (but early ones) go
 # strings kept whole or dropped whole inside prose: URLs, e-mails, hex hashes and ids, dates, times, versions
 ATOM = re.compile(
     r"https?://[^\s)\]\"'<>]+|www\.[^\s)\]\"'<>]+|[\w.+-]+@[\w-]+\.[\w.-]+|\b[0-9a-fA-F]{7,}\b|"
@@ -37,6 +40,9 @@ class Layout:
     dropper: Callable[[np.ndarray, Sequence[int]], None] | None = None  # removes droppables (default: groups)
     drop_spans: list[Span] | None = None  # the spans of the dropper's droppables, in its order (default: groups)
     valid: Callable[[str], bool] | None = None  # a check the output must pass (else the input is returned)
+    early: int = 0  # the first `early` droppables go before any prose is pruned (layout whitespace, HTML, badges)
+    floor: float = FLOOR  # prose keeps this share of each span's tokens before other droppables go
+    links: list[tuple[int, int, int, int]] = field(default_factory=list)  # (start, end, text start, text end)
 
     @property
     def droppables(self) -> list[Span]:
@@ -50,6 +56,17 @@ class Layout:
         for k in gone:
             start, end = self.groups[k]
             mask[start:end] = False
+
+
+def apply_atoms(layout: Layout, mask: np.ndarray) -> None:
+    """Atoms kept whole when any of their characters is kept; links' syntax with their text (mask: in place)."""
+    for start, end in layout.atoms:
+        if mask[start:end].any():
+            mask[start:end] = True
+    for start, end, text_start, text_end in layout.links:
+        kept = mask[text_start:text_end].any()
+        mask[start:text_start] = kept
+        mask[text_end:end] = kept
 
 
 def atoms_in(text: str, spans: list[Span], pattern: re.Pattern = ATOM) -> list[Span]:

@@ -5,12 +5,14 @@ Line by line:
 - a fenced code block: droppable whole (code="whole"), or its fence lines fixed and its lines
   droppable as in code.py (code="lines");
 - a pipe table: its header row and rule row fixed, each body row droppable whole (pipes and all);
-- an HTML line: droppable whole;
+- an HTML line, a line of images or badges only: droppable whole, early;
 - a list item or a block quote: its marker fixed, its text prose;
 - consecutive plain lines: one paragraph of prose.
-Inside prose, links and images ([text](url), badges), inline code, strong emphasis, bare URLs
-and ids are atoms: kept whole or gone whole. Droppables go table rows, HTML and code blocks by
-their score, the lowest first (ranks.py), comments first under code="lines".
+Inside prose, a link's text is pruned as prose, its brackets and url kept with it (or the whole
+link gone); images and badges, inline code, strong emphasis, bare URLs and ids are atoms: kept
+whole or gone whole. HTML lines and lines of images only go first, before any prose is pruned;
+table rows and code blocks go by their score, the lowest first (ranks.py), once prose is down to
+its floor; under code="lines", comment lines first.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from .ranks import Ranker
 MARKER = re.compile(r"^[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?[ \t]+|(?:>[ \t]?)+)", re.M)
 SETEXT = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$", re.M)
 BREAK = re.compile(r"^[ ]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$", re.M)
-INLINE_ATOM = re.compile(r"\[!\[[^\]\n]*\]\([^)\s]*\)\]\([^)\s]*\)|!?\[[^\]\n]*\]\([^)\s]*\)|`[^`\n]+`|"
-                         r"\*\*[^*\n]+\*\*|<https?://[^>\s]+>")
+IMAGE = re.compile(r"\[!\[[^\]\n]*\]\([^)\s]*\)\]\([^)\s]*\)|!\[[^\]\n]*\]\([^)\s]*\)")  # an image, a linked badge
+INLINE_ATOM = re.compile(IMAGE.pattern + r"|`[^`\n]+`|\*\*[^*\n]+\*\*|<https?://[^>\s]+>")
+LINK = re.compile(r"(?<![!\]])\[([^\[\]\n]+)\]\([^)\s]+\)")
+TIER_EARLY = -1  # HTML lines and lines of images only: dropped before any prose is pruned
 
 
 def fence_end(text: str, lines: list[Span], i: int) -> int:
@@ -96,8 +100,8 @@ class Builder:
             return j
         if is_fixed(text, lines, i) or not text[start:end].strip():
             return i + 1
-        if text[start:end].lstrip().startswith("<"):
-            self.droppable([(start, end)], [TIER_CODE])
+        if text[start:end].lstrip().startswith("<") or not IMAGE.sub("", text[start:end]).strip():
+            self.droppable([(start, end)], [TIER_EARLY])
             return i + 1
         marker = MARKER.match(text, start, body_end)
         if marker:
@@ -117,14 +121,30 @@ class Builder:
             plain = bool(self.text[start:end].strip()) and not (
                 FENCE.match(self.text, start, end) or is_table_start(self.text, self.lines, i)
                 or is_fixed(self.text, self.lines, i) or MARKER.match(self.text, start, end)
-                or self.text[start:end].lstrip().startswith("<"))
+                or self.text[start:end].lstrip().startswith("<") or not IMAGE.sub("", self.text[start:end]).strip())
             if not plain:
                 self.close()
             i = self.block(i)
         self.close()
         prose = [(a, b) for a, b in self.prose if b > a]
-        atoms = atoms_in(self.text, prose, INLINE_ATOM) + atoms_in(self.text, prose, ATOM)
-        return Layout(self.text, prose=prose, atoms=atoms, groups=in_order(self.groups, self.tiers, self.scores))
+        links = [(m.start(), m.end(), m.start(1), m.end(1)) for a, b in prose for m in LINK.finditer(self.text, a, b)]
+        outside = [(a, b) for a, b in gaps(prose, [(m[0], m[1]) for m in links])]
+        atoms = atoms_in(self.text, prose, INLINE_ATOM) + atoms_in(self.text, outside, ATOM)
+        return Layout(self.text, prose=prose, atoms=atoms, links=links, early=self.tiers.count(TIER_EARLY),
+                      groups=in_order(self.groups, self.tiers, self.scores))
+
+
+def gaps(spans: list[Span], holes: list[Span]) -> list[Span]:
+    """The parts of the spans outside the holes (both sorted, holes inside spans)."""
+    out, holes = [], sorted(holes)
+    for start, end in spans:
+        at = start
+        for a, b in holes:
+            if start <= a < end:
+                out.append((at, a))
+                at = b
+        out.append((at, end))
+    return [(a, b) for a, b in out if b > a]
 
 
 def markdown_layout(text: str, code: str, ranker: Ranker) -> Layout:

@@ -3,8 +3,10 @@
 The budget is the pruner's: round(rate * n) of the input's n tokens, or target_tokens, counted on
 the output itself (re-tokenized: joins and removed separators change counts). Two knobs, each
 searched by bisection on the measured output:
-- B, the tokens given to the prose spans, shared by `allocate`; never below FLOOR of each span
-  before any droppable goes;
+- first the layout's early droppables (JSON's line breaks and indentation, Markdown's HTML and
+  badge lines), one by one, all prose kept;
+- B, the tokens given to the prose spans, shared by `allocate`; never below the layout's floor
+  (a share of each span; 0 for JSON strings) before other droppables go;
 - which droppables go: in the layout's order, skipping at first those much larger than what is
   still missing, until the floors fit; then any that can come back come back (`to_drop`).
 If even every droppable gone and no prose left does not fit, that smallest output is returned and
@@ -23,20 +25,19 @@ import numpy as np
 from ..budget import memo_counter, remembering
 from ..options import PruneOptions
 from ..select import token_budget
-from .layout import Layout
+from .layout import FLOOR, Layout, apply_atoms
 
 MIN_SLACK = 16  # a droppable this small may always go first, whatever is still missing
-FLOOR = 0.2  # prose keeps at least this share of each span's tokens before any group is dropped
 
 
-def floors_of(lengths: list[int]) -> list[int]:
-    return [math.ceil(FLOOR * t) for t in lengths]
+def floors_of(lengths: list[int], floor: float = FLOOR) -> list[int]:
+    return [math.ceil(floor * t) for t in lengths]
 
 
-def allocate(budget: int, lengths: list[int], longest_first: bool) -> list[int]:
+def allocate(budget: int, lengths: list[int], longest_first: bool, floor: float = FLOOR) -> list[int]:
     """Tokens for each prose span, `budget` in all: above the floors, the longest spans give first
     (water-filling: each span keeps min(length, max(floor, cap))) or all in proportion."""
-    total, floors = sum(lengths), floors_of(lengths)
+    total, floors = sum(lengths), floors_of(lengths, floor)
     if budget >= total:
         return list(lengths)
     low = sum(floors)
@@ -105,12 +106,10 @@ class Search:
         if (budget, gone) not in self.masks:
             layout = self.layout
             mask = np.ones(len(layout.text), dtype=bool)  # [chars]
-            for i, keep in enumerate(allocate(budget, self.lengths, self.longest_first)):
+            for i, keep in enumerate(allocate(budget, self.lengths, self.longest_first, layout.floor)):
                 start, end = layout.prose[i]
                 mask[start:end] = self.prose_mask(i, keep)
-            for start, end in layout.atoms:
-                if mask[start:end].any():
-                    mask[start:end] = True
+            apply_atoms(layout, mask)
             layout.drop(mask, gone)
             self.masks[budget, gone] = mask
         return self.masks[budget, gone]
@@ -118,13 +117,13 @@ class Search:
     def size(self, budget: int, gone: tuple[int, ...] = ()) -> int:
         return self.count(output(self.layout.text, self.mask(budget, gone)))
 
-    def to_drop(self, budget: int, limit: int) -> tuple[int, ...]:
+    def to_drop(self, budget: int, limit: int, first: tuple[int, ...]) -> tuple[int, ...]:
         """The droppables to drop, prose at `budget`: in the layout's order, first those no larger than
         twice what is still missing (so one big part does not go for a few tokens), then any; then those
         that can come back (the last dropped first) come back."""
         spans = self.layout.droppables
         sizes = [self.count(self.layout.text[a:b]) for a, b in spans]
-        gone: list[int] = []
+        gone: list[int] = list(first)
         for strict in (True, False):
             for k in range(len(spans)):
                 need = self.size(budget, tuple(sorted(gone))) - limit
@@ -132,18 +131,26 @@ class Search:
                     break
                 if k not in gone and not (strict and sizes[k] > max(2 * need, MIN_SLACK)):
                     gone.append(k)
-        for k in reversed(list(gone)):
+        for k in reversed(gone[len(first) :]):
             trial = tuple(sorted(g for g in gone if g != k))
             if self.size(budget, trial) <= limit:
                 gone.remove(k)
         return tuple(sorted(gone))
 
     def best(self, limit: int) -> np.ndarray:
-        """The kept characters: the most prose and the fewest droppables gone whose output fits `limit` tokens."""
-        total, low = sum(self.lengths), sum(floors_of(self.lengths))
-        if self.size(total) <= limit:
-            return self.mask(total)
-        gone = () if self.size(low) <= limit else self.to_drop(low, limit)
+        """The kept characters: the most prose and the fewest droppables gone whose output fits `limit` tokens.
+
+        First the early droppables go, one by one, all prose kept; then prose shrinks to its floors; then
+        other droppables go (to_drop); then prose grows back as far as the budget allows.
+        """
+        total, low = sum(self.lengths), sum(floors_of(self.lengths, self.layout.floor))
+        gone: tuple[int, ...] = ()
+        for k in range(self.layout.early + 1):
+            if self.size(total, gone) <= limit:
+                return self.mask(total, gone)
+            gone = gone + (k,) if k < self.layout.early else gone
+        if self.size(low, gone) > limit:
+            gone = self.to_drop(low, limit, gone)
         if self.size(low, gone) > limit:  # even with the floors' prose gone: less prose still
             budget = largest(lambda b: self.size(b, gone) <= limit, 0, low)
             return self.mask(0 if budget is None else budget, gone)
