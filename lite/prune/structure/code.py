@@ -49,4 +49,5 @@ def code_layout(text: str, code: str, ranker: Ranker) -> Layout:
     if code == "whole":
         return Layout(text)
     lines, tiers, scores = line_groups(text, 0, len(text), ranker)
-    return Layout(text, groups=in_order(lines, tiers, scores))
+    groups, tiers = in_order(lines, tiers, scores)
+    return Layout(text, groups=groups, tiers=tiers)

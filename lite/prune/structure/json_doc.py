@@ -147,7 +147,8 @@ def json_layout(text: str, ranker: Ranker, lines: bool = False) -> Layout:
 
     atoms = atoms_in(text, prose, ESCAPE) + atoms_in(text, prose)
     return Layout(text, prose=prose, atoms=atoms, dropper=dropper, early=1, floor=0.0,
-                  drop_spans=[(0, 0)] + [c.members[i] for c, i in ordered], valid=lambda out: parses_as(out, lines))
+                  drop_spans=[(0, 0)] + [c.members[i] for c, i in ordered],
+                  tiers=[-1] + sorted(tier), valid=lambda out: parses_as(out, lines))
 
 
 def parses_as(text: str, lines: bool) -> bool:

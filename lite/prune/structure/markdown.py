@@ -128,23 +128,10 @@ class Builder:
         self.close()
         prose = [(a, b) for a, b in self.prose if b > a]
         links = [(m.start(), m.end(), m.start(1), m.end(1)) for a, b in prose for m in LINK.finditer(self.text, a, b)]
-        outside = [(a, b) for a, b in gaps(prose, [(m[0], m[1]) for m in links])]
-        atoms = atoms_in(self.text, prose, INLINE_ATOM) + atoms_in(self.text, outside, ATOM)
-        return Layout(self.text, prose=prose, atoms=atoms, links=links, early=self.tiers.count(TIER_EARLY),
-                      groups=in_order(self.groups, self.tiers, self.scores))
-
-
-def gaps(spans: list[Span], holes: list[Span]) -> list[Span]:
-    """The parts of the spans outside the holes (both sorted, holes inside spans)."""
-    out, holes = [], sorted(holes)
-    for start, end in spans:
-        at = start
-        for a, b in holes:
-            if start <= a < end:
-                out.append((at, a))
-                at = b
-        out.append((at, end))
-    return [(a, b) for a, b in out if b > a]
+        atoms = atoms_in(self.text, prose, INLINE_ATOM) + atoms_in(self.text, prose, ATOM)
+        groups, tiers = in_order(self.groups, self.tiers, self.scores)
+        return Layout(self.text, prose=prose, atoms=atoms, links=links, early=tiers.count(TIER_EARLY),
+                      groups=groups, tiers=tiers)
 
 
 def markdown_layout(text: str, code: str, ranker: Ranker) -> Layout:

@@ -118,19 +118,20 @@ class Search:
         return self.count(output(self.layout.text, self.mask(budget, gone)))
 
     def to_drop(self, budget: int, limit: int, first: tuple[int, ...]) -> tuple[int, ...]:
-        """The droppables to drop, prose at `budget`: in the layout's order, first those no larger than
-        twice what is still missing (so one big part does not go for a few tokens), then any; then those
-        that can come back (the last dropped first) come back."""
-        spans = self.layout.droppables
+        """The droppables to drop, prose at `budget`, after `first`: tier by tier, in the layout's order, first
+        those no larger than twice what is still missing (so one big part does not go for a few tokens),
+        then any; then those that can come back (the last dropped first) come back."""
+        spans, tiers = self.layout.droppables, self.layout.tiers or [0] * len(self.layout.droppables)
         sizes = [self.count(self.layout.text[a:b]) for a, b in spans]
         gone: list[int] = list(first)
-        for strict in (True, False):
-            for k in range(len(spans)):
-                need = self.size(budget, tuple(sorted(gone))) - limit
-                if need <= 0:
-                    break
-                if k not in gone and not (strict and sizes[k] > max(2 * need, MIN_SLACK)):
-                    gone.append(k)
+        for tier in sorted(set(tiers)):
+            for strict in (True, False):
+                for k in (k for k in range(len(spans)) if tiers[k] == tier and k not in gone):
+                    need = self.size(budget, tuple(sorted(gone))) - limit
+                    if need <= 0:
+                        break
+                    if not (strict and sizes[k] > max(2 * need, MIN_SLACK)):
+                        gone.append(k)
         for k in reversed(gone[len(first) :]):
             trial = tuple(sorted(g for g in gone if g != k))
             if self.size(budget, trial) <= limit:
