@@ -177,7 +177,7 @@ def test_code_lines_drops_comments_first_and_whole_lines(pruner):
     comment = [line for line in text.splitlines() if line.lstrip().startswith("#")]
     statement = re.compile(r"^\s*(def |return|import |for |if |continue|[a-z_]+ = |[a-z_]+\.append)")
     code = [line for line in text.splitlines() if statement.match(line)]
-    docstring = [line for line in text.splitlines()[1:5]]  # the module docstring's lines
+    docstring = text.splitlines()[1:5]  # the module docstring's lines
     assert all(line in kept for line in code) or not any(line in kept for line in docstring)
     if any(line not in kept for line in code):
         assert not any(line in kept for line in comment)

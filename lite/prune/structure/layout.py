@@ -39,7 +39,7 @@ class Layout:
     groups: list[Span] = field(default_factory=list)  # droppable spans, first dropped first
     dropper: Callable[[np.ndarray, Sequence[int]], None] | None = None  # removes droppables (default: groups)
     drop_spans: list[Span] | None = None  # the spans of the dropper's droppables, in its order (default: groups)
-    tiers: list[int] | None = None  # each droppable's tier, ascending: a later tier goes only when earlier ones are gone
+    tiers: list[int] | None = None  # each droppable's tier, ascending: a tier goes after the ones before it
     valid: Callable[[str], bool] | None = None  # a check the output must pass (else the input is returned)
     early: int = 0  # the first `early` droppables go before any prose is pruned (layout whitespace, HTML, badges)
     floor: float = FLOOR  # prose keeps this share of each span's tokens before other droppables go
@@ -79,7 +79,7 @@ def atoms_in(text: str, spans: list[Span], pattern: re.Pattern = ATOM) -> list[S
 
 
 def in_order(groups: list[Span], tiers: list[int], scores: np.ndarray) -> tuple[list[Span], list[int]]:
-    """Groups in the order they are dropped (lower tier first, then the lower score first, then the later), and their tiers."""
+    """Groups in the order they go (lower tier first, then the lower score, then the later), and their tiers."""
     order = sorted(range(len(groups)), key=lambda i: (tiers[i], float(scores[i]), -i))
     return [groups[i] for i in order], [tiers[i] for i in order]
 
