@@ -8,9 +8,10 @@ an answer needs) and each rate, each method prunes the document (a trace: throug
 prune_messages); the bench measures the share of facts still present verbatim, validity
 (bench/structured_checks.py), and the achieved rate (output tokens / input tokens, SmolLM2
 tokenizer). Methods: lite with structure="auto" (the default), lite with structure="text" (the
-prose pruner, as before issue 24), and LLMLingua's compress_prompt on the whole text at the same
-rate (traces: each prunable message's content). Per content type: mean retention, the paired
-difference auto - text with a bootstrap 95% CI over documents, validity share, mean achieved rate.
+prose pruner, as before issue 24), lite with code="lines" (structure "auto"), and LLMLingua's
+compress_prompt on the whole text at the same rate (traces: each prunable message's content).
+Per content type: mean retention, the paired differences auto - text and auto - llmlingua with a
+bootstrap 95% CI over documents, validity share, same key paths (JSON), mean achieved rate.
 Writes bench/results/structured.md.
 """
 
@@ -30,6 +31,8 @@ DATA = REPO / "bench" / "data" / "structured"
 RATES = (0.7, 0.5)
 TYPES = ("json", "markdown", "code", "trace")
 BOOTSTRAP = 10_000
+OPTIONS = {"auto": {}, "text": {"structure": "text"}, "lines": {"code": "lines"}}  # lite's methods
+RECORDS = RESULTS / "structured.json"  # every measured row: --reuse measures only what is missing
 
 
 def corpus() -> list[tuple[str, dict]]:
@@ -54,13 +57,13 @@ def run_document(pruner, name: str, rate: float, method: str, worker=None) -> tu
         if method == "llmlingua":
             after = lingua_messages(worker, messages, rate)
         else:
-            after = pruner.prune_messages(messages, rate=rate, structure=method).messages
+            after = pruner.prune_messages(messages, rate=rate, **OPTIONS[method]).messages
         out, before = messages_text(after), pruner.count_tokens(messages_text(messages))
         return out, messages_valid(messages, after), None, pruner.count_tokens(out) / before
     if method == "llmlingua":
         out = worker.compress([raw], rate=rate, force_tokens=[])["text"]
     else:
-        out = pruner.prune(raw, rate=rate, structure=method).text
+        out = pruner.prune(raw, rate=rate, **OPTIONS[method]).text
     keys = valid(name, raw, out, same_keys=True) if name.startswith("json") else None
     return out, valid(name, raw, out), keys, pruner.count_tokens(out) / pruner.count_tokens(raw)
 
@@ -88,41 +91,56 @@ def bootstrap_ci(diffs: np.ndarray, seed: int = 0) -> tuple[float, float]:
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def measure(pruner, methods: list[str], worker=None) -> list[dict]:
+def measure(pruner, methods: list[str], worker=None, reuse: bool = False) -> list[dict]:
     rows = []
+    old = {(r["doc"], r["rate"], r["method"]): r for r in json.loads(RECORDS.read_text())} if reuse and \
+        RECORDS.is_file() else {}
     for name, spec in corpus():
         for rate in RATES:
             for method in methods:
+                if (name, rate, method) in old:
+                    rows.append(old[name, rate, method])
+                    continue
                 out, ok, keys, achieved = run_document(pruner, name, rate, method, worker)
                 rows.append({"doc": name, "type": spec["type"], "rate": rate, "method": method, "keys": keys,
                              "retention": retention(out, spec["facts"]), "valid": ok, "achieved": achieved})
                 print(f"{name:40s} {rate} {method:9s} ret={rows[-1]['retention']:.2f} valid={ok} "
                       f"rate={achieved:.3f}", flush=True)
+                RECORDS.write_text(json.dumps(rows + [r for k, r in old.items() if k[2] not in methods], indent=1))
     return rows
 
 
+def paired(by: dict, first: str, second: str) -> str:
+    """The mean per-document retention difference first - second, with its bootstrap 95% CI."""
+    diffs = np.array([a["retention"] - b["retention"] for a, b in zip(by[first], by[second], strict=True)])
+    low, high = bootstrap_ci(diffs)
+    return f"{diffs.mean():+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
 def summary(rows: list[dict], methods: list[str]) -> list[str]:
-    lines = ["| type | rate | docs | " + " | ".join(f"retention {m}" for m in methods)
-             + " | auto − text [95% CI] | " + " | ".join(f"valid {m}" for m in methods) + " | "
-             + " | ".join(f"same keys {m}" for m in methods) + " | "
-             + " | ".join(f"achieved {m}" for m in methods) + " |",
-             "|" + "---|" * (4 + 4 * len(methods))]
+    """Two tables per type and rate: retention with paired CIs; validity, same keys and achieved rate."""
+    versus = [m for m in ("text", "llmlingua") if m in methods]
+    first = ["| type | rate | docs | " + " | ".join(f"retention {m}" for m in methods) + " | "
+             + " | ".join(f"auto − {m} [95% CI]" for m in versus) + " |",
+             "|" + "---|" * (3 + len(methods) + len(versus))]
+    second = ["| type | rate | " + " | ".join(f"valid {m}" for m in methods) + " | "
+              + " | ".join(f"same keys {m}" for m in methods) + " | " + " | ".join(f"achieved {m}" for m in methods)
+              + " |", "|" + "---|" * (2 + 3 * len(methods))]
     for rate in RATES:
         for kind in (*TYPES, "all"):
             pick = [r for r in rows if r["rate"] == rate and (kind == "all" or r["type"] == kind)]
             by = {m: sorted((r for r in pick if r["method"] == m), key=lambda r: r["doc"]) for m in methods}
             if not by["auto"]:
                 continue
-            diffs = np.array([a["retention"] - t["retention"] for a, t in zip(by["auto"], by["text"])])
-            low, high = bootstrap_ci(diffs)
             cells = [f"{np.mean([r['retention'] for r in by[m]]):.3f}" for m in methods]
-            cells.append(f"{diffs.mean():+.3f} [{low:+.3f}, {high:+.3f}]")
-            cells += [f"{np.mean([r['valid'] for r in by[m]]):.2f}" for m in methods]
+            first.append(f"| {kind} | {rate} | {len(by['auto'])} | " + " | ".join(cells + [paired(by, "auto", m)
+                                                                                            for m in versus]) + " |")
             keyed = {m: [r["keys"] for r in by[m] if r["keys"] is not None] for m in methods}
+            cells = [f"{np.mean([r['valid'] for r in by[m]]):.2f}" for m in methods]
             cells += [f"{np.mean(keyed[m]):.2f}" if keyed[m] else "–" for m in methods]
             cells += [f"{np.mean([r['achieved'] for r in by[m]]):.3f}" for m in methods]
-            lines.append(f"| {kind} | {rate} | {len(by['auto'])} | " + " | ".join(cells) + " |")
-    return lines
+            second.append(f"| {kind} | {rate} | " + " | ".join(cells) + " |")
+    return ["## Fact retention", ""] + first + ["", "## Validity and achieved rate", ""] + second
 
 
 def report(rows: list[dict], methods: list[str], notes: list[str]) -> str:
@@ -152,22 +170,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slice", type=Path, default=None, help="the slice (default: the tests' SmolLM2)")
     parser.add_argument("--llmlingua", action="store_true", help="also LLMLingua in its venv (tools/llmlingua_env.py)")
     parser.add_argument("--out", type=Path, default=RESULTS / "structured.md")
+    parser.add_argument("--reuse", action="store_true", help=f"take the rows already in {RECORDS.name}")
     args = parser.parse_args(argv)
     from lite.prune import load
 
     pruner = load(args.slice or default_slice())
-    methods = ["auto", "text"]
+    methods = ["auto", "text", "lines"]
     notes = []
     if args.llmlingua:
         from tools.llmlingua_env import Worker
 
         methods.append("llmlingua")
         with Worker() as worker:
-            rows = measure(pruner, methods, worker)
+            rows = measure(pruner, methods, worker, args.reuse)
         notes.append("llmlingua: LLMLingua 0.2.2 `compress_prompt([text], rate=r)` with the same SmolLM2 model "
                      "(tools/llmlingua_env.py); achieved counted in the SmolLM2 tokenizer.")
     else:
-        rows = measure(pruner, methods)
+        rows = measure(pruner, methods, reuse=args.reuse)
         notes.append("LLMLingua was not run (pass --llmlingua).")
     notes.append("A target model's KL is not measured here.")
     args.out.write_text(report(rows, methods, notes), encoding="utf-8")

@@ -23,7 +23,7 @@ from ..slice.cache import resolve_model
 from ..store.atomic import check_not_an_input, check_writable
 from ..store.slicefile import WEIGHTS_DIR
 from .batch import BatchReport, numbered_lines, prune_jsonl
-from .options import DEFAULT_MAX_TOKENS, DEFAULT_RATE, PruneOptions
+from .options import CODE_MODES, DEFAULT_MAX_TOKENS, DEFAULT_RATE, STRUCTURES, PruneOptions
 from .pruner import PruneResult, load
 from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
@@ -112,6 +112,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what is kept or dropped whole: clauses ranked by their tokens' mean rank (the last "
                              "one cut at a word), words (characters in zh/ja/th) or characters"
                              f" (default {DEFAULT_GRANULARITY})")
+    parser.add_argument("--structure", choices=STRUCTURES, default="auto",
+                        help="JSON stays valid JSON, Markdown keeps headings and fences, code stays whole "
+                             "(docs/structure.md); auto detects it, text prunes everything as prose (default auto)")
+    parser.add_argument("--code", choices=CODE_MODES, default="whole",
+                        help="code blocks and files: kept or dropped whole, or pruned by whole lines (default whole)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the result with its token counts as JSON")
     output.add_argument("--show", action="store_true", help="print the input with the dropped parts marked")
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     options = PruneOptions(args.rate, args.target_tokens, args.method, tuple(args.force), args.force_digits,
                            args.keep_last, False, target_tokenizer=args.target_tokenizer,
                            granularity=args.granularity, question=args.question, max_tokens=args.max_tokens,
-                           chunk=args.chunk)  # bad options fail here, before any work
+                           chunk=args.chunk, structure=args.structure, code=args.code)  # bad options fail here
     model = chosen_model(args)
     if args.parquet is not None:
         return run_batch(args, model, options)
