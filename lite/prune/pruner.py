@@ -191,6 +191,9 @@ class Pruner:
         max_tokens: the most tokens (of one string or segment) scored at once; a longer one is an error,
         unless chunk=W: then it is scored in chunks of W tokens, each on its own (attention does not
         cross chunks), each token's score weighted by its chunk's share of the text.
+        structure: "auto" (default) detects JSON, Markdown and code and prunes them along their structure
+        (JSON stays valid JSON; docs/structure.md); "text" prunes every text as prose; or the kind to use.
+        code: code blocks and files kept or dropped "whole" (default), or pruned by whole "lines".
         """
         options = PruneOptions(rate, target_tokens, method, force, force_digits, keep_last, drop_consecutive,
                                target_tokenizer=target_tokenizer, granularity=granularity, question=question,
@@ -355,6 +358,7 @@ class Pruner:
         granularity: as in `prune`.
         rank_by_question: the last user message is the question; the prunable texts are pruned as
         passages for it, one budget over all of them (see passages.py; `method` is then not used).
+        structure, code: as in `prune`; a tool message holding JSON stays JSON.
         """
         options = PruneOptions(rate, target_tokens, method, force, force_digits, 0, drop_consecutive,
                                target_tokenizer=target_tokenizer, granularity=granularity, structure=structure,
@@ -403,7 +407,8 @@ class Pruner:
         defaults. target_tokenizer: the target model's tokenizer; target_token then counts its
         tokens in the whole compressed prompt, and target_origin_tokens / target_compressed_tokens
         are added to the answer. A tag with a rate keeps LLMLingua's per-span budgets: the context
-        is then pruned item by item by `method`, not ranked by the question.
+        is then pruned item by item by `method`, not ranked by the question. structure, code: as in `prune`;
+        a structured context item (JSON, Markdown, code) is pruned by its structure, not ranked by the question.
         """
         check_options(llmlingua_options)
         counter = load_target(target_tokenizer)
