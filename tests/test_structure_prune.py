@@ -100,7 +100,7 @@ def test_generated_json_parses_with_the_same_scalars(pruner, doc, layout, rate):
     result = pruner.prune(text, rate=rate)
     assert json_valid(text, result.text, same_keys=False), (text, result.text)
     assert result.compressed_tokens == pruner.count_tokens(result.text)
-    assert within_budget(pruner, text, result.text, rate)
+    assert within_budget(pruner, text, result.text, rate) or result.text in ("[]", "{}")  # nothing smaller parses
     assert pruner.prune(text, rate=1.0).text == text
 
 

@@ -5,7 +5,7 @@ Line by line:
 - a fenced code block: droppable whole (code="whole"), or its fence lines fixed and its lines
   droppable as in code.py (code="lines");
 - a pipe table: its header row and rule row fixed, each body row droppable whole (pipes and all);
-- an HTML line, a line of images or badges only: droppable whole, early;
+- an HTML block (to the next blank line), a line of images or badges only: droppable whole, early;
 - a list item or a block quote: its marker fixed, its text prose;
 - consecutive plain lines: one paragraph of prose.
 Inside prose, a link's text is pruned as prose, its brackets and url kept with it (or the whole
@@ -100,7 +100,13 @@ class Builder:
             return j
         if is_fixed(text, lines, i) or not text[start:end].strip():
             return i + 1
-        if text[start:end].lstrip().startswith("<") or not IMAGE.sub("", text[start:end]).strip():
+        if text[start:end].lstrip().startswith("<"):  # an HTML block runs to a blank line
+            j = i + 1
+            while j < len(lines) and text[lines[j][0] : lines[j][1]].strip():
+                j += 1
+            self.droppable([(start, lines[j - 1][1])], [TIER_EARLY])
+            return j
+        if not IMAGE.sub("", text[start:end]).strip():
             self.droppable([(start, end)], [TIER_EARLY])
             return i + 1
         marker = MARKER.match(text, start, body_end)

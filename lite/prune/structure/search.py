@@ -147,7 +147,10 @@ class Search:
         total, low = sum(self.lengths), sum(floors_of(self.lengths, self.layout.floor))
         gone: tuple[int, ...] = ()
         for k in range(self.layout.early + 1):
-            if self.size(total, gone) <= limit:
+            if self.size(total, gone) <= limit:  # those that can come back come back, the last gone first
+                for back in reversed(gone[:-1]):
+                    trial = tuple(g for g in gone if g != back)
+                    gone = trial if self.size(total, trial) <= limit else gone
                 return self.mask(total, gone)
             gone = gone + (k,) if k < self.layout.early else gone
         if self.size(low, gone) > limit:
