@@ -89,7 +89,7 @@ DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=5), st.dictionaries(st.text(min_size=1, max_size=10), inner, max_size=5)), max_leaves=25)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=st.one_of(st.lists(DOCUMENTS, min_size=1, max_size=4), st.dictionaries(st.text(max_size=8), DOCUMENTS,
                                                                                     min_size=1, max_size=4)),
        layout=st.sampled_from([{"indent": 2}, {"indent": 4, "ensure_ascii": False}, {"separators": (",", ":")},
@@ -116,6 +116,11 @@ def test_json_strings_are_pruned_before_members_and_escapes_stay_whole(pruner):
         assert len(parsed["items"]) == 4  # the budget came from the strings
         assert [item["id"] for item in parsed["items"]] == [f"item_{i}" for i in range(4)]
         assert len(out) < len(text)
+
+
+def test_json_nested_too_deeply_is_prose(pruner):
+    text = "[" * 900 + "]" * 900
+    assert pruner.prune(text, rate=0.5).text == pruner.prune(text, rate=0.5, structure="text").text
 
 
 def test_json_lines_each_line_a_document(pruner):

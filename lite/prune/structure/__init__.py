@@ -42,7 +42,11 @@ def prune_document(pruner: Any, text: str, options: PruneOptions) -> Any:
         return None
     ranker = span_ranker(pruner, text, options)
     if kind in ("json", "jsonl"):
-        return prune_layout(pruner, json_layout(text, ranker, lines=kind == "jsonl"), options, longest_first=True)
+        try:
+            layout = json_layout(text, ranker, lines=kind == "jsonl")
+        except RecursionError:  # nested deeper than Python's stack: pruned as prose, as before
+            return None
+        return prune_layout(pruner, layout, options, longest_first=True)
     if kind == "markdown":
         return prune_layout(pruner, markdown_layout(text, options.code, ranker), options)
     return prune_layout(pruner, code_layout(text, options.code, ranker), options)
