@@ -80,56 +80,55 @@ class Builder:
         self.tiers += tiers
         self.scores += list(self.ranker(spans)) if scores is None else scores
 
+    def kind(self, i: int) -> str:
+        """What line i starts: fence, table, fixed (a heading), blank, html, images (only), item, or plain."""
+        text, lines = self.text, self.lines
+        line = text[lines[i][0] : lines[i][1]]
+        checks = (("fence", lambda: FENCE.match(line)), ("table", lambda: is_table_start(text, lines, i)),
+                  ("fixed", lambda: is_fixed(text, lines, i)), ("blank", lambda: not line.strip()),
+                  ("html", lambda: line.lstrip().startswith("<")), ("images", lambda: not IMAGE.sub("", line).strip()),
+                  ("item", lambda: MARKER.match(line)))
+        return next((name for name, check in checks if check()), "plain")
+
+    def until(self, i: int, keeps) -> int:
+        """The first line from i on for which keeps(line) is false (or the end)."""
+        while i < len(self.lines) and keeps(self.text[self.lines[i][0] : self.lines[i][1]]):
+            i += 1
+        return i
+
     def block(self, i: int) -> int:
         """Take the block starting at line i; the index of the next line."""
-        text, lines = self.text, self.lines
+        text, lines, kind = self.text, self.lines, self.kind(i)
         start, end = lines[i]
         body_end = end - (text[end - 1 : end] == "\n")
-        if FENCE.match(text, start, end):
+        if kind == "plain":  # a paragraph goes on
+            self.paragraph = (start if self.paragraph is None else self.paragraph[0], body_end)
+            return i + 1
+        self.close()
+        if kind == "fence":
             j = fence_end(text, lines, i)
             if self.code == "whole" or j == i:
                 self.droppable([(start, lines[j][1])], [TIER_CODE])
             else:
                 self.droppable(*line_groups(text, lines[i][1], lines[j][0], self.ranker))
             return j + 1
-        if is_table_start(text, lines, i):
-            j = i + 2
-            while j < len(lines) and "|" in text[lines[j][0] : lines[j][1]] and text[lines[j][0] : lines[j][1]].strip():
-                j += 1
+        if kind == "table":
+            j = self.until(i + 2, lambda line: "|" in line and line.strip())
             self.droppable(lines[i + 2 : j], [TIER_CODE] * (j - i - 2))
             return j
-        if is_fixed(text, lines, i) or not text[start:end].strip():
-            return i + 1
-        if text[start:end].lstrip().startswith("<"):  # an HTML block runs to a blank line
-            j = i + 1
-            while j < len(lines) and text[lines[j][0] : lines[j][1]].strip():
-                j += 1
+        if kind == "html":  # an HTML block runs to a blank line
+            j = self.until(i + 1, lambda line: line.strip())
             self.droppable([(start, lines[j - 1][1])], [TIER_EARLY])
             return j
-        if not IMAGE.sub("", text[start:end]).strip():
+        if kind == "images":
             self.droppable([(start, end)], [TIER_EARLY])
-            return i + 1
-        marker = MARKER.match(text, start, body_end)
-        if marker:
-            self.prose.append((marker.end(), body_end))
-        elif self.paragraph is not None:
-            self.paragraph = (self.paragraph[0], body_end)
-            return i + 1
-        else:
-            self.paragraph = (start, body_end)
-            return i + 1
+        elif kind == "item":
+            self.prose.append((MARKER.match(text, start, body_end).end(), body_end))
         return i + 1
 
     def layout(self) -> Layout:
         i = 0
         while i < len(self.lines):
-            start, end = self.lines[i]
-            plain = bool(self.text[start:end].strip()) and not (
-                FENCE.match(self.text, start, end) or is_table_start(self.text, self.lines, i)
-                or is_fixed(self.text, self.lines, i) or MARKER.match(self.text, start, end)
-                or self.text[start:end].lstrip().startswith("<") or not IMAGE.sub("", self.text[start:end]).strip())
-            if not plain:
-                self.close()
             i = self.block(i)
         self.close()
         prose = [(a, b) for a, b in self.prose if b > a]
