@@ -65,7 +65,8 @@ def run_document(pruner, name: str, rate: float, method: str, worker=None) -> tu
     else:
         out = pruner.prune(raw, rate=rate, **OPTIONS[method]).text
     keys = valid(name, raw, out, same_keys=True) if name.startswith("json") else None
-    return out, valid(name, raw, out), keys, pruner.count_tokens(out) / pruner.count_tokens(raw)
+    achieved = pruner.count_tokens(out) / pruner.count_tokens(raw)
+    return out, valid(name, raw, out, code_whole=method != "lines"), keys, achieved
 
 
 def lingua_messages(worker, messages: list[dict], rate: float) -> list[dict]:
@@ -106,8 +107,14 @@ def measure(pruner, methods: list[str], worker=None, reuse: bool = False) -> lis
                              "retention": retention(out, spec["facts"]), "valid": ok, "achieved": achieved})
                 print(f"{name:40s} {rate} {method:9s} ret={rows[-1]['retention']:.2f} valid={ok} "
                       f"rate={achieved:.3f}", flush=True)
-                RECORDS.write_text(json.dumps(rows + [r for k, r in old.items() if k[2] not in methods], indent=1))
+                save(rows, old, methods)
+    save(rows, old, methods)
     return rows
+
+
+def save(rows: list[dict], old: dict, methods: list[str]) -> None:
+    """The records: the rows so far, and the old rows of methods not run this time."""
+    RECORDS.write_text(json.dumps(rows + [r for k, r in old.items() if k[2] not in methods], indent=1) + "\n")
 
 
 def paired(by: dict, first: str, second: str) -> str:

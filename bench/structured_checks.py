@@ -119,13 +119,15 @@ def kind_of(name: str) -> str:
     return "jsonl" if name.endswith(".jsonl") else name.split("_", 1)[0]
 
 
-def valid(name: str, src: str, out: str, same_keys: bool = False) -> bool:
-    """The check for a corpus document by its file name (json_, jsonl_, md_, code_); same_keys: JSON's key paths too."""
+def valid(name: str, src: str, out: str, same_keys: bool = False, code_whole: bool = True) -> bool:
+    """The check for a corpus document by its file name (json_, jsonl_, md_, code_); same_keys: JSON's key
+    paths too; code_whole: Markdown's fenced blocks whole (else whole lines of them, as code="lines" prunes)."""
     kind = kind_of(name)
     if kind in ("json", "jsonl"):
         return json_valid(src, out, lines=kind == "jsonl", same_keys=same_keys)
     if kind == "md":
-        return markdown_valid(src, out)
+        return markdown_valid(src, out, code_whole) and (code_whole or all(
+            code_valid(a, b) for a, b in zip(fenced_blocks(src) or [], fenced_blocks(out) or [])))
     return code_valid(src, out)
 
 
