@@ -213,11 +213,22 @@ def test_tool_message_json_stays_json(pruner):
         json.loads(next(m for m in old if m["role"] == "tool")["content"])
 
 
-def test_compress_prompt_keeps_a_json_context_valid(pruner):
-    text = read("json_issue_thread.json")
-    answer = pruner.compress_prompt([text], question="Which pull request fixes it?", rate=0.5)
-    assert json_valid(text, answer["compressed_prompt_list"][0], same_keys=False)
-    assert answer["compressed_prompt"].endswith("Which pull request fixes it?")
+def test_compress_prompt_keeps_a_json_context_valid(pruner, mgsm):
+    text, prose = read("json_issue_thread.json"), mgsm.exemplars("en")[0]
+    question = "Which pull request fixes it?"
+    for target in (-1, 300):
+        answer = pruner.compress_prompt([text, prose], question=question, rate=0.5, target_token=target)
+        assert json_valid(text, answer["compressed_prompt_list"][0], same_keys=False)
+        assert answer["compressed_prompt"].endswith(question)
+    alone = pruner.compress_prompt([prose], question=question, rate=0.5)  # prose is still ranked by the question
+    assert alone["compressed_prompt_list"][0] == pruner.prune([prose], rate=0.5, question=question).text
+
+
+def test_rank_by_question_keeps_tool_json_valid(pruner):
+    messages = json.loads(read("trace_issue.messages.json"))
+    result = pruner.prune_messages(messages, rate=0.5, rank_by_question=True)
+    assert messages_valid(messages, result.messages)
+    assert result.compressed_tokens < result.origin_tokens
 
 
 def test_target_tokens_and_a_target_tokenizer_compose(pruner):

@@ -33,7 +33,7 @@ from .options import DEFAULT_MAX_TOKENS, PruneOptions
 from .passages import unit_order_scores
 from .select import drop_consecutive_repeats, select_units, split_budget, token_budget, unit_importance
 from .specials import AddedTokenGuard
-from .structure import detect, prune_structured
+from .structure import prune_structured
 from .target import target_tokenizer as load_target
 from .units import DEFAULT_GRANULARITY, Units, digit_ranges, group_units, occurrences, units_covering, word_units
 
@@ -206,7 +206,7 @@ class Pruner:
             raise LiteError(f"separator must be a string, got {type(separator).__name__}")
         if options.target_tokenizer is not None:
             return self.run_for_target(text, options, separator)
-        structured = None if options.question is not None else prune_structured(self, text, options, separator)
+        structured = prune_structured(self, text, options, separator)
         if structured is not None:  # JSON, Markdown or code (lite/prune/structure/); prose goes on below
             return structured
         if options.question is not None:
@@ -429,13 +429,12 @@ class Pruner:
         parts += [Segment(question, keep=True)] if question else []
         owners += [None] if question else []
         # an <llmlingua, rate=...> tag sets a span's own budget, as in LLMLingua: the context is then not ranked
-        PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
-                     force_tokens, structure=structure, code=code)  # bad options fail here, before any work
-        ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts) and all(
-            p.keep or detect(p.text, structure) == "text" for p in parts)  # structured context: pruned by structure
+        ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts)
         options = dict(force=force_tokens, force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
                        method=method, granularity=granularity, question=question if ranked else None,
                        structure=structure, code=code)
+        PruneOptions(rate if target_token is None or target_token <= 0 else None, None, method,
+                     force_tokens, structure=structure, code=code)  # bad options fail here, before any work
 
         def joined(result: PruneResult) -> tuple[str, list[str]]:
             """The compressed prompt and each context item's compressed text."""

@@ -53,25 +53,37 @@ def prune_document(pruner: Any, text: str, options: PruneOptions) -> Any:
 
 
 def prune_list(pruner: Any, items: list[Any], options: PruneOptions, separator: str) -> Any:
-    """Segments of which one at least is structured: each pruned on its own (prose ones as before)."""
+    """Segments of which one at least is structured: each structured one pruned on its own by its structure;
+    the prose ones as before (with a question: ranked together for it, on their share of the budget)."""
     from ..pruner import Segment, join_results  # pruner.py imports this package
     from ..select import split_budget
 
     segments = [s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in items]
-    if all(s.keep or detect(s.text, options.structure) == "text" for s in segments):
+    structured = [i for i, s in enumerate(segments) if not s.keep and detect(s.text, options.structure) != "text"]
+    if not structured:
         return None
-    sharing = [i for i, s in enumerate(segments) if not s.keep and s.rate is None and s.target_tokens is None]
+    ranked = [] if options.question is None else [i for i in range(len(segments)) if i not in structured]
+    parts = [[i] for i in range(len(segments)) if i not in ranked] + ([ranked] if ranked else [])
+    sharing = [k for k, part in enumerate(parts) if any(not segments[i].keep and segments[i].rate is None
+                                                        and segments[i].target_tokens is None for i in part)]
     shares: dict[int, int] = {}
     if options.target_tokens is not None:
-        shares = dict(zip(sharing, split_budget(options.target_tokens, [pruner.count_tokens(segments[i].text)
-                                                                        for i in sharing])))
-    results = []
-    for i, segment in enumerate(segments):
-        rate, target = (1.0, None) if segment.keep else (segment.rate, segment.target_tokens)
+        lengths = [sum(pruner.count_tokens(segments[i].text) for i in parts[k] if not segments[i].keep)
+                   for k in sharing]
+        shares = dict(zip(sharing, split_budget(options.target_tokens, lengths)))
+    results: list[Any] = [None] * len(segments)
+    for k, part in enumerate(parts):
+        together, segment = part is ranked, segments[part[0]]
+        rate, target = (None, None) if together else (segment.rate, segment.target_tokens)
+        if not together and segment.keep:
+            rate, target = 1.0, None
         if rate is None and target is None:
-            rate, target = (None, shares[i]) if i in shares else (options.rate, None)
+            rate, target = (None, shares[k]) if k in shares else (options.rate, None)
         if target == 0:
             rate, target = 1.0, None
-        results.append(pruner.run(segment.text, replace(options, rate=rate, target_tokens=target,
-                                                        keep_last=segment.keep_last)))
-    return join_results(results, separator)
+        own = replace(options, rate=rate, target_tokens=target, keep_last=segment.keep_last,
+                      question=options.question if together else None)
+        result = pruner.run([segments[i] for i in part] if together else segment.text, own, separator)
+        for i, piece in zip(part, result.segments if together else [result]):
+            results[i] = piece
+    return join_results(results, separator, skip_empty=options.question is not None)
