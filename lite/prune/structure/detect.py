@@ -109,7 +109,7 @@ def detect(text: str, structure: str = "auto") -> str:
 
     A kind the caller names is still checked: JSON that does not parse is pruned as prose.
     """
-    if structure == "text" or not text.strip():
+    if structure == "text" or not isinstance(text, str) or not text.strip():  # not a string: prune's own error
         return "text"
     if structure in ("auto", "json"):
         if parses(text):
