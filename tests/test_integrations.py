@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from lite.errors import LiteError
-from lite.integrations.common import accepts_question, check_options, counts, prune_text, resolve_pruner
+from lite.integrations.common import check_options, counts, prune_text, resolve_pruner
 from lite.prune import Pruner
 
 FRAMEWORKS = ("langchain_core", "langchain", "llama_index", "litellm", "ray", "pydantic")
@@ -22,31 +22,13 @@ def test_import_lite_pulls_in_no_framework():
     assert out.strip() == "[]"
 
 
-class NoQuestionPruner(Pruner):
-    """A prune that takes no question (as before question-aware pruning), recording its calls."""
-
-    def __init__(self, base: Pruner):
-        super().__init__(base.scorer, base.tokenizer)
-        self.calls = 0
-
-    def prune(self, text, rate=None, target_tokens=None, *, method="attention"):
-        self.calls += 1
-        return super().prune(text, rate, target_tokens, method=method)
-
-
-def test_query_is_passed_as_question_only_when_prune_takes_one(pruner):
+def test_a_query_is_passed_as_the_question(pruner):
     question = "How many eggs does Janet sell?"
-    assert accepts_question(pruner)  # this lite prunes passages for a question
     asked = prune_text(pruner, PASSAGE, {"rate": 0.5}, query=question)
     assert asked == pruner.prune(PASSAGE, rate=0.5, question=question)
     assert asked != pruner.prune(PASSAGE, rate=0.5)
     assert prune_text(pruner, PASSAGE, {"rate": 0.5}, query="   ") == pruner.prune(PASSAGE, rate=0.5)  # no question
     assert prune_text(pruner, PASSAGE, {"rate": 0.5}) == pruner.prune(PASSAGE, rate=0.5)
-    older = NoQuestionPruner(pruner)
-    assert not accepts_question(older)
-    assert prune_text(older, PASSAGE, {"rate": 0.5}, query=question) == pruner.prune(PASSAGE, rate=0.5,
-                                                                                      method="attention")
-    assert older.calls == 1
 
 
 def test_counts_are_flat_scalars(pruner):

@@ -36,6 +36,7 @@ from .select import (
     unit_importance,
 )
 from .specials import AddedTokenGuard
+from .structure import prune_structured
 from .target import TargetTokenizer, target_tokenizer
 from .units import Units, group_units, word_units
 
@@ -237,11 +238,15 @@ def run(engine: Engine, text: str | Sequence[str | Segment], call: Call, separat
 
 
 def run_plain(engine: Engine, text: str | Sequence[str | Segment], call: Call, separator: str) -> PruneResult:
-    """`run` in the pruner's tokens: select, guard the joined output, join."""
+    """`run` in the pruner's tokens: a structured text by its structure (structure/), else select, guard the
+    joined output, join."""
     options = call.options
     single = isinstance(text, str)
     if not single and not isinstance(text, (list, tuple)):
         raise LiteError(f"text to prune must be a string or a list of strings and Segments, got {type(text).__name__}")
+    structured = prune_structured(StructureHost(engine, call.guard), text, options, separator)
+    if structured is not None:
+        return structured
     segments = [Segment(text, keep_last=options.keep_last)] if single else [
         s if isinstance(s, Segment) else Segment(s, keep_last=options.keep_last) for s in text]
     question = options.question is not None
@@ -255,6 +260,28 @@ def run_plain(engine: Engine, text: str | Sequence[str | Segment], call: Call, s
     guard_joined(call.guard, selected, joiner, skip_empty=question)
     results = [encoded.result(keep) for encoded, keep in selected]
     return results[0] if single else join_results(results, separator, skip_empty=question)
+
+
+class StructureHost:
+    """What structure/ needs of the engine, for one call: prose pruned as prose, counts, tokens, scores, the guard."""
+
+    def __init__(self, engine: Engine, guard: AddedTokenGuard):
+        self.engine, self.guard = engine, guard
+
+    def run(self, text: str | Sequence[str | Segment], options: PruneOptions, separator: str = "") -> PruneResult:
+        return run_plain(self.engine, text, Call(options, None, self.guard), separator)
+
+    def remembering(self) -> StructureHost:
+        return StructureHost(self.engine.remembering(), self.guard)
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def tokenize(self, text: str):
+        return self.engine.tokenize(text)
+
+    def scores(self, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
+        return chunked_importance(self.engine.scorer, ids, method, chunk)  # [n]
 
 
 def chunked_importance(scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:

@@ -31,6 +31,8 @@ DEFAULT_RATE = 0.9
 DEFAULT_MAX_TOKENS = 32768
 KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 DEFAULT_ROLES = ("user", "assistant", "tool")
+STRUCTURES = ("auto", "text", "json", "markdown", "code")
+CODE_MODES = ("whole", "lines")
 KINDS = ("rate", "count", "choice", "text", "strings", "switch", "tokenizer")
 SCOPES = ("text", "messages")
 
@@ -77,6 +79,11 @@ class PruneOptions:
                              f"text is an error unless chunk is set (default {DEFAULT_MAX_TOKENS})")
     chunk: int | None = option(None, "count", "score a longer text in chunks of this many tokens, each on its own "
                                               "(attention does not cross chunks)")
+    structure: str = option("auto", "choice", "the text's structure: auto (detected: JSON stays valid JSON, Markdown "
+                            "keeps its headings, fences and tables, code stays whole), text (prose, as before), json, "
+                            "markdown or code (default auto)", choices=STRUCTURES)
+    code: str = option("whole", "choice", "code (a code file, a fenced block) kept or dropped whole, or pruned by "
+                       "whole lines, comments first (default whole)", choices=CODE_MODES)
     roles: tuple[str, ...] = option(DEFAULT_ROLES, "strings", "the roles whose messages are pruned "
                                     f"(default {', '.join(DEFAULT_ROLES)})", scope="messages", choices=KNOWN_ROLES)
     keep_last_user: bool = option(True, "switch", "keep the last user message whole (default true)", scope="messages")
