@@ -25,13 +25,22 @@ def samples(tokenizer_path: str) -> dict:
         "rate": 0.6, "target_tokens": 30, "method": "attention", "granularity": "word",
         "question": "How many tennis balls does he have now?", "force": ["?", "\n"], "force_digits": True,
         "keep_last": 5, "drop_consecutive": True, "target_tokenizer": tokenizer_path, "max_tokens": 4096,
-        "chunk": 16, "roles": ["user", "tool"], "keep_last_user": False, "rank_by_question": True,
+        "chunk": 16, "structure": "text", "code": "lines", "roles": ["user", "tool"], "keep_last_user": False,
+        "rank_by_question": True,
     }
+
+
+# these change only what is not prose: tried on a Markdown file and on a Python file
+STRUCTURED = {"structure": "md_httpx.md", "code": "code_urllib3_retry.py"}
 
 
 @pytest.fixture(scope="module")
 def text(mgsm):
     return mgsm.exemplars("en")[0] + "\n\n" + mgsm.exemplars("en")[1]
+
+
+def structured(name: str) -> str:
+    return (REPO / "bench" / "data" / "structured" / STRUCTURED[name]).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +84,10 @@ def test_text_options_agree_on_every_surface(pruner, smollm2_slice, text, tokeni
 
     loaded = {"smollm2": target_tokenizer(tokenizer_path)}
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    prose = text
     with running(pruner, target_tokenizers=loaded) as client:
         for name in names("text"):
+            text = structured(name) if name in STRUCTURED else prose
             options = with_budget(name, samples(tokenizer_path)[name])
             expected = pruner.prune(text, **options).text
             assert expected != pruner.prune(text, rate=0.5).text or name in ("max_tokens", "rate"), name
