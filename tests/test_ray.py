@@ -122,7 +122,7 @@ def test_bad_options_fail_before_anything_runs(local_ray, smollm2_slice, tmp_pat
     ds = ray.data.from_items([{"text": "a"}])
     for kwargs, message in [
         ({"rate": 3}, r"rate must be in \(0, 1\]"),
-        ({"ratio": 0.5}, "unknown prune option 'ratio'; the options are: rate, target_tokens"),
+        ({"ratio": 0.5}, "unknown option 'ratio'; the options are: rate, target_tokens"),
         ({"actors": 0}, "actors must be a whole number of at least 1, got 0"),
         ({"output_column": "error"}, "output_column 'error' is one of the columns prune_dataset adds"),
     ]:

@@ -175,7 +175,7 @@ def resolve_model(
 
         if revision is not None:
             raise LiteError(f"revision={revision!r} goes with a hub repo id, and no model was given")
-        return cached_gguf_slice(gguf_input(default_gguf()), progress)
+        return cached_gguf_slice(gguf_input(default_gguf(assets_root() / "default-model")), progress)
     name = os.fspath(model)
     if isinstance(model, str) and looks_like_repo_id(name):
         return cached_slice(name, revision=revision, token=token, progress=progress)

