@@ -26,7 +26,7 @@ from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
 from .options import PruneOptions
 from .passages import passage_order
-from .results import PruneResult, Segment, join_results
+from .results import PruneResult, Segment, join_results, joined_pieces
 from .select import (
     drop_consecutive_repeats,
     forced_units,
@@ -306,17 +306,8 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
     joined output is checked once more, until nothing changes.
     """
     for _ in range(len(selected) + 1):
-        pieces: list[tuple[str, bool, tuple[int, int] | None]] = []  # text, kept, (text index, unit)
-        shown = False
-        for i, (encoded, keep) in enumerate(selected):
-            spans = encoded.units.spans() if encoded.n_tokens else []
-            nonempty = any(k and end > start for (start, end), k in zip(spans, keep)) if spans else bool(encoded.text)
-            if i and separator:
-                pieces.append((separator, not skip_empty or (shown and nonempty), None))
-            shown = shown or nonempty
-            if not spans:
-                pieces.append((encoded.text, True, None))
-            pieces.extend((encoded.text[a:b], bool(k), (i, u)) for u, ((a, b), k) in enumerate(zip(spans, keep)))
+        pieces = joined_pieces([unit_pieces(i, encoded, keep) for i, (encoded, keep) in enumerate(selected)],
+                               separator, skip_empty)
         repaired = guard.repair([t for t, _, _ in pieces], np.array([k for _, k, _ in pieces], dtype=bool))
         changed = False
         for (_, kept, where), now in zip(pieces, repaired):
@@ -325,6 +316,13 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
                 changed = True
         if not changed:
             return
+
+
+def unit_pieces(i: int, encoded: Encoded, keep: np.ndarray) -> list[tuple[str, bool, tuple[int, int] | None]]:
+    """Text i's unit pieces, each tagged (i, unit); a text without tokens is one piece, kept, untagged."""
+    if not encoded.n_tokens:
+        return [(encoded.text, True, None)]
+    return [(encoded.text[a:b], bool(k), (i, u)) for u, ((a, b), k) in enumerate(zip(encoded.units.spans(), keep))]
 
 
 def kept_units(encoded: Encoded, keep: np.ndarray, options: PruneOptions) -> np.ndarray:

@@ -7,6 +7,9 @@ after the other).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,21 +69,36 @@ def join_results(results: list[PruneResult], separator: str, skip_empty: bool = 
     out of the join, and the separators around them are marked dropped in `pieces`.
     """
     kept: list[int] = []
-    pieces: list[tuple[str, bool]] = []
     offset = 0
-    shown = False  # has a non-empty text been joined yet
-    for i, result in enumerate(results):
-        if i and separator:
-            pieces.append((separator, not skip_empty or (shown and bool(result.text))))
-        shown = shown or bool(result.text)
-        pieces.extend(result.pieces)
+    for result in results:
         kept.extend(position + offset for position in result.kept)
         offset += result.origin_tokens
+    pieces = joined_pieces([[(text, k, None) for text, k in r.pieces] for r in results], separator, skip_empty)
     return PruneResult(
         text=separator.join(r.text for r in results if r.text or not skip_empty),
         kept=tuple(kept),
         origin_tokens=offset,
         compressed_tokens=len(kept),
-        pieces=tuple(pieces),
+        pieces=tuple((text, k) for text, k, _ in pieces),
         segments=tuple(results),
     )
+
+
+def joined_pieces(texts: list[list[tuple[str, bool, T]]], separator: str,
+                  skip_empty: bool) -> list[tuple[str, bool, T | None]]:
+    """The (piece, kept, tag) pieces of several texts joined with `separator`, the separators' tag None.
+
+    A separator is kept, except with skip_empty where the text after it, or every text before it, keeps
+    nothing (a passage that gave its whole budget away is left out of the join, with its separator). The
+    one place the join is spelled out: join_results joins results by it, and the guard sees the output
+    the same way (engine.guard_joined).
+    """
+    pieces: list[tuple[str, bool, T | None]] = []
+    shown = False  # has a text that keeps something been joined yet
+    for i, text in enumerate(texts):
+        nonempty = any(k and piece for piece, k, _ in text)
+        if i and separator:
+            pieces.append((separator, not skip_empty or (shown and nonempty), None))
+        shown = shown or nonempty
+        pieces.extend(text)
+    return pieces
