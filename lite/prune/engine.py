@@ -24,7 +24,7 @@ from tokenizers import Tokenizer
 from ..errors import LiteError
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
-from .options import PruneOptions
+from .options import PruneOptions, check_scored_length
 from .passages import passage_order
 from .results import PruneResult, Segment, join_results, joined_pieces
 from .select import (
@@ -144,12 +144,7 @@ class Engine:
 
     def importance(self, encoded: Encoded, options: PruneOptions) -> np.ndarray:
         """The method's score of the text's own tokens, checked finite once here: float32 [n]."""
-        if encoded.n_tokens > options.max_tokens and options.chunk is None:
-            raise LiteError(
-                f"the text has {encoded.n_tokens} tokens, more than max_tokens={options.max_tokens} (--max-tokens), "
-                "the most scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with "
-                "chunk=W (--chunk W), each chunk on its own"
-            )
+        check_scored_length(encoded.n_tokens, options)
         scores = chunked_importance(self.scorer, encoded.ids, options.method, options.chunk)  # [n + specials]
         return require_finite(scores[encoded.own])  # [n]
 

@@ -67,10 +67,12 @@ class PruneOptions:
                               "tokens' mean rank (the last one cut at a word), words (characters in zh/ja/th) or "
                               f"characters (default {DEFAULT_GRANULARITY})", choices=GRANULARITIES)
     question: str | None = option(None, "text", "prune the text as passages for this question: its sentences most "
-                                                "relevant to it, whole, one budget over all passages (no model runs)")
+                                                "relevant to it, whole, one budget over all passages (no model runs; "
+                                                "prose passages: JSON, Markdown and code are pruned by structure)")
     force: tuple[str, ...] = option((), "strings", "strings whose every occurrence is kept")
     force_digits: bool = option(False, "switch", "keep every digit")
-    keep_last: int = option(0, "count", "keep the last N tokens (of each text)")
+    keep_last: int = option(0, "count", "keep the last N tokens (of each prose text; not inside JSON, Markdown or "
+                                        "code)")
     drop_consecutive: bool = option(False, "switch", "drop a forced string that repeats the kept unit just before it")
     target_tokenizer: Any = option(None, "tokenizer", "count in the target model's tokens: a tokenizer.json, a hub "
                                    "repo id or a tiktoken encoding (cl100k_base); the output creates none of its "
@@ -116,6 +118,16 @@ class PruneOptions:
         if self.target_tokens is not None:
             found.pop("rate", None)
         return found
+
+
+def check_scored_length(n_tokens: int, options: PruneOptions) -> None:
+    """A LiteError when a text is longer than options.max_tokens and not scored in chunks."""
+    if n_tokens > options.max_tokens and options.chunk is None:
+        raise LiteError(
+            f"the text has {n_tokens} tokens, more than max_tokens={options.max_tokens} (--max-tokens), the most "
+            "scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with chunk=W "
+            "(--chunk W), each chunk on its own"
+        )
 
 
 def check_rate(rate: Any) -> float:

