@@ -86,6 +86,10 @@ class Call:
     def with_options(self, **changes) -> Call:
         return replace(self, options=self.options.replace(**changes))
 
+    def in_pruner_tokens(self) -> Call:
+        """The call counted in the pruner's tokens (no search for a target budget); the guard stays the target's."""
+        return replace(self, target=None)
+
 
 class Engine:
     """A scorer and its tokenizer, and what a prune does with them, one text at a time."""

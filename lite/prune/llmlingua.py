@@ -24,7 +24,6 @@ still runs; a value that asks for something lite does not do is a one-line LiteE
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from ..errors import LiteError
@@ -202,7 +201,7 @@ def compress(engine: Engine, context: Any, instruction: str, question: str, rate
                                                  force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
                                                  question=question if ranked else None)))
     target = call.target
-    plain = replace(call, target=None)  # counted in the pruner's tokens; the guard stays the target's too
+    plain = call.in_pruner_tokens()
 
     def pruned(on: Engine, budget: int | None) -> PruneResult:
         return run(on, parts, plain.with_options(target_tokens=budget) if budget else plain.with_options(rate=rate))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LiteError
@@ -195,7 +195,7 @@ def prune_chat(engine: Engine, messages: Sequence[dict], call: Call) -> Messages
     if options.rank_by_question:
         call = call.with_options(question=last_user_text(messages, slots))
     target = call.target
-    plain = replace(call, target=None)  # each text in the pruner's tokens; the guard stays the target's too
+    plain = call.in_pruner_tokens()  # each text on its own; the payload's target budget is searched here
     if options.target_tokens is not None and target is not None:  # N of the target's tokens: search the budget
         high = max(1, sum(engine.count_tokens(s.text) for s in slots if s.prunable))
         results = fit_target(
