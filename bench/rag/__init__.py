@@ -1,0 +1,1 @@
+"""Many passages, one question: the multi-document RAG regimes (contexts.py builds them; see docs/quality.md)."""
