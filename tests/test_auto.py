@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -112,6 +113,7 @@ def test_messages_and_compress_prompt_take_auto(pruner):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(rate="auto"), "rate auto keeps what is relevant to a question"),
+    (dict(rate="auto", structure="text"), "rate auto keeps what is relevant to a question"),
     (dict(rate="automatic"), "rate must be a number in (0, 1] or auto"),
     (dict(rate="auto", question="cats?", structure="json"), "this text is json"),
 ])
@@ -137,6 +139,23 @@ def test_auto_through_the_cli_and_the_service(pruner, smollm2_slice, tmp_path):
         assert served.status_code == 200 and served.json()["text"] == expected
         assert client.post("/v1/prune", json={"text": text, "rate": "auto"}).status_code == 400
     assert header_rate(" Auto") == {"rate": "auto"}  # a forwarded request's X-Lite-Rate
+
+
+def test_a_batch_takes_each_record_s_question(smollm2_slice, tmp_path):
+    records = [{"context": "Bananas are yellow.\n\nWarsaw is the capital of Poland. It lies on the Vistula.",
+                "question": "What is the capital of Poland?"}]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cli = [sys.executable, "-m", "lite.prune", "--model", str(smollm2_slice), "--rate", "auto", "--jsonl",
+           str(source), "--field", "context", "--out", str(tmp_path / "out.jsonl")]
+    done = subprocess.run([*cli, "--question-field", "question"], capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    out = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert out["context"] == "Warsaw is the capital of Poland. It lies on the Vistula."
+    refused = subprocess.run(cli, capture_output=True, env=env, timeout=120)  # no question anywhere: before any work
+    assert refused.returncode == 2 and "rate auto" in refused.stderr.decode()
+    assert len(refused.stderr.decode().strip().splitlines()) == 1
 
 
 def test_adapters_rank_the_documents_together_and_leave_out_the_irrelevant(pruner):

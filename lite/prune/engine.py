@@ -25,7 +25,7 @@ from ..errors import LiteError
 from .auto import auto_order
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
-from .options import AUTO, PruneOptions, check_scored_length
+from .options import AUTO, PruneOptions, check_question_for_auto, check_scored_length
 from .passages import passage_order
 from .results import PruneResult, Segment, join_results, joined_pieces
 from .select import (
@@ -247,6 +247,7 @@ def run_plain(engine: Engine, text: str | Sequence[str | Segment], call: Call, s
     """`run` in the pruner's tokens: a structured text by its structure (structure/), else select, guard the
     joined output, join."""
     options = call.options
+    check_question_for_auto(options, options.question is not None)  # here: a batch gives each record its question
     single = isinstance(text, str)
     if not single and not isinstance(text, (list, tuple)):
         raise LiteError(f"text to prune must be a string or a list of strings and Segments, got {type(text).__name__}")

@@ -106,9 +106,6 @@ class PruneOptions:
         for spec in SPECS:
             if spec.name not in ("rate", "target_tokens"):
                 object.__setattr__(self, spec.name, CHECKS[spec.kind](getattr(self, spec.name), spec))
-        if self.rate == AUTO and self.question is None and not self.rank_by_question:
-            raise LiteError("rate auto keeps what is relevant to a question: give question (or rank_by_question for "
-                            "messages), or a rate in (0, 1]")
         if self.chunk is not None and self.chunk > self.max_tokens:
             raise LiteError(f"chunk ({self.chunk}) must be at most max_tokens ({self.max_tokens})")
 
@@ -137,6 +134,13 @@ def check_scored_length(n_tokens: int, options: PruneOptions) -> None:
             "scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with chunk=W "
             "(--chunk W), each chunk on its own"
         )
+
+
+def check_question_for_auto(options: PruneOptions, has_question: bool) -> None:
+    """A LiteError when the rate is auto and nothing gives a question (a batch gives one per record)."""
+    if options.rate == AUTO and not has_question:
+        raise LiteError("rate auto keeps what is relevant to a question: give question (--question, "
+                        "--question-field, or rank_by_question for messages), or a rate in (0, 1]")
 
 
 def check_rate(rate: Any) -> float | str:
