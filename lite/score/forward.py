@@ -32,6 +32,7 @@ F32 = np.float32
 STATE_ROWS = 256  # distinct ids normed and projected at a time, by one worker
 LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not depend on the worker count
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
+KEY_ROWS = 4096  # positions whose keys are gathered, rotated and transposed at a time, by one worker
 MAX_BLOCK_ELEMENTS = 1 << 23  # at most 32 MiB of logits per worker: fewer rows per block past n = 32,768
 
 
@@ -88,19 +89,30 @@ def grouped_queries(q_unique: np.ndarray, inverse: np.ndarray, spec: AttentionSp
     return np.take(by_group, inverse, axis=1)  # [KV, n, rep, D]
 
 
-def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec, positions: np.ndarray | None = None) -> None:
-    """Apply RoPE in place: keys at positions 0..n-1, queries at `positions` (default the same), one kv group
-    of queries at a time (small temporaries)."""
-    n = keys.shape[0]
-    freqs, scaling = inv_freq(spec.rope, n), attention_scaling(spec.rope)
-    cos, sin = cos_sin(np.arange(n), freqs, scaling)  # [n, rotary_dim]
-    if positions is not None:
-        cos_q, sin_q = cos[positions], sin[positions]  # [m, rotary_dim]
-    else:
-        cos_q, sin_q = cos, sin
-    for group in queries:  # [n or m, rep, D]
-        apply_rotary(group, cos_q, sin_q)
-    apply_rotary(keys, cos, sin)
+def rope_tables(n: int, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin at positions 0..n-1, [n, rotary_dim] each (computed whole: a row never depends on blocks)."""
+    return cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))
+
+
+def rotated_keys(k_unique: np.ndarray, inverse: np.ndarray, cos: np.ndarray, sin: np.ndarray,
+                 workers: int = 1) -> np.ndarray:
+    """The keys of every position, rotated and transposed: [KV, D, n], from the distinct ids' keys [u, KV, D].
+
+    KEY_ROWS positions at a time (gathered, rotated, written), as tasks dealt to the workers: the
+    temporaries stay in cache and small whatever n is; each element's arithmetic is the same as whole.
+    """
+    n = len(inverse)
+    keys_t = np.empty((k_unique.shape[1], k_unique.shape[2], n), dtype=F32)  # [KV, D, n]
+
+    def work(worker: int, tasks: Sequence[Task]) -> None:
+        for _, start in tasks:
+            stop = min(start + KEY_ROWS, n)
+            block = k_unique[inverse[start:stop]]  # [b, KV, D]
+            apply_rotary(block, cos[start:stop], sin[start:stop])
+            keys_t[:, :, start:stop] = block.transpose(1, 2, 0)  # [KV, D, b]
+
+    deal(group_blocks(1, n, KEY_ROWS), work, workers)
+    return keys_t
 
 
 def sampled_positions(n: int, m: int) -> np.ndarray:
@@ -177,11 +189,12 @@ def rotated_states(
     del rows
     q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
     queries = grouped_queries(q_unique, inverse if positions is None else inverse[positions], spec)  # [KV, m, rep, D]
-    keys = k_unique[inverse]  # [n, KV, D]
-    del q_unique, k_unique
-    rotate(queries, keys, spec, positions)
-    keys_t = np.ascontiguousarray(keys.transpose(1, 2, 0))  # [KV, D, n]
-    return queries, keys_t
+    del q_unique
+    cos, sin = rope_tables(len(inverse), spec)  # [n, rotary_dim]
+    cos_q, sin_q = (cos, sin) if positions is None else (cos[positions], sin[positions])  # [m, rotary_dim]
+    for group in queries:  # [m, rep, D], one kv group at a time (small temporaries)
+        apply_rotary(group, cos_q, sin_q)
+    return queries, rotated_keys(k_unique, inverse, cos, sin, workers)
 
 
 def group_colsums(queries: np.ndarray, keys_t: np.ndarray, spec: AttentionSpec, kernels: Kernels, workers: int,
