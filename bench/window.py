@@ -158,7 +158,16 @@ def child(arm: str, ids_file: str, threads: int, repeats: int) -> dict:
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
-    return {"times_s": times, "peak_rss_bytes": peak_rss_bytes()}
+    peak = peak_rss_bytes()  # before the floor's own arrays
+    return {"times_s": times, "peak_rss_bytes": peak, "rates": rates_measured(threads)}
+
+
+def rates_measured(threads: int) -> dict:
+    """The floor's rates (bench/floor.py), measured here and now: the machine is shared, its load moves."""
+    from . import floor
+
+    found = floor.measure(threads)
+    return {**dataclasses.asdict(found), "best_exp": found.best_exp}
 
 
 def run_child(*args: object) -> dict:
@@ -209,7 +218,7 @@ def speed(tokenizer, sizes: list[int], threads: int, repeats: int) -> list[dict]
                 reps = 1 if arm == "full" and n > 16384 else repeats
                 found = run_child(arm, text_file if arm == "prune" else ids_file, threads, reps)
                 rows.append({"n": n, "arm": arm, "seconds": statistics.median(found["times_s"]),
-                             "peak_mib": found["peak_rss_bytes"] / 2**20})
+                             "peak_mib": found["peak_rss_bytes"] / 2**20, "rates": found["rates"]})
                 print(f"  n={n} {arm}: {rows[-1]['seconds']:.2f} s, {rows[-1]['peak_mib']:.0f} MiB", flush=True)
     return rows
 
@@ -225,12 +234,11 @@ def arm_label(arm: str) -> str:
             "prune": "the whole prune, default options"}.get(arm, arm.replace("chunk:", "chunks of "))
 
 
-def markdown(machine: dict, rates: dict, spec, kept: list[dict], timed: list[dict]) -> str:
+def markdown(machine: dict, spec, kept: list[dict], timed: list[dict]) -> str:
     lines = ["# Long texts without a question: sampled queries and chunks against full attention", "",
              "Written by `python -m bench.window`. SmolLM2-135M-Instruct (the default model); XQuAD passages and "
              "MGSM questions in blocks of ten, 12 + 6 languages in turn (bench/data), cut to n tokens.", "",
              *[f"- {k}: {v}" for k, v in machine.items()],
-             f"- floor rates: sgemm {rates['sgemm_flops'] / 1e9:.1f} GFLOP/s, exp {rates['best_exp'] / 1e9:.2f} Gexp/s",
              "", f"## The kept set against full attention (Jaccard at rate {RATE})", "",
              "Seconds: the forward passes of one selection (one process, warm).", "",
              "| n | arm | seconds | " + " | ".join(f"Jaccard, {name}" for name in SELECTIONS) + " |",
@@ -240,21 +248,25 @@ def markdown(machine: dict, rates: dict, spec, kept: list[dict], timed: list[dic
     lines += ["", "## Time against the floor, and peak memory", "",
               "One fresh process per row: the median of the timed calls after a warm-up; peak RSS is the process's "
               "VmHWM. The floor is the arm's own work (projections of n tokens, then each query's logits on each key "
-              "it sees: every key for full attention and sampled queries, its chunk's for chunks) at the measured "
-              "sgemm and exp rates (bench/floor.py). lite projects each distinct id once (a few thousand in real "
+              "it sees: every key for full attention and sampled queries, its chunk's for chunks) at the sgemm and "
+              "exp rates (bench/floor.py) measured in the same process right after the timed calls (the machine is "
+              "shared: its load moves during a run). lite projects each distinct id once (a few thousand in real "
               "text), so it can beat the floor's projections of all n tokens: the last ratio leaves them out, "
               "against the floor of the logits alone. The whole prune has no floor: it adds tokenizing, units, "
               "clauses and the selection.", "",
-              "| n | arm | seconds | floor s | / floor | / floor of the logits | peak RSS MiB |",
-              "|---|---|---|---|---|---|---|"]
+              "| n | arm | seconds | sgemm GFLOP/s, exp Gexp/s | floor s | / floor | / floor of the logits | "
+              "peak RSS MiB |", "|---|---|---|---|---|---|---|---|"]
     for r in timed:
+        rates = rates_of(r["rates"])
+        measured = f"{rates.sgemm_flops / 1e9:.1f}, {rates.best_exp / 1e9:.2f}"
         if r["arm"] == "prune":
             floors = "– | – | –"
         else:
-            floor, logits = (floor_of(r["arm"], r["n"], spec, rates_of(rates), with_projections)
+            floor, logits = (floor_of(r["arm"], r["n"], spec, rates, with_projections)
                              for with_projections in (True, False))
             floors = f"{floor:.2f} | {r['seconds'] / floor:.2f}x | {r['seconds'] / logits:.2f}x"
-        lines.append(f"| {r['n']:,} | {arm_label(r['arm'])} | {r['seconds']:.2f} | {floors} | {r['peak_mib']:,.0f} |")
+        lines.append(f"| {r['n']:,} | {arm_label(r['arm'])} | {r['seconds']:.2f} | {measured} | {floors} | "
+                     f"{r['peak_mib']:,.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -272,14 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        if args.child[0] == "floor":
-            from . import floor
-
-            found = floor.measure(int(args.child[1]))
-            print(json.dumps({**dataclasses.asdict(found), "best_exp": found.best_exp}))
-        else:
-            arm, path, threads, repeats = args.child
-            print(json.dumps(child(arm, path, int(threads), int(repeats))))
+        arm, path, threads, repeats = args.child
+        print(json.dumps(child(arm, path, int(threads), int(repeats))))
         return 0
     from lite import load
 
@@ -287,15 +293,14 @@ def main(argv: list[str] | None = None) -> int:
 
     pruner = load(threads=args.threads)
     machine = machine_facts(args.threads, {})
-    print("floor", flush=True)
-    rates = run_child("floor", args.threads)
     print("the kept set against full attention", flush=True)
     pruner.scorer.importance(np.arange(4096) % 1000, method="attention")  # numba warmed up
     kept = kept_sets(pruner.scorer, QUICK_KEPT_SIZES if args.quick else KEPT_SIZES, QUERIES, CHUNKS)
     print("time and memory", flush=True)
     sizes = [16384, 32768] if args.quick else sorted(SPEED_ARMS)
     timed = speed(pruner.tokenizer, sizes, args.threads, repeats=3)
-    args.out.write_text(markdown(machine, rates, pruner.scorer.spec, kept, timed), encoding="utf-8")
+    machine["load average at end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    args.out.write_text(markdown(machine, pruner.scorer.spec, kept, timed), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
