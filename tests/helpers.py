@@ -55,10 +55,10 @@ class RememberingScorer:
     def __init__(self, scorer):
         self.scorer, self.slice, self.seen = scorer, scorer.slice, {}
 
-    def importance(self, ids, method="attention"):
-        key = (method, *(int(i) for i in ids))
+    def importance(self, ids, method="attention", queries=None):
+        key = (method, queries, *(int(i) for i in ids))
         if key not in self.seen:
-            self.seen[key] = self.scorer.importance(ids, method=method)
+            self.seen[key] = self.scorer.importance(ids, method=method, queries=queries)
         return self.seen[key]
 
 

@@ -1,4 +1,4 @@
-"""Inputs too large for memory (issue 16, item 2): a clear limit on the tokens scored at once, and chunked scoring."""
+"""Long inputs (issues 16 and 25): the most tokens scored exactly (max_tokens), sampled queries past it, chunks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 
 from lite import LiteError
 from lite.prune import DEFAULT_MAX_TOKENS
+from lite.prune.options import SAMPLED_QUERIES
 from tests.helpers import REPO, run_python
+from tools.reference import kept_set
 
 
 def run_cli(args: list[str], cwd, stdin: str | None = None):
@@ -20,22 +22,22 @@ def run_cli(args: list[str], cwd, stdin: str | None = None):
 LONG = "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning. "
 
 
-def test_default_limit_names_the_option_and_the_way_past_it(pruner):
-    assert DEFAULT_MAX_TOKENS == 32768
-    text = "word " * 40_000
-    with pytest.raises(LiteError, match="max_tokens") as caught:
-        pruner.prune(text, rate=0.5)
-    message = str(caught.value)
-    assert "\n" not in message and f"{pruner.count_tokens(text)} tokens" in message and "chunk" in message
-    assert pruner.prune(text, rate=1.0).text == text  # nothing to score: no limit
+def test_past_the_limit_a_text_is_scored_from_sampled_queries_not_refused(pruner):
+    assert (DEFAULT_MAX_TOKENS, SAMPLED_QUERIES) == (16384, 1024)
+    text = LONG * 80
+    ids = pruner.tokenizer.encode(text).ids
+    n = len(ids)
+    assert n - 1 > SAMPLED_QUERIES
+    exact = {"method": "attention", "granularity": "char"}  # plain top-k of the score
+    sampled = pruner.scorer.importance(ids, method="attention", queries=SAMPLED_QUERIES)  # [n]
+    result = pruner.prune(text, rate=0.5, max_tokens=n - 1, **exact)
+    assert list(result.kept) == sorted(kept_set(sampled, 0.5))
+    assert pruner.prune(text, rate=0.5, max_tokens=n, **exact).kept == pruner.prune(text, rate=0.5, **exact).kept
+    assert pruner.prune(text, rate=1.0, max_tokens=10).text == text  # nothing to score
 
 
-def test_a_smaller_limit_and_bad_values(pruner):
+def test_bad_values(pruner):
     text = LONG * 3
-    n = pruner.count_tokens(text)
-    with pytest.raises(LiteError, match="max_tokens"):
-        pruner.prune(text, rate=0.5, max_tokens=n - 1)
-    assert pruner.prune(text, rate=0.5, max_tokens=n).compressed_tokens == round(0.5 * n)
     for bad in (0, -1, 1.5, True, "100", None):
         with pytest.raises(LiteError, match="max_tokens"):
             pruner.prune(text, rate=0.5, max_tokens=bad)
@@ -44,6 +46,15 @@ def test_a_smaller_limit_and_bad_values(pruner):
             pruner.prune(text, rate=0.5, chunk=bad)
     with pytest.raises(LiteError, match="chunk"):
         pruner.prune(text, rate=0.5, max_tokens=100, chunk=101)
+
+
+def test_a_method_that_needs_every_query_is_refused_past_the_limit_but_not_in_chunks(pruner):
+    text = LONG * 4
+    n = pruner.count_tokens(text)
+    with pytest.raises(LiteError, match="chunk=W") as caught:
+        pruner.prune(text, rate=0.5, method="no_self", max_tokens=n // 4)
+    assert "\n" not in str(caught.value) and "no_self" in str(caught.value)
+    assert pruner.prune(text, rate=0.5, method="no_self", max_tokens=n // 4, chunk=n // 4).compressed_tokens > 0
 
 
 def test_chunks_are_scored_on_their_own_and_weighted_by_length(pruner):
@@ -64,22 +75,24 @@ def test_chunks_are_scored_on_their_own_and_weighted_by_length(pruner):
 
 def test_cli_limit_and_chunk(smollm2_slice, tmp_path):
     text = LONG * 4
-    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20"], tmp_path, stdin=text)
+    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--method", "no_self"],
+                   tmp_path, stdin=text)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "--max-tokens" in lines[0] and "--chunk" in lines[0]
-    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--chunk", "20", "--json"],
-                   tmp_path, stdin=text)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["compressed_tokens"] > 0
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "max_tokens" in lines[0] and "--chunk" in lines[0]
+    for extra in ([], ["--chunk", "20"]):
+        proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", *extra, "--json"],
+                       tmp_path, stdin=text)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["compressed_tokens"] > 0
 
 
 def test_batch_applies_the_limit_per_record(smollm2_slice, tmp_path):
     jsonl = tmp_path / "in.jsonl"
     jsonl.write_text(json.dumps({"text": "short one"}) + "\n" + json.dumps({"text": LONG * 4}) + "\n")
     out = tmp_path / "out.jsonl"
-    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--jsonl", str(jsonl),
-                    "--out", str(out), "--workers", "1", "--quiet"], tmp_path)
+    proc = run_cli(["--model", str(smollm2_slice), "--rate", "0.5", "--max-tokens", "20", "--method", "no_self",
+                    "--jsonl", str(jsonl), "--out", str(out), "--workers", "1", "--quiet"], tmp_path)
     assert proc.returncode == 1, proc.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records[0]["compressed_tokens"] >= 1

@@ -25,7 +25,7 @@ from ..errors import LiteError
 from .auto import auto_order
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
-from .options import AUTO, PruneOptions, check_question_for_auto, check_scored_length
+from .options import AUTO, SAMPLED_QUERIES, PruneOptions, check_question_for_auto
 from .passages import passage_order
 from .results import PruneResult, Segment, join_results, joined_pieces
 from .select import (
@@ -149,8 +149,7 @@ class Engine:
 
     def importance(self, encoded: Encoded, options: PruneOptions) -> np.ndarray:
         """The method's score of the text's own tokens, checked finite once here: float32 [n]."""
-        check_scored_length(encoded.n_tokens, options)
-        scores = chunked_importance(self.scorer, encoded.ids, options.method, options.chunk)  # [n + specials]
+        scores = scored_importance(self.scorer, encoded.ids, options)  # [n + specials]
         return require_finite(scores[encoded.own])  # [n]
 
     def select(self, text: str, options: PruneOptions, keep_whole: bool = False) -> Selected:
@@ -287,22 +286,27 @@ class StructureHost:
     def tokenize(self, text: str):
         return self.engine.tokenize(text)
 
-    def scores(self, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
-        return chunked_importance(self.engine.scorer, ids, method, chunk)  # [n]
+    def scores(self, ids: np.ndarray, options: PruneOptions) -> np.ndarray:
+        return scored_importance(self.engine.scorer, ids, options)  # [n]
 
 
-def chunked_importance(scorer, ids: np.ndarray, method: str, chunk: int | None) -> np.ndarray:
-    """Importance of each id, the ids scored in chunks of `chunk` (all at once when None), float32 [n].
+def scored_importance(scorer, ids: np.ndarray, options: PruneOptions) -> np.ndarray:
+    """Importance of each id as the options score it, float32 [n], summing to 1.
 
-    Each chunk is scored on its own (its scores sum to 1) and weighted by its share of the ids, so a
-    token's score is comparable across chunks of different lengths and the whole still sums to 1.
+    Up to max_tokens ids: every query on every key (the method's exact score). More: every key, but the
+    sum over queries taken over SAMPLED_QUERIES of them (max_tokens if fewer), evenly spaced: O(n) memory,
+    O(n * queries) time.
+    With chunk=W (fewer than n): chunks of W ids, each scored on its own and weighted by its share of the
+    ids, so a token's score is comparable across chunks of different lengths and the whole sums to 1.
     """
-    n = len(ids)
-    if chunk is None or chunk >= n:
-        return scorer.importance(ids, method=method)  # [n]
-    parts = [scorer.importance(ids[start : start + chunk], method=method) * np.float32(min(chunk, n - start) / n)
-             for start in range(0, n, chunk)]  # [chunk] each
-    return np.concatenate(parts).astype(np.float32)  # [n]
+    n, chunk, method = len(ids), options.chunk, options.method
+    if chunk is not None and chunk < n:
+        parts = [scorer.importance(ids[start : start + chunk], method=method) * np.float32(min(chunk, n - start) / n)
+                 for start in range(0, n, chunk)]  # [chunk] each
+        return np.concatenate(parts).astype(np.float32)  # [n]
+    if n > options.max_tokens:
+        return scorer.importance(ids, method=method, queries=min(SAMPLED_QUERIES, options.max_tokens))  # [n]
+    return scorer.importance(ids, method=method)  # [n]
 
 
 def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: str, skip_empty: bool = False) -> None:

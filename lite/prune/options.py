@@ -27,9 +27,11 @@ from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 DEFAULT_RATE = 0.9
 AUTO = "auto"  # rate="auto": with a question, keep what is relevant to it (auto.py), however much that is
-# The most tokens scored at once: the score costs O(n²) time and O(n) memory (docs/benchmarks.md).
-# Past it, a text is refused unless it is scored in chunks (chunk=W): time O(n W), memory that of W tokens.
-DEFAULT_MAX_TOKENS = 32768
+# The most tokens scored with every query on every key: the exact score costs O(n²) time and O(n) memory.
+# Past it, the sum over queries is taken over SAMPLED_QUERIES evenly spaced ones: O(n * SAMPLED_QUERIES) time.
+# Both chosen by measurement (bench/window.py, docs/limits.md "Memory and time").
+DEFAULT_MAX_TOKENS = 16384
+SAMPLED_QUERIES = 1024
 KNOWN_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 DEFAULT_ROLES = ("user", "assistant", "tool")
 STRUCTURES = ("auto", "text", "json", "markdown", "code")
@@ -80,9 +82,11 @@ class PruneOptions:
     target_tokenizer: Any = option(None, "tokenizer", "count in the target model's tokens: a tokenizer.json, a hub "
                                    "repo id or a tiktoken encoding (cl100k_base); the output creates none of its "
                                    "special or added tokens")
-    max_tokens: int = option(DEFAULT_MAX_TOKENS, "count", "the most tokens of one text scored at once; a longer "
-                             f"text is an error unless chunk is set (default {DEFAULT_MAX_TOKENS})")
-    chunk: int | None = option(None, "count", "score a longer text in chunks of this many tokens, each on its own "
+    max_tokens: int = option(DEFAULT_MAX_TOKENS, "count", "the most tokens of one text scored exactly, every query "
+                             f"on every key (O(n²) time); a longer text is scored from {SAMPLED_QUERIES} (or "
+                             "max_tokens if fewer) evenly spaced queries, every key still scored (O(n) time and "
+                             f"memory) (default {DEFAULT_MAX_TOKENS})")
+    chunk: int | None = option(None, "count", "score the text in chunks of this many tokens instead, each on its own "
                                               "(attention does not cross chunks)")
     structure: str = option("auto", "choice", "the text's structure: auto (detected: JSON stays valid JSON, Markdown "
                             "keeps its headings, fences and tables, code stays whole), text (prose, as before), json, "
@@ -124,16 +128,6 @@ class PruneOptions:
         if self.target_tokens is not None and self.rate != AUTO:
             found.pop("rate", None)
         return found
-
-
-def check_scored_length(n_tokens: int, options: PruneOptions) -> None:
-    """A LiteError when a text is longer than options.max_tokens and not scored in chunks."""
-    if n_tokens > options.max_tokens and options.chunk is None:
-        raise LiteError(
-            f"the text has {n_tokens} tokens, more than max_tokens={options.max_tokens} (--max-tokens), the most "
-            "scored at once (O(n²) time); raise max_tokens, or score it in chunks of W tokens with chunk=W "
-            "(--chunk W), each chunk on its own"
-        )
 
 
 def check_question_for_auto(options: PruneOptions, has_question: bool) -> None:

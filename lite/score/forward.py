@@ -32,6 +32,8 @@ F32 = np.float32
 STATE_ROWS = 256  # distinct ids normed and projected at a time, by one worker
 LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not depend on the worker count
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
+KEY_ROWS = 4096  # positions whose keys are gathered, rotated and transposed at a time, by one worker
+MAX_BLOCK_ELEMENTS = 1 << 23  # at most 32 MiB of logits per worker: fewer rows per block past n = 32,768
 
 
 def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float, offset: float) -> np.ndarray:
@@ -87,13 +89,35 @@ def grouped_queries(q_unique: np.ndarray, inverse: np.ndarray, spec: AttentionSp
     return np.take(by_group, inverse, axis=1)  # [KV, n, rep, D]
 
 
-def rotate(queries: np.ndarray, keys: np.ndarray, spec: AttentionSpec) -> None:
-    """Apply RoPE in place at positions 0..n-1, one kv group of queries at a time (small temporaries)."""
-    n = keys.shape[0]
-    cos, sin = cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))  # [n, rotary_dim]
-    for group in queries:  # [n, rep, D]
-        apply_rotary(group, cos, sin)
-    apply_rotary(keys, cos, sin)
+def rope_tables(n: int, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin at positions 0..n-1, [n, rotary_dim] each (computed whole: a row never depends on blocks)."""
+    return cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))
+
+
+def rotated_keys(k_unique: np.ndarray, inverse: np.ndarray, cos: np.ndarray, sin: np.ndarray,
+                 workers: int = 1) -> np.ndarray:
+    """The keys of every position, rotated and transposed: [KV, D, n], from the distinct ids' keys [u, KV, D].
+
+    KEY_ROWS positions at a time (gathered, rotated, written), as tasks dealt to the workers: the
+    temporaries stay in cache and small whatever n is; each element's arithmetic is the same as whole.
+    """
+    n = len(inverse)
+    keys_t = np.empty((k_unique.shape[1], k_unique.shape[2], n), dtype=F32)  # [KV, D, n]
+
+    def work(worker: int, tasks: Sequence[Task]) -> None:
+        for _, start in tasks:
+            stop = min(start + KEY_ROWS, n)
+            block = k_unique[inverse[start:stop]]  # [b, KV, D]
+            apply_rotary(block, cos[start:stop], sin[start:stop])
+            keys_t[:, :, start:stop] = block.transpose(1, 2, 0)  # [KV, D, b]
+
+    deal(group_blocks(1, n, KEY_ROWS), work, workers)
+    return keys_t
+
+
+def sampled_positions(n: int, m: int) -> np.ndarray:
+    """m query positions spread evenly over 0..n-1, the middle of each of m equal stretches: [m] int64."""
+    return ((np.arange(m, dtype=np.int64) * 2 + 1) * n) // (2 * m)  # [m]
 
 
 def block_logits(block: np.ndarray, keys_t: np.ndarray, softcap: float, out: np.ndarray) -> np.ndarray:
@@ -119,7 +143,7 @@ def attention_colsums(
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
-    block_rows = min(rows_total, block_rows)
+    block_rows = min(rows_total, block_rows, max(1, MAX_BLOCK_ELEMENTS // n))
     tasks = group_blocks(n_groups, rows_total, block_rows)
     lanes = [(lane, tasks[lane::LANES]) for lane in range(min(LANES, len(tasks)))]
     acc = np.zeros((len(lanes), n_groups, n), dtype=np.float64)  # [lanes, KV, n]
@@ -152,28 +176,32 @@ def mask_self_and_first(logits: np.ndarray, start: int, n_rep: int) -> None:
 
 
 def rotated_states(
-    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, workers: int = 1
+    rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights, spec: AttentionSpec, workers: int = 1,
+    positions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scaled rotated queries [KV, n, rep, D] and rotated keys transposed [KV, D, n], given the distinct
-    ids' embedding rows and the position -> row map.
+    ids' embedding rows and the position -> row map; with `positions` [m], the queries at those positions
+    only: [KV, m, rep, D] (the keys are all n).
 
     Pass `rows` without keeping a reference to it: it is released once the projections are done.
     """
     q_unique, k_unique = token_states(rows, weights, spec, workers)  # [u, H, D], [u, KV, D]
     del rows
     q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
-    queries = grouped_queries(q_unique, inverse, spec)  # [KV, n, rep, D]
-    keys = k_unique[inverse]  # [n, KV, D]
-    del q_unique, k_unique
-    rotate(queries, keys, spec)
-    keys_t = np.ascontiguousarray(keys.transpose(1, 2, 0))  # [KV, D, n]
-    return queries, keys_t
+    queries = grouped_queries(q_unique, inverse if positions is None else inverse[positions], spec)  # [KV, m, rep, D]
+    del q_unique
+    cos, sin = rope_tables(len(inverse), spec)  # [n, rotary_dim]
+    cos_q, sin_q = (cos, sin) if positions is None else (cos[positions], sin[positions])  # [m, rotary_dim]
+    for group in queries:  # [m, rep, D], one kv group at a time (small temporaries)
+        apply_rotary(group, cos_q, sin_q)
+    return queries, rotated_keys(k_unique, inverse, cos, sin, workers)
 
 
 def group_colsums(queries: np.ndarray, keys_t: np.ndarray, spec: AttentionSpec, kernels: Kernels, workers: int,
                   exclude_self_and_first: bool = False) -> np.ndarray:
-    """attention_colsums over the queries [KV, n, rep, D] of rotated_states: [KV, n] float64."""
-    n = keys_t.shape[2]
-    rows_per_group = queries.reshape(spec.n_kv_heads, n * spec.n_rep, spec.head_dim)  # [KV, n * rep, D]
+    """attention_colsums over the queries [KV, m, rep, D] of rotated_states (m = n, or the sampled ones): [KV, n]
+    float64."""
+    m = queries.shape[1]
+    rows_per_group = queries.reshape(spec.n_kv_heads, m * spec.n_rep, spec.head_dim)  # [KV, m * rep, D]
     return attention_colsums(rows_per_group, keys_t, spec.softcap, kernels, workers, n_rep=spec.n_rep,
                              exclude_self_and_first=exclude_self_and_first)  # [KV, n]

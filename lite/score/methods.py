@@ -55,14 +55,16 @@ class ForwardParts:
     """The forward's products for one id sequence, each computed only when a method reads it."""
 
     def __init__(self, ids: np.ndarray, rows: np.ndarray, inverse: np.ndarray, weights: LayerWeights,
-                 spec: AttentionSpec, kernels: Kernels, workers: int, method: str):
+                 spec: AttentionSpec, kernels: Kernels, workers: int, method: str,
+                 positions: np.ndarray | None = None):
         self.ids, self.inverse = ids, inverse  # [n], [n]
         self.weights, self.spec, self.kernels, self.workers = weights, spec, kernels, workers
         self.value_norms = (value_norms(rows, inverse, weights, spec, workers)
                             if method in USES_VALUES else None)  # [n, KV]
-        self.queries, self.keys_t = (forward.rotated_states(rows, inverse, weights, spec, workers)
+        self.queries, self.keys_t = (forward.rotated_states(rows, inverse, weights, spec, workers, positions)
                                      if method not in MODEL_FREE else (None, None))
-        # queries [KV, n, rep, D] scaled and rotated, keys_t [KV, D, n] rotated
+        # queries [KV, n, rep, D] (or [KV, m, rep, D]: the queries at `positions` only) scaled and rotated,
+        # keys_t [KV, D, n] rotated
 
     @cached_property
     def group_sums(self) -> np.ndarray:
@@ -223,11 +225,20 @@ DESCRIPTIONS: dict[str, str] = {
 }
 USES_VALUES = ("value_norm",)  # methods that need the value vectors' norms
 MODEL_FREE = ("rarity",)  # methods that read no model: no forward at all
+EVERY_QUERY = ("centred", "centred_mix", "no_self")  # they read each query's own position: no sampled queries
 
 
 def check_method(method: str) -> str:
     if method not in METHODS:
         raise LiteError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    return method
+
+
+def check_sampled(method: str) -> str:
+    """The method, if it is a sum over queries that a sample of them can stand for (all but EVERY_QUERY)."""
+    if method in EVERY_QUERY:
+        raise LiteError(f"method {method!r} needs every query: a text longer than max_tokens is scored with it only "
+                        "in chunks (chunk=W, --chunk W), or raise max_tokens")
     return method
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import LiteError
 from ..model import load_weights, spec_from_config
 from ..store.slicefile import SliceFile
-from . import methods
+from . import forward, methods
 from .kernels import kernel_name, kernels
 from .threads import one_blas_thread, resolve_threads
 
@@ -52,18 +52,26 @@ class Scorer:
         return ids.astype(np.int64)
 
     def importance(
-        self, ids: Sequence[int] | np.ndarray, kernel: str = "auto", method: str = methods.DEFAULT_METHOD
+        self, ids: Sequence[int] | np.ndarray, kernel: str = "auto", method: str = methods.DEFAULT_METHOD,
+        queries: int | None = None,
     ) -> np.ndarray:
         """float32 [n], sums to 1: by default (method="attention", the paper's score) the mean over
         heads and queries of the layer-0 attention each token receives; see lite/score/methods.py for the others.
 
         kernel: "numba", "numpy", or "auto" (numpy for small inputs, numba above kernels.NUMPY_UP_TO).
+        queries: when fewer than n, the sum over queries is taken over this many, evenly spaced
+        (forward.sampled_positions), every key still scored: O(n * queries) time; None: every query.
         """
         ids = self.check_ids(ids)
-        pair = kernels(kernel_name(kernel, len(ids), self.spec.n_heads))
         methods.check_method(method)
+        positions = None
+        if queries is not None and queries < len(ids):
+            methods.check_sampled(method)
+            positions = forward.sampled_positions(len(ids), queries)  # [m]
+        size = len(ids) if positions is None else int(np.sqrt(len(ids) * len(positions)))
+        pair = kernels(kernel_name(kernel, size, self.spec.n_heads))
         distinct, inverse = np.unique(ids, return_inverse=True)  # [u], [n]
         with one_blas_thread():  # the worker threads give the parallelism (lite/score/workers.py)
             parts = methods.ForwardParts(ids, self.slice.float32_rows(self.spec.embed_name, distinct),  # [u, dim]
-                                         inverse, self.weights, self.spec, pair, self.threads, method)
+                                         inverse, self.weights, self.spec, pair, self.threads, method, positions)
             return methods.score(method, parts)

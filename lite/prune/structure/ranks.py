@@ -1,7 +1,7 @@
 """The score of a whole part (a JSON member, a code block, a table row): its tokens' mean rank.
 
-The whole document is scored once, as `prune` scores a text (the options' method, chunks past
-max_tokens); each token's rank in [0, 1] (clauses.token_ranks) is averaged over the tokens that
+The whole document is scored once, as `prune` scores a text (the options' method; sampled
+queries past max_tokens, or chunks); each token's rank in [0, 1] (clauses.token_ranks) is averaged over the tokens that
 start inside the part. A part with no token of its own scores 0.5.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..clauses import token_ranks
-from ..options import PruneOptions, check_scored_length
+from ..options import PruneOptions
 from .layout import Span
 
 Ranker = Callable[[list[Span]], np.ndarray]
@@ -28,8 +28,7 @@ def span_ranker(pruner: Any, text: str, options: PruneOptions) -> Ranker:
             encoding = pruner.tokenize(text)
             own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
             ids = np.asarray(encoding.ids, dtype=np.int64)  # [n + specials]
-            check_scored_length(len(own), options)  # as for prose: past max_tokens only with chunk=W
-            importance = pruner.scores(ids, options.method, options.chunk)[own] if len(own) else own
+            importance = pruner.scores(ids, options)[own] if len(own) else own  # as prose is scored
             offsets = encoding.offsets  # a fresh list on every access: read it once
             starts = np.array([offsets[i][0] for i in own], dtype=np.int64)  # [n]
             cached.append((starts, token_ranks(importance) if len(own) else np.zeros(0)))
