@@ -21,24 +21,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .relevance import sentence_priority, with_neighbours
+from .relevance import ranks_within, sentence_priority
 from .select import order_by, ranks_of
 from .sentences import clause_spans, split_spans, unit_anchors
 
 
-def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Sequence[tuple[int, int]],
-                 question: str) -> np.ndarray:
-    """Rank of each unit's clause among the clauses of its sentence, by relevance: int64 [n_units]."""
-    found = np.zeros(len(anchor), dtype=np.int64)  # [n_units]
-    for k, (start, end) in enumerate(spans):
-        clauses = clause_spans(text, start, end)
-        if len(clauses) < 2:
-            continue
-        rank = ranks_of(order_by(with_neighbours([text[a:b] for a, b in clauses], question)))  # [n_clauses]
-        starts = np.array([a for a, _ in clauses], dtype=np.int64)
-        inside = sentence == k
-        found[inside] = rank[np.maximum(np.searchsorted(starts, anchor[inside], side="right") - 1, 0)]
-    return found
+def clause_ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str
+                 ) -> tuple[list[np.ndarray], np.ndarray]:
+    """The clauses of every sentence of every passage, and each one's rank among the clauses of its sentence
+    by relevance: (each passage's clause starts int64 [n_clauses], the ranks int64 [all clauses])."""
+    clauses = [[clause_spans(text, start, end) for start, end in passage] for text, passage in zip(texts, spans)]
+    counts = np.array([len(sentence) for passage in clauses for sentence in passage], dtype=np.int64)
+    pieces = [text[a:b] for text, passage in zip(texts, clauses) for sentence in passage for a, b in sentence]
+    rank = ranks_within(pieces, question, np.repeat(np.arange(len(counts)), counts))  # [all clauses]
+    starts = [np.array([a for sentence in passage for a, _ in sentence], dtype=np.int64) for passage in clauses]
+    return starts, rank
 
 
 def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> np.ndarray:
@@ -52,13 +49,19 @@ def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], quest
     spans = [split_spans(text) for text in texts]
     sentence_rank = ranks_of(order_by(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
                                                         question)))
+    clause_starts, clause_rank = clause_ranks(texts, spans, question)
     offsets = np.cumsum([0] + [len(passage) for passage in spans])
+    clause_offsets = np.cumsum([0] + [len(starts) for starts in clause_starts])
     by_sentence, by_clause = [], []
-    for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
+    for k, (text, starts, passage) in enumerate(zip(texts, unit_starts, spans)):
         anchor = unit_anchors(text, starts)  # [n_units]
-        found = np.searchsorted([a for a, _ in passage], anchor, side="right") - 1 if passage else anchor * 0
-        sentence = np.maximum(found, 0)  # [n_units]
-        by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
-        by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
+        if not passage:
+            by_sentence.append(anchor * 0)
+            by_clause.append(anchor * 0)
+            continue
+        sentence = np.maximum(np.searchsorted([a for a, _ in passage], anchor, side="right") - 1, 0)  # [n_units]
+        clause = np.maximum(np.searchsorted(clause_starts[k], anchor, side="right") - 1, 0)  # [n_units]
+        by_sentence.append(sentence_rank[offsets[k] + sentence])
+        by_clause.append(clause_rank[clause_offsets[k] + clause])
     sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
     return np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))  # [all units]

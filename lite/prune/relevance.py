@@ -29,6 +29,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .chars import WORD, char_flags, code_points, folded_lengths
+
 K1 = 1.2
 B = 0.75
 WORD_NGRAM = 3  # character n-grams of "#word#" in space-delimited scripts
@@ -38,10 +40,14 @@ NEIGHBOUR_WEIGHT = 0.2  # share of the previous sentence's score a sentence adds
 PASSAGE_WEIGHT = 1.0  # weight of the passage's z-score against the sentence's
 HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # HAN's classes
+SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))  # SOUTHEAST_ASIAN's
+FIELD = 21  # bits of one character in a term id: code point + 1 (0: no character) < 2**21; three fit in an int64
+BOUNDARY = ord("#")  # the mark around a word before its 3-grams are taken
 
 
 def words(text: str) -> list[str]:
-    """Runs of letters, digits and combining marks, casefolded."""
+    """Runs of letters, digits and combining marks, casefolded (the reference of folded_words)."""
     found: list[str] = []
     current: list[str] = []
     for char in text:
@@ -60,7 +66,9 @@ def ngrams(text: str, n: int) -> list[str]:
 
 
 def terms(text: str, whole_words: bool = False) -> list[str]:
-    """The text's terms for matching (see the module's docstring); whole_words: words, not their 3-grams."""
+    """The text's terms for matching (see the module's docstring); whole_words: words, not their 3-grams.
+
+    The plain reference of term_ids (tests/test_passages.py holds them equal)."""
     found: list[str] = []
     for word in words(text):
         if SOUTHEAST_ASIAN.search(word):
@@ -75,7 +83,9 @@ def terms(text: str, whole_words: bool = False) -> list[str]:
 
 
 def bm25(documents: Sequence[Sequence[str]], query: Sequence[str]) -> np.ndarray:
-    """BM25 score of each document (a list of terms) for the query's distinct terms: float64 [n_documents]."""
+    """BM25 score of each document (a list of terms) for the query's distinct terms: float64 [n_documents].
+
+    The plain reference of bm25_ids (tests/test_passages.py holds them equal)."""
     count = len(documents)
     frequency = Counter(term for document in documents for term in set(document))
     average = sum(len(document) for document in documents) / count if count else 0.0
@@ -90,6 +100,111 @@ def bm25(documents: Sequence[Sequence[str]], query: Sequence[str]) -> np.ndarray
     return scores
 
 
+def in_ranges(points: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Is each code point in one of the (low, high) ranges: bool [n]."""
+    found = np.zeros(len(points), dtype=bool)  # [n]
+    for low, high in ranges:
+        found |= (points >= low) & (points <= high)
+    return found
+
+
+def folded_words(texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The words of all the texts at once, as `words` finds them: (the texts joined by NUL and casefolded,
+    its code points int64 [n_chars], each word's start and end in it int64 [n_words], each word's text
+    int64 [n_words]). Casefolding is per character, so the casefolded words are runs of the folded text."""
+    joined = "\0".join(texts)
+    points = code_points(joined)  # [n_chars]
+    word = (char_flags(points) & WORD) > 0  # [n_chars]
+    sizes = np.array([len(text) + 1 for text in texts], dtype=np.int64)  # [n_texts] each with its NUL
+    text_of = np.repeat(np.arange(len(texts)), sizes)[: len(points)]  # [n_chars]
+    folded = joined.casefold()
+    if len(folded) != len(joined):  # a character that folds to several ("ß" -> "ss"): they keep its word
+        origin = np.repeat(np.arange(len(points)), folded_lengths(points))  # [n_folded]
+        word, text_of = word[origin], text_of[origin]
+    edges = np.diff(np.concatenate([[0], word.astype(np.int8), [0]]))  # [n_folded + 1]
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # [n_words]
+    return folded, code_points(folded).astype(np.int64), starts, ends, text_of[starts]
+
+
+def term_ids(texts: Sequence[str], whole_words: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """`terms` of every text at once, as integer ids (equal ids: equal terms): (the text of each term,
+    its id), int64 [n_terms] each, text by text, each text's terms in order.
+
+    A term of up to 3 characters is its code points + 1 packed FIELD bits apart (0 where it is shorter);
+    a longer one (a whole word) gets a negative id, the same for the same word within one call only.
+    """
+    folded, points, starts, ends, text_of_word = folded_words(texts)
+    length = ends - starts  # [n_words]
+    inside = np.concatenate([[0], np.cumsum(in_ranges(points, SOUTHEAST_ASIAN_RANGES))])  # [n_folded + 1]
+    southeast = inside[ends] > inside[starts]  # [n_words]
+    inside = np.concatenate([[0], np.cumsum(in_ranges(points, HAN_RANGES))])
+    han = (inside[ends] > inside[starts]) & ~southeast  # [n_words]
+    spaced = ~southeast & ~han  # [n_words]
+    n = np.where(southeast, THAI_NGRAM, np.where(han, HAN_NGRAM, WORD_NGRAM))  # [n_words] n-gram size
+    if whole_words:
+        n = np.where(spaced, length, n)  # the word itself: one term
+    pad = (spaced & (not whole_words)).astype(np.int64)  # [n_words] a BOUNDARY on each side
+    padded = length + 2 * pad  # [n_words]
+    stream = np.full(int(padded.sum()), BOUNDARY, dtype=np.int64)  # [n_stream] the padded words, one after another
+    into = np.cumsum(padded) - padded  # [n_words]
+    within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)  # [n_word_chars]
+    stream[np.repeat(into + pad, length) + within] = points[np.repeat(starts, length) + within]
+    grams = np.maximum(1, padded - n + 1)  # [n_words]
+    first = np.repeat(into - (np.cumsum(grams) - grams), grams) + np.arange(int(grams.sum()))  # [n_terms]
+    size = np.minimum(np.repeat(n, grams), np.repeat(into + padded, grams) - first)  # [n_terms]
+    ids = np.zeros(len(first), dtype=np.int64)  # [n_terms]
+    for k in range(3):
+        ids = (ids << FIELD) | np.where(size > k, stream[np.minimum(first + k, len(stream) - 1)] + 1, 0)
+    if whole_words:
+        long = np.flatnonzero(spaced & (length > 3))  # [n_long] words beyond a packed id
+        seen: dict[str, int] = {}
+        at = (np.cumsum(grams) - grams)[long]
+        ids[at] = [-1 - seen.setdefault(folded[a:b], len(seen)) for a, b in zip(starts[long].tolist(),
+                                                                                ends[long].tolist())]
+    return np.repeat(text_of_word, grams), ids
+
+
+def question_terms(pieces: Sequence[str], question: str, whole_words: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces' terms and the question's, ids from one call: (piece of each term, its id) int64 [n_terms],
+    and the question's ids int64 [n_question_terms]."""
+    text_of, ids = term_ids([*pieces, question], whole_words)  # [n_terms + n_question_terms]
+    split = int(np.searchsorted(text_of, len(pieces)))
+    return text_of[:split], ids[:split], ids[split:]
+
+
+def bm25_ids(document: np.ndarray, term: np.ndarray, query: np.ndarray, n_documents: int,
+             group: np.ndarray | None = None) -> np.ndarray:
+    """`bm25` over term ids (document of each term, its id: [n_terms]; the query's ids, from the same call
+    of term_ids), each group of
+    documents its own collection (all one when group is None): float64 [n_documents].
+
+    The same floating-point operations in the same order as `bm25`: each document's sum is taken over
+    its query terms in the order they first occur in it.
+    """
+    group = np.zeros(n_documents, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
+    length = np.bincount(document, minlength=n_documents)  # [n_documents]
+    wanted = np.unique(query)  # [n_wanted]
+    hit = np.flatnonzero(np.isin(term, wanted))  # [n_hits] positions of query terms
+    if not len(hit):
+        return np.zeros(n_documents)
+    count = np.bincount(group, minlength=group.max() + 1)  # [n_groups] documents
+    average = (np.bincount(group, weights=length) / np.maximum(count, 1))[group]  # [n_documents]
+    norm = np.where(average > 0, K1 * (1 - B + B * length / np.where(average > 0, average, 1)), K1)  # [n_documents]
+    key = document[hit] * len(wanted) + np.searchsorted(wanted, term[hit])  # [n_hits] (document, query term)
+    pairs, first, tf = np.unique(key, return_index=True, return_counts=True)  # [n_pairs]
+    doc, which = pairs // len(wanted), pairs % len(wanted)  # [n_pairs]
+    _, inverse, frequency = np.unique(group[doc] * len(wanted) + which, return_inverse=True, return_counts=True)
+    frequency, size = frequency[inverse.ravel()], count[group[doc]]  # [n_pairs] documents with the term, in the group
+    span = int(frequency.max()) + 1
+    combos, slot = np.unique(size * span + frequency, return_inverse=True)  # [n_combos] (size, frequency)
+    idf = np.array([math.log(1 + (c - f + 0.5) / (f + 0.5))
+                    for c, f in zip((combos // span).tolist(), (combos % span).tolist())])  # [n_combos]
+    score = idf[slot.ravel()] * tf * (K1 + 1) / (tf + norm[doc])  # [n_pairs]
+    order = np.argsort(first)  # each document's terms in the order they first occur
+    return np.bincount(doc[order], weights=score[order], minlength=n_documents)  # [n_documents]
+
+
 def zscore(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
@@ -98,7 +213,7 @@ def zscore(values: np.ndarray) -> np.ndarray:
 def with_neighbours(pieces: Sequence[str], question: str, group: np.ndarray | None = None) -> np.ndarray:
     """BM25 of each piece (the pieces as the documents) plus NEIGHBOUR_WEIGHT times the previous piece's,
     when that one is in the same group (passage): float64 [n_pieces]."""
-    own = bm25([terms(piece) for piece in pieces], terms(question))  # [n_pieces]
+    own = bm25_ids(*question_terms(pieces, question), len(pieces))  # [n_pieces]
     previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
     if group is None:
         group = np.zeros(len(pieces), dtype=np.int64)
@@ -117,5 +232,21 @@ def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.n
     score = with_neighbours(flat, question, passage_of)  # [n_sentences]
     if len(sentences) < 2:
         return score
-    passages = bm25([terms("".join(passage), whole_words=True) for passage in sentences], terms(question, True))
+    joined = ["".join(passage) for passage in sentences]
+    passages = bm25_ids(*question_terms(joined, question, whole_words=True), len(sentences))  # [n_passages]
     return zscore(score) + PASSAGE_WEIGHT * zscore(passages)[passage_of]
+
+
+def ranks_within(pieces: Sequence[str], question: str, group: np.ndarray) -> np.ndarray:
+    """Each piece's rank (0: the most relevant) among the pieces of its group, as `with_neighbours` over that
+    group's pieces alone ranks them (ties: the earlier): int64 [n_pieces]. Groups are runs, in order."""
+    group = np.asarray(group, dtype=np.int64)
+    own = bm25_ids(*question_terms(pieces, question), len(pieces), group)  # [n_pieces]
+    previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
+    same = np.concatenate([[False], group[1:] == group[:-1]])  # [n_pieces]
+    score = own + NEIGHBOUR_WEIGHT * previous * same  # [n_pieces]
+    order = np.lexsort((np.arange(len(pieces)), -score, group))  # [n_pieces] group by group, best first
+    first = np.searchsorted(group, group, side="left")  # [n_pieces] each group's first piece
+    found = np.empty(len(pieces), dtype=np.int64)
+    found[order] = np.arange(len(pieces)) - first[order]
+    return found  # [n_pieces]
