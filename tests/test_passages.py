@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 
 from lite import LiteError, Segment
-from lite.prune.relevance import bm25, sentence_priority, terms
+from lite.prune.relevance import (
+    bm25,
+    bm25_ids,
+    question_terms,
+    ranks_within,
+    sentence_priority,
+    term_ids,
+    terms,
+    with_neighbours,
+)
+from lite.prune.select import order_by, ranks_of
 from lite.prune.sentences import BARE_END, SPACED_END, clause_spans, split_sentences, split_spans
 from tools import xquad
 
@@ -283,3 +293,37 @@ def test_chat_messages_ranked_by_the_last_user_message(pruner):
     assert result.compressed_tokens - result.origin_tokens == expected.compressed_tokens - expected.origin_tokens
     with pytest.raises(LiteError, match="needs a last user message"):
         pruner.prune_messages([{"role": "assistant", "content": river}], rate=0.5, rank_by_question=True)
+
+
+# ---- the vectorised terms and BM25 against their plain references ----
+
+@pytest.mark.parametrize("whole_words", [False, True])
+def test_term_ids_are_the_terms(paragraphs, whole_words):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:20]]
+    texts += ["", "  ", "Straße İstanbul ﬁne ŉ ǅ", "华沙人 วอร์ซอ Warsaw's", "a", "ab", "Σ ΣΑΣ", "x\x00y", "\ud800 a"]
+    text_of, ids = term_ids(texts, whole_words)
+    expected = [(k, term) for k, text in enumerate(texts) for term in terms(text, whole_words)]
+    assert text_of.tolist() == [k for k, _ in expected]
+    named: dict[str, int] = {}
+    for (_, term), found in zip(expected, ids.tolist()):
+        assert named.setdefault(term, found) == found  # one term, one id
+    assert len(set(named.values())) == len(named)  # one id, one term
+
+
+@pytest.mark.parametrize("lang", xquad.LANGUAGES)
+def test_bm25_ids_is_bm25_to_the_bit(paragraphs, lang):
+    sentences = [s for p in paragraphs[lang][:10] for s in split_sentences(p["context"])]
+    for qa in [p["qas"][0] for p in paragraphs[lang][:10]]:
+        for whole_words in (False, True):
+            expected = bm25([terms(s, whole_words) for s in sentences], terms(qa["question"], whole_words))
+            found = bm25_ids(*question_terms(sentences, qa["question"], whole_words), len(sentences))
+            assert found.tobytes() == expected.tobytes()
+
+
+def test_ranks_within_rank_each_group_on_its_own(paragraphs):
+    question = paragraphs["en"][0]["qas"][0]["question"]
+    groups = [[text[a:b] for a, b in clause_spans(text, 0, len(text))] for text in
+              [p["context"] for p in paragraphs["en"][:5]]]
+    found = ranks_within([c for g in groups for c in g], question, np.repeat(np.arange(5), [len(g) for g in groups]))
+    expected = np.concatenate([ranks_of(order_by(with_neighbours(g, question))) for g in groups])
+    assert found.tolist() == expected.tolist()

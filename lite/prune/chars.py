@@ -18,9 +18,10 @@ import numpy as np
 
 WORD = 1  # a letter, digit or combining mark (category L*, N*, M*): part of a relevance word
 MARK = 2  # a combining mark (category M*)
-JOINS_WORDS = 4  # part of a word of a spaced script (units.joins_words)
+JOINS_WORDS = 4  # a letter, digit, mark or joiner outside UNSPACED_SCRIPTS: part of a word of a spaced script
 SPACE = 8  # str.isspace
-BLANK = 16  # a space or tab (" \t\u00a0"): units.is_blank
+BLANK = 16  # a space or tab (" \t\u00a0"): such a unit belongs to the word after it (units.word_units)
+ATTACHES = 32  # a combining mark or a joiner: it attaches to the character before it (units.group_units)
 KNOWN = 128  # the entry has been computed
 N_CODE_POINTS = 0x110000
 JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: they shape the characters around them
@@ -59,6 +60,8 @@ def flags_of(char: str) -> int:
         found |= SPACE
     if char in " \t\u00a0":
         found |= BLANK
+    if mark or char in JOINERS:
+        found |= ATTACHES
     return found
 
 

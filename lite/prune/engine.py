@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -65,7 +66,8 @@ class Encoded:
         if self.n_tokens == 0:
             return PruneResult(self.text, (), 0, 0, ((self.text, True),) if self.text else ())
         kept_tokens = np.flatnonzero(keep[self.units.token_unit(self.n_tokens)])  # [compressed_tokens]
-        pieces = tuple((self.text[start:end], bool(k)) for (start, end), k in zip(self.units.spans(), keep))
+        text = self.text
+        pieces = tuple([(text[start:end], k) for (start, end), k in zip(self.units.spans(), keep.tolist())])
         return PruneResult(
             text="".join(piece for piece, k in pieces if k),
             kept=tuple(kept_tokens.tolist()),
@@ -139,9 +141,12 @@ class Engine:
     def encode(self, text: str, granularity: str = "char") -> Encoded:
         """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
         encoding = self.tokenize(text)
-        own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
-        offsets = encoding.offsets  # a fresh list on every access: read it once
-        units = group_units(text, [offsets[i] for i in own])
+        sequence = encoding.sequence_ids
+        own = (np.arange(len(sequence)) if None not in sequence else
+               np.array([i for i, s in enumerate(sequence) if s is not None], dtype=np.int64))  # [n]
+        offsets = encoding.offsets  # [(start, end)] * (n + added specials)
+        bounds = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(offsets)).reshape(-1, 2)
+        units = group_units(text, bounds[own])  # [n, 2] the own tokens' character offsets
         if granularity in ("word", "clause"):  # clauses are chosen whole, cut (the last one) at words
             units = word_units(text, units)
         return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
@@ -304,6 +309,9 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
     text is not part of the output); when keeping units again changes which texts are empty, the
     joined output is checked once more, until nothing changes.
     """
+    runs = joined_pieces([run_pieces(encoded, keep) for encoded, keep in selected], separator, skip_empty)
+    if guard.clean("".join(text for text, kept, _ in runs if kept)):  # the output holds no added token at all
+        return
     for _ in range(len(selected) + 1):
         pieces = joined_pieces([unit_pieces(i, encoded, keep) for i, (encoded, keep) in enumerate(selected)],
                                separator, skip_empty)
@@ -315,6 +323,16 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
                 changed = True
         if not changed:
             return
+
+
+def run_pieces(encoded: Encoded, keep: np.ndarray) -> list[tuple[str, bool, None]]:
+    """A text's pieces as runs of kept units and of dropped ones: joined, the same output as its unit_pieces."""
+    if not encoded.n_tokens:
+        return [(encoded.text, True, None)]
+    first = np.concatenate([[0], np.flatnonzero(keep[1:] != keep[:-1]) + 1])  # [n_runs] each run's first unit
+    starts = encoded.units.span_start[first].tolist()
+    ends = [*starts[1:], len(encoded.text)]
+    return [(encoded.text[a:b], bool(k), None) for a, b, k in zip(starts, ends, keep[first].tolist())]
 
 
 def unit_pieces(i: int, encoded: Encoded, keep: np.ndarray) -> list[tuple[str, bool, tuple[int, int] | None]]:
