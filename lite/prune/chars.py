@@ -77,7 +77,7 @@ def learn(points: np.ndarray) -> None:
 def char_flags(points: np.ndarray) -> np.ndarray:
     """The property bits of each code point: uint8 [n_chars]."""
     found = TABLE[points]  # [n_chars]
-    if len(found) and not (found & KNOWN).all():
+    if len(found) and found.min() < KNOWN:  # KNOWN is the highest bit: an entry below it is not computed yet
         learn(points)
         found = TABLE[points]  # [n_chars]
     return found
