@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from lite import LiteError, Segment
+from lite.prune.passages import ranks
 from lite.prune.relevance import (
     bm25,
     bm25_ids,
     question_terms,
-    ranks_within,
     sentence_priority,
     term_ids,
     terms,
@@ -320,10 +320,15 @@ def test_bm25_ids_is_bm25_to_the_bit(paragraphs, lang):
             assert found.tobytes() == expected.tobytes()
 
 
-def test_ranks_within_rank_each_group_on_its_own(paragraphs):
-    question = paragraphs["en"][0]["qas"][0]["question"]
-    groups = [[text[a:b] for a, b in clause_spans(text, 0, len(text))] for text in
-              [p["context"] for p in paragraphs["en"][:5]]]
-    found = ranks_within([c for g in groups for c in g], question, np.repeat(np.arange(5), [len(g) for g in groups]))
-    expected = np.concatenate([ranks_of(order_by(with_neighbours(g, question))) for g in groups])
-    assert found.tolist() == expected.tolist()
+@pytest.mark.parametrize("lang", ["en", "zh", "th", "ar"])
+def test_one_pass_ranks_are_sentence_priority_and_each_sentences_clauses(paragraphs, lang):
+    texts = [p["context"] for p in paragraphs[lang][:5]]
+    question = paragraphs[lang][0]["qas"][0]["question"]
+    for given in (texts, texts[:1]):
+        spans = [split_spans(text) for text in given]
+        sentence_rank, _, clause_rank = ranks(given, spans, question)
+        sentences = [[t[a:b] for a, b in s] for t, s in zip(given, spans)]
+        assert sentence_rank.tolist() == ranks_of(order_by(sentence_priority(sentences, question))).tolist()
+        expected = [ranks_of(order_by(with_neighbours([t[a:b] for a, b in clause_spans(t, start, end)], question)))
+                    for t, s in zip(given, spans) for start, end in s]
+        assert clause_rank.tolist() == np.concatenate(expected).tolist()

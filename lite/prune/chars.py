@@ -2,7 +2,7 @@
 unit grouping and the relevance terms ask of each character, without a Python call per character.
 
     points = code_points(text)      # uint32 [n_chars]
-    flags = char_flags(points)      # uint8 [n_chars]: WORD | MARK | JOINS_WORDS | SPACE | BLANK bits
+    flags = char_flags(points)      # uint16 [n_chars]: WORD | MARK | JOINS_WORDS | SPACE | ... bits
 
 A table over all code points holds each property bit; a code point's entry is computed (with
 unicodedata and str methods, exactly as a per-character test would) the first time a text holds it,
@@ -22,9 +22,13 @@ JOINS_WORDS = 4  # a letter, digit, mark or joiner outside UNSPACED_SCRIPTS: par
 SPACE = 8  # str.isspace
 BLANK = 16  # a space or tab (" \t\u00a0"): such a unit belongs to the word after it (units.word_units)
 ATTACHES = 32  # a combining mark or a joiner: it attaches to the character before it (units.group_units)
-KNOWN = 128  # the entry has been computed
+HAN = 64  # Chinese or Japanese: relevance terms are its bigrams (relevance.HAN_NGRAM)
+SOUTHEAST_ASIAN = 128  # Thai, Lao, Khmer, Myanmar: relevance terms are its trigrams (relevance.THAI_NGRAM)
+KNOWN = 1 << 15  # the entry has been computed (the highest bit: an entry below it is not)
 N_CODE_POINTS = 0x110000
 JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: they shape the characters around them
+HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # relevance.HAN's
+SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))  # relevance.SOUTHEAST_ASIAN's
 UNSPACED_SCRIPTS = (  # scripts written without spaces between words (units.py explains)
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
@@ -36,7 +40,7 @@ UNSPACED_SCRIPTS = (  # scripts written without spaces between words (units.py e
     (0x20000, 0x3FFFF),  # CJK extensions
 )
 
-TABLE = np.zeros(N_CODE_POINTS, dtype=np.uint8)  # [code points] property bits, filled as characters are seen
+TABLE = np.zeros(N_CODE_POINTS, dtype=np.uint16)  # [code points] property bits, filled as characters are seen
 FOLDED_LENGTH = np.zeros(N_CODE_POINTS, dtype=np.uint8)  # [code points] len(char.casefold()), filled with TABLE
 
 
@@ -45,8 +49,8 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # [n_chars]
 
 
-def is_unspaced(code: int) -> bool:
-    return any(low <= code <= high for low, high in UNSPACED_SCRIPTS)
+def in_ranges(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= code <= high for low, high in ranges)
 
 
 def flags_of(char: str) -> int:
@@ -54,8 +58,12 @@ def flags_of(char: str) -> int:
     category = unicodedata.category(char)
     mark = category.startswith("M")
     found = KNOWN | (WORD if category[0] in "LNM" else 0) | (MARK if mark else 0)
-    if (char.isalnum() or mark or char in JOINERS) and not is_unspaced(ord(char)):
+    if (char.isalnum() or mark or char in JOINERS) and not in_ranges(ord(char), UNSPACED_SCRIPTS):
         found |= JOINS_WORDS
+    if in_ranges(ord(char), HAN_RANGES):
+        found |= HAN
+    if in_ranges(ord(char), SOUTHEAST_ASIAN_RANGES):
+        found |= SOUTHEAST_ASIAN
     if char.isspace():
         found |= SPACE
     if char in " \t\u00a0":
@@ -75,9 +83,9 @@ def learn(points: np.ndarray) -> None:
 
 
 def char_flags(points: np.ndarray) -> np.ndarray:
-    """The property bits of each code point: uint8 [n_chars]."""
+    """The property bits of each code point: uint16 [n_chars]."""
     found = TABLE[points]  # [n_chars]
-    if len(found) and found.min() < KNOWN:  # KNOWN is the highest bit: an entry below it is not computed yet
+    if len(found) and found.min() < KNOWN:
         learn(points)
         found = TABLE[points]  # [n_chars]
     return found

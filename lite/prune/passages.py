@@ -21,35 +21,41 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .relevance import ranks_within, sentence_priority
+from .relevance import neighboured, passage_scores, ranks_in_groups, sentences_and_clauses, with_passages
 from .select import order_by, ranks_of
 from .sentences import clause_spans, split_spans, unit_anchors
 
 
-def clause_ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str
-                 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """The clauses of every sentence of every passage, and each one's rank among the clauses of its sentence
-    by relevance: (each passage's clause starts int64 [n_clauses], the ranks int64 [all clauses])."""
+def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str
+          ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Each sentence's rank among all the sentences by sentence_priority (int64 [n_sentences]), each
+    passage's clause starts (int64 [n_clauses] each), and each clause's rank among the clauses of its
+    sentence by relevance (int64 [all clauses])."""
     clauses = [[clause_spans(text, start, end) for start, end in passage] for text, passage in zip(texts, spans)]
     counts = np.array([len(sentence) for passage in clauses for sentence in passage], dtype=np.int64)
     pieces = [text[a:b] for text, passage in zip(texts, clauses) for sentence in passage for a, b in sentence]
-    rank = ranks_within(pieces, question, np.repeat(np.arange(len(counts)), counts))  # [all clauses]
+    sentence_of = np.repeat(np.arange(len(counts)), counts)  # [n_clauses]
+    sentence_own, clause_own = sentences_and_clauses(pieces, sentence_of, len(counts), question)
+    passage_of = np.repeat(np.arange(len(texts)), [len(passage) for passage in spans])  # [n_sentences]
+    score = neighboured(sentence_own, passage_of)  # [n_sentences] as sentence_priority has it
+    if len(texts) > 1:
+        score = with_passages(score, passage_of, passage_scores([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
+                                                                question))
+    clause_rank = ranks_in_groups(neighboured(clause_own, sentence_of), sentence_of)  # [n_clauses]
     starts = [np.array([a for sentence in passage for a, _ in sentence], dtype=np.int64) for passage in clauses]
-    return starts, rank
+    return ranks_of(order_by(score)), starts, clause_rank
 
 
 def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> np.ndarray:
     """The units of all the passages (numbered one passage after the other) in the order a budget takes
     them: whole sentences by relevance: int64 [all units].
 
-    Units rank by their sentence's relevance (ties: the earlier sentence), then by their clause's
-    relevance within the sentence, then by position: a budget filled in this order takes the best
+    Units rank by their sentence's relevance (sentence_priority; ties: the earlier sentence), then by their
+    clause's relevance within the sentence, then by position: a budget filled in this order takes the best
     sentences whole and, of the next one, its most relevant clauses.
     """
     spans = [split_spans(text) for text in texts]
-    sentence_rank = ranks_of(order_by(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
-                                                        question)))
-    clause_starts, clause_rank = clause_ranks(texts, spans, question)
+    sentence_rank, clause_starts, clause_rank = ranks(texts, spans, question)
     offsets = np.cumsum([0] + [len(passage) for passage in spans])
     clause_offsets = np.cumsum([0] + [len(starts) for starts in clause_starts])
     by_sentence, by_clause = [], []

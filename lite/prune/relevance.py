@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import chars
 from .chars import WORD, char_flags, code_points, folded_lengths
 
 K1 = 1.2
@@ -38,10 +39,8 @@ HAN_NGRAM = 2  # Chinese, Japanese
 THAI_NGRAM = 3  # Thai, Lao, Khmer, Myanmar
 NEIGHBOUR_WEIGHT = 0.2  # share of the previous sentence's score a sentence adds to its own
 PASSAGE_WEIGHT = 1.0  # weight of the passage's z-score against the sentence's
-HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
-HAN_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # HAN's classes
-SOUTHEAST_ASIAN_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))  # SOUTHEAST_ASIAN's
+HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # chars.HAN_RANGES
+SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")  # chars.SOUTHEAST_ASIAN_RANGES
 FIELD = 21  # bits of one character in a term id: code point + 1 (0: no character) < 2**21; three fit in an int64
 BOUNDARY = ord("#")  # the mark around a word before its 3-grams are taken
 
@@ -100,12 +99,10 @@ def bm25(documents: Sequence[Sequence[str]], query: Sequence[str]) -> np.ndarray
     return scores
 
 
-def in_ranges(points: np.ndarray, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Is each code point in one of the (low, high) ranges: bool [n]."""
-    found = np.zeros(len(points), dtype=bool)  # [n]
-    for low, high in ranges:
-        found |= (points >= low) & (points <= high)
-    return found
+def script_in_word(flags: np.ndarray, script: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Does each word [start, end) hold a character with the script's bit: bool [n_words]."""
+    inside = np.concatenate([[0], np.cumsum((flags & script) > 0)])  # [n_chars + 1] such characters before each
+    return inside[ends] > inside[starts]  # [n_words]
 
 
 def folded_words(texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -135,10 +132,9 @@ def term_ids(texts: Sequence[str], whole_words: bool = False) -> tuple[np.ndarra
     """
     folded, points, starts, ends, text_of_word = folded_words(texts)
     length = ends - starts  # [n_words]
-    inside = np.concatenate([[0], np.cumsum(in_ranges(points, SOUTHEAST_ASIAN_RANGES))])  # [n_folded + 1]
-    southeast = inside[ends] > inside[starts]  # [n_words]
-    inside = np.concatenate([[0], np.cumsum(in_ranges(points, HAN_RANGES))])
-    han = (inside[ends] > inside[starts]) & ~southeast  # [n_words]
+    flags = char_flags(points)  # [n_folded]
+    southeast = script_in_word(flags, chars.SOUTHEAST_ASIAN, starts, ends)  # [n_words]
+    han = script_in_word(flags, chars.HAN, starts, ends) & ~southeast  # [n_words]
     spaced = ~southeast & ~han  # [n_words]
     n = np.where(southeast, THAI_NGRAM, np.where(han, HAN_NGRAM, WORD_NGRAM))  # [n_words] n-gram size
     if whole_words:
@@ -210,15 +206,31 @@ def zscore(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
 
 
+def neighboured(own: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each piece's score plus NEIGHBOUR_WEIGHT times the previous piece's, when that one is in the same
+    group (passage, sentence): float64 [n_pieces]."""
+    previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
+    same = np.concatenate([[False], group[1:] == group[:-1]])  # [n_pieces]
+    return own + NEIGHBOUR_WEIGHT * previous * same
+
+
 def with_neighbours(pieces: Sequence[str], question: str, group: np.ndarray | None = None) -> np.ndarray:
     """BM25 of each piece (the pieces as the documents) plus NEIGHBOUR_WEIGHT times the previous piece's,
     when that one is in the same group (passage): float64 [n_pieces]."""
     own = bm25_ids(*question_terms(pieces, question), len(pieces))  # [n_pieces]
-    previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
-    if group is None:
-        group = np.zeros(len(pieces), dtype=np.int64)
-    same = np.concatenate([[False], group[1:] == group[:-1]])  # [n_pieces]
-    return own + NEIGHBOUR_WEIGHT * previous * same
+    return neighboured(own, np.zeros(len(pieces), dtype=np.int64) if group is None else group)
+
+
+def passage_scores(sentences: Sequence[Sequence[str]], question: str) -> np.ndarray:
+    """BM25 of each passage (its sentences joined) over whole-word terms, passages as the documents:
+    float64 [n_passages]."""
+    joined = ["".join(passage) for passage in sentences]
+    return bm25_ids(*question_terms(joined, question, whole_words=True), len(sentences))  # [n_passages]
+
+
+def with_passages(score: np.ndarray, passage_of: np.ndarray, passages: np.ndarray) -> np.ndarray:
+    """Sentence scores (with neighbours) and their passages' scores, added in z-score units: float64 [n_sentences]."""
+    return zscore(score) + PASSAGE_WEIGHT * zscore(passages)[passage_of]
 
 
 def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.ndarray:
@@ -232,21 +244,27 @@ def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.n
     score = with_neighbours(flat, question, passage_of)  # [n_sentences]
     if len(sentences) < 2:
         return score
-    joined = ["".join(passage) for passage in sentences]
-    passages = bm25_ids(*question_terms(joined, question, whole_words=True), len(sentences))  # [n_passages]
-    return zscore(score) + PASSAGE_WEIGHT * zscore(passages)[passage_of]
+    return with_passages(score, passage_of, passage_scores(sentences, question))
 
 
-def ranks_within(pieces: Sequence[str], question: str, group: np.ndarray) -> np.ndarray:
-    """Each piece's rank (0: the most relevant) among the pieces of its group, as `with_neighbours` over that
-    group's pieces alone ranks them (ties: the earlier): int64 [n_pieces]. Groups are runs, in order."""
-    group = np.asarray(group, dtype=np.int64)
-    own = bm25_ids(*question_terms(pieces, question), len(pieces), group)  # [n_pieces]
-    previous = np.concatenate([[0.0], own[:-1]])  # [n_pieces]
-    same = np.concatenate([[False], group[1:] == group[:-1]])  # [n_pieces]
-    score = own + NEIGHBOUR_WEIGHT * previous * same  # [n_pieces]
-    order = np.lexsort((np.arange(len(pieces)), -score, group))  # [n_pieces] group by group, best first
+def sentences_and_clauses(clauses: Sequence[str], sentence_of: np.ndarray, n_sentences: int,
+                          question: str) -> tuple[np.ndarray, np.ndarray]:
+    """BM25 of each sentence (the sentences as the documents) and of each clause (the clauses of its sentence
+    as the documents), from the clauses that tile the sentences, in one pass over their terms: float64
+    [n_sentences], float64 [n_clauses]. A clause ends after punctuation or a space, so a sentence's terms
+    are its clauses' terms one after the other."""
+    clause, ids, query = question_terms(clauses, question)  # [n_terms]
+    document = np.concatenate([sentence_of[clause], n_sentences + clause])  # [2 n_terms] sentences, then clauses
+    group = np.concatenate([np.zeros(n_sentences, dtype=np.int64), 1 + sentence_of])  # [n_sentences + n_clauses]
+    own = bm25_ids(document, np.concatenate([ids, ids]), query, n_sentences + len(clauses), group)
+    return own[:n_sentences], own[n_sentences:]
+
+
+def ranks_in_groups(score: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each piece's rank (0: the highest score; ties: the earlier) among the pieces of its group: int64
+    [n_pieces]. Groups are runs, in order."""
+    order = np.lexsort((np.arange(len(score)), -score, group))  # [n_pieces] group by group, best first
     first = np.searchsorted(group, group, side="left")  # [n_pieces] each group's first piece
-    found = np.empty(len(pieces), dtype=np.int64)
-    found[order] = np.arange(len(pieces)) - first[order]
+    found = np.empty(len(score), dtype=np.int64)
+    found[order] = np.arange(len(score)) - first[order]
     return found  # [n_pieces]

@@ -148,7 +148,7 @@ def word_units(text: str, units: Units) -> Units:
         return units
     starts = units.span_start  # [n_units]
     ends = np.append(starts[1:], units.text_length)  # [n_units]
-    flags = np.append(char_flags(code_points(text)), np.uint8(0))  # [n_chars + 1]
+    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
     joins = (flags & JOINS_WORDS) > 0  # [n_chars + 1]
     blanks = np.concatenate([[0], np.cumsum((flags[:-1] & BLANK) > 0)])  # [n_chars + 1] blanks before each char
     filled = ends > starts  # [n_units]
