@@ -17,10 +17,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import chain
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from ..errors import LiteError
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
@@ -49,9 +50,14 @@ class Encoded:
     """A text's tokenization: all ids (with the special tokens the tokenizer adds), its own tokens, their units."""
 
     text: str
-    ids: np.ndarray  # [n + added specials] int64
+    encoding: Encoding  # the tokenizer's
     own: np.ndarray  # [n] positions of the text's own tokens among ids
     units: Units
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """All the ids, the added specials too: int64 [n + added specials] (read only when scoring)."""
+        return np.asarray(self.encoding.ids, dtype=np.int64)
 
     @property
     def n_tokens(self) -> int:
@@ -69,7 +75,7 @@ class Encoded:
         text = self.text
         pieces = tuple([(text[start:end], k) for (start, end), k in zip(self.units.spans(), keep.tolist())])
         return PruneResult(
-            text="".join(piece for piece, k in pieces if k),
+            text="".join([piece for piece, k in pieces if k]),
             kept=tuple(kept_tokens.tolist()),
             origin_tokens=self.n_tokens,
             compressed_tokens=len(kept_tokens),
@@ -149,7 +155,7 @@ class Engine:
         units = group_units(text, bounds[own])  # [n, 2] the own tokens' character offsets
         if granularity in ("word", "clause"):  # clauses are chosen whole, cut (the last one) at words
             units = word_units(text, units)
-        return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
+        return Encoded(text, encoding, own, units)
 
     def importance(self, encoded: Encoded, options: PruneOptions) -> np.ndarray:
         """The method's score of the text's own tokens, checked finite once here: float32 [n]."""

@@ -141,20 +141,23 @@ def term_ids(texts: Sequence[str], whole_words: bool = False) -> tuple[np.ndarra
         n = np.where(spaced, length, n)  # the word itself: one term
     pad = (spaced & (not whole_words)).astype(np.int64)  # [n_words] a BOUNDARY on each side
     padded = length + 2 * pad  # [n_words]
-    stream = np.full(int(padded.sum()), BOUNDARY, dtype=np.int64)  # [n_stream] the padded words, one after another
+    # the padded words one after another, each character + 1, and two zeros after them to read past the end
+    stream = np.full(int(padded.sum()) + 2, BOUNDARY + 1, dtype=np.int64)  # [n_stream + 2]
+    stream[-2:] = 0
     into = np.cumsum(padded) - padded  # [n_words]
     within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)  # [n_word_chars]
-    stream[np.repeat(into + pad, length) + within] = points[np.repeat(starts, length) + within]
+    stream[np.repeat(into + pad, length) + within] = points[np.repeat(starts, length) + within] + 1
     grams = np.maximum(1, padded - n + 1)  # [n_words]
-    first = np.repeat(into - (np.cumsum(grams) - grams), grams) + np.arange(int(grams.sum()))  # [n_terms]
+    gram_of = np.cumsum(grams) - grams  # [n_words] each word's first term
+    first = np.repeat(into - gram_of, grams) + np.arange(int(grams.sum()))  # [n_terms]
     size = np.minimum(np.repeat(n, grams), np.repeat(into + padded, grams) - first)  # [n_terms]
     ids = np.zeros(len(first), dtype=np.int64)  # [n_terms]
     for k in range(3):
-        ids = (ids << FIELD) | np.where(size > k, stream[np.minimum(first + k, len(stream) - 1)] + 1, 0)
+        ids = (ids << FIELD) | np.where(size > k, stream[first + k], 0)
     if whole_words:
         long = np.flatnonzero(spaced & (length > 3))  # [n_long] words beyond a packed id
         seen: dict[str, int] = {}
-        at = (np.cumsum(grams) - grams)[long]
+        at = gram_of[long]
         ids[at] = [-1 - seen.setdefault(folded[a:b], len(seen)) for a, b in zip(starts[long].tolist(),
                                                                                 ends[long].tolist())]
     return np.repeat(text_of_word, grams), ids
@@ -181,22 +184,23 @@ def bm25_ids(document: np.ndarray, term: np.ndarray, query: np.ndarray, n_docume
     group = np.zeros(n_documents, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
     length = np.bincount(document, minlength=n_documents)  # [n_documents]
     wanted = np.unique(query)  # [n_wanted]
-    hit = np.flatnonzero(np.isin(term, wanted))  # [n_hits] positions of query terms
+    slot = np.minimum(np.searchsorted(wanted, term), max(len(wanted) - 1, 0))  # [n_terms]
+    hit = np.flatnonzero(wanted[slot] == term) if len(wanted) else slot[:0]  # [n_hits] positions of query terms
     if not len(hit):
         return np.zeros(n_documents)
     count = np.bincount(group, minlength=group.max() + 1)  # [n_groups] documents
     average = (np.bincount(group, weights=length) / np.maximum(count, 1))[group]  # [n_documents]
     norm = np.where(average > 0, K1 * (1 - B + B * length / np.where(average > 0, average, 1)), K1)  # [n_documents]
-    key = document[hit] * len(wanted) + np.searchsorted(wanted, term[hit])  # [n_hits] (document, query term)
+    key = document[hit] * len(wanted) + slot[hit]  # [n_hits] (document, query term)
     pairs, first, tf = np.unique(key, return_index=True, return_counts=True)  # [n_pairs]
     doc, which = pairs // len(wanted), pairs % len(wanted)  # [n_pairs]
     _, inverse, frequency = np.unique(group[doc] * len(wanted) + which, return_inverse=True, return_counts=True)
     frequency, size = frequency[inverse.ravel()], count[group[doc]]  # [n_pairs] documents with the term, in the group
     span = int(frequency.max()) + 1
-    combos, slot = np.unique(size * span + frequency, return_inverse=True)  # [n_combos] (size, frequency)
+    combos, combo = np.unique(size * span + frequency, return_inverse=True)  # [n_combos] (size, frequency)
     idf = np.array([math.log(1 + (c - f + 0.5) / (f + 0.5))
                     for c, f in zip((combos // span).tolist(), (combos % span).tolist())])  # [n_combos]
-    score = idf[slot.ravel()] * tf * (K1 + 1) / (tf + norm[doc])  # [n_pairs]
+    score = idf[combo.ravel()] * tf * (K1 + 1) / (tf + norm[doc])  # [n_pairs]
     order = np.argsort(first)  # each document's terms in the order they first occur
     return np.bincount(doc[order], weights=score[order], minlength=n_documents)  # [n_documents]
 
