@@ -17,6 +17,11 @@ that the budget cuts, clauses (sentences.clause_spans) are ranked the same way a
 
 How the choices (n-gram sizes, the neighbour weight, the passage weight, Thai piece length in
 sentences.py) were made, and what they measured: docs/pruning.md ("Passages and a question").
+
+`term_ids` and `bm25_ids` do this for many texts at once with arrays (terms as packed integer ids,
+the same floating-point operations in the same order); `words`, `terms` and `bm25` are their plain
+references, and tests/test_passages.py holds the two equal to the bit. Sentences and their clauses
+are scored in one pass (`sentences_and_clauses`), the clauses of each sentence being their own collection.
 """
 
 from __future__ import annotations
