@@ -17,7 +17,14 @@ from lite.prune.relevance import (
     with_neighbours,
 )
 from lite.prune.select import order_by, ranks_of
-from lite.prune.sentences import BARE_END, SPACED_END, clause_spans, split_sentences, split_spans
+from lite.prune.sentences import (
+    BARE_END,
+    SPACED_END,
+    clause_spans,
+    sentence_clauses,
+    split_sentences,
+    split_spans,
+)
 from tools import xquad
 
 
@@ -332,3 +339,11 @@ def test_one_pass_ranks_are_sentence_priority_and_each_sentences_clauses(paragra
         expected = [ranks_of(order_by(with_neighbours([t[a:b] for a, b in clause_spans(t, start, end)], question)))
                     for t, s in zip(given, spans) for start, end in s]
         assert clause_rank.tolist() == np.concatenate(expected).tolist()
+
+
+def test_clauses_from_one_scan_are_each_sentences_own(paragraphs):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:10]]
+    texts += ["end. - - x", "a, b. - c", "x ,\n y", "你好。，好", "a: b; c – d — e", "Hi. Bye, x,", "a. — b, c"]
+    for text in texts:
+        spans = split_spans(text)
+        assert sentence_clauses(text, spans) == [clause_spans(text, a, b) for a, b in spans]

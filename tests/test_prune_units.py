@@ -12,7 +12,7 @@ from lite.prune.budget import shared_budgets, token_budget
 from lite.prune.chars import UNSPACED_SCRIPTS
 from lite.prune.select import order_by, select_in_order, unit_importance
 from lite.prune.sentences import unit_anchors
-from lite.prune.units import group_units, grouped_loop, units_covering, word_units
+from lite.prune.units import group_units, grouped_loop, units_covering, units_of_texts, word_units
 from lite.store.slicefile import SliceFile
 
 
@@ -179,3 +179,15 @@ def test_units_words_and_anchors_match_their_references(tokenizer, mgsm_texts):
         assert words.first_token.tolist() == units.first_token[reference_word_starts(text, units.spans())].tolist()
         anchors = [a + len(text[a:b]) - len(text[a:b].lstrip()) if text[a:b].strip() else a for a, b in words.spans()]
         assert unit_anchors(text, words.span_start).tolist() == anchors
+
+
+def test_units_of_many_texts_at_once_are_each_texts_own(tokenizer, mgsm_texts):
+    texts = [t for texts in mgsm_texts.values() for t in texts[:3]]
+    texts += ["\u0301x", "\u0e34abc", " ", "a\u200db", "x\n\n"]  # a text that starts with a mark starts anew
+    offsets = [np.array(tokenizer.encode(text).offsets, dtype=np.int64).reshape(-1, 2) for text in texts]
+    for words in (False, True):
+        for found, text, bounds in zip(units_of_texts(texts, offsets, words), texts, offsets):
+            expected = word_units(text, group_units(text, bounds)) if words else group_units(text, bounds)
+            assert found.first_token.tolist() == expected.first_token.tolist()
+            assert found.span_start.tolist() == expected.span_start.tolist()
+            assert found.text_length == expected.text_length

@@ -40,7 +40,7 @@ from .select import (
 from .specials import AddedTokenGuard
 from .structure import prune_structured
 from .target import TargetTokenizer, target_tokenizer
-from .units import Units, group_units, word_units
+from .units import Units, units_of_texts
 
 Selected = tuple["Encoded", np.ndarray]  # a text's encoding and its kept units ([n_units] bool)
 
@@ -146,16 +146,14 @@ class Engine:
 
     def encode(self, text: str, granularity: str = "char") -> Encoded:
         """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
-        encoding = self.tokenize(text)
-        sequence = encoding.sequence_ids
-        own = (np.arange(len(sequence)) if None not in sequence else
-               np.array([i for i, s in enumerate(sequence) if s is not None], dtype=np.int64))  # [n]
-        offsets = encoding.offsets  # [(start, end)] * (n + added specials)
-        bounds = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(offsets)).reshape(-1, 2)
-        units = group_units(text, bounds[own])  # [n, 2] the own tokens' character offsets
-        if granularity in ("word", "clause"):  # clauses are chosen whole, cut (the last one) at words
-            units = word_units(text, units)
-        return Encoded(text, encoding, own, units)
+        return self.encode_texts([text], granularity)[0]
+
+    def encode_texts(self, texts: Sequence[str], granularity: str = "char") -> list[Encoded]:
+        """`encode` of each text, each tokenized on its own, the units of all of them found at once."""
+        encodings = [self.tokenize(text) for text in texts]
+        owned = [own_tokens(encoding) for encoding in encodings]
+        units = units_of_texts(texts, [bounds for _, bounds in owned], granularity in ("word", "clause"))
+        return [Encoded(text, encoding, own, u) for text, encoding, (own, _), u in zip(texts, encodings, owned, units)]
 
     def importance(self, encoded: Encoded, options: PruneOptions) -> np.ndarray:
         """The method's score of the text's own tokens, checked finite once here: float32 [n]."""
@@ -202,7 +200,7 @@ class Engine:
         if any(s.rate is not None or s.target_tokens is not None for s in segments):
             raise LiteError("with a question, the passages share one budget: give rate or target_tokens to prune, "
                             "not to a Segment")
-        encoded = [self.encode(s.text, options.granularity) for s in segments]
+        encoded = self.encode_texts([s.text for s in segments], options.granularity)
         ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
         total = sum(encoded[i].n_tokens for i in ranked)
         budget = token_budget(total, options.rate, options.target_tokens)
@@ -218,6 +216,17 @@ class Engine:
             for i, start, end in zip(ranked, bounds, bounds[1:]):
                 keeps[i] = kept_units(encoded[i], keep[start:end], options)
         return list(zip(encoded, keeps))
+
+
+def own_tokens(encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the text's own tokens among all (no added specials): int64 [n], and their character
+    offsets: int64 [n, 2]."""
+    sequence = encoding.sequence_ids
+    own = (np.arange(len(sequence)) if None not in sequence else
+           np.array([i for i, s in enumerate(sequence) if s is not None], dtype=np.int64))  # [n]
+    offsets = encoding.offsets  # [(start, end)] * (n + added specials), a fresh list on every access
+    bounds = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(offsets)).reshape(-1, 2)
+    return own, bounds[own]  # [n], [n, 2]
 
 
 def own_budget(rate: float | None, share: int | None) -> dict:

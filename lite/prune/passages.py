@@ -23,7 +23,7 @@ import numpy as np
 
 from .relevance import neighboured, passage_scores, ranks_in_groups, sentences_and_clauses, with_passages
 from .select import order_by, ranks_of
-from .sentences import clause_spans, split_spans, unit_anchors
+from .sentences import sentence_clauses, split_spans, unit_anchors
 
 
 def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str
@@ -31,7 +31,7 @@ def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], ques
     """Each sentence's rank among all the sentences by sentence_priority (int64 [n_sentences]), each
     passage's clause starts (int64 [n_clauses] each), and each clause's rank among the clauses of its
     sentence by relevance (int64 [all clauses])."""
-    clauses = [[clause_spans(text, start, end) for start, end in passage] for text, passage in zip(texts, spans)]
+    clauses = [sentence_clauses(text, passage) for text, passage in zip(texts, spans)]
     counts = np.array([len(sentence) for passage in clauses for sentence in passage], dtype=np.int64)
     pieces = [text[a:b] for text, passage in zip(texts, clauses) for sentence in passage for a, b in sentence]
     sentence_of = np.repeat(np.arange(len(counts)), counts)  # [n_clauses]
@@ -56,18 +56,13 @@ def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], quest
     """
     spans = [split_spans(text) for text in texts]
     sentence_rank, clause_starts, clause_rank = ranks(texts, spans, question)
-    offsets = np.cumsum([0] + [len(passage) for passage in spans])
-    clause_offsets = np.cumsum([0] + [len(starts) for starts in clause_starts])
-    by_sentence, by_clause = [], []
-    for k, (text, starts, passage) in enumerate(zip(texts, unit_starts, spans)):
-        anchor = unit_anchors(text, starts)  # [n_units]
-        if not passage:
-            by_sentence.append(anchor * 0)
-            by_clause.append(anchor * 0)
-            continue
-        sentence = np.maximum(np.searchsorted([a for a, _ in passage], anchor, side="right") - 1, 0)  # [n_units]
-        clause = np.maximum(np.searchsorted(clause_starts[k], anchor, side="right") - 1, 0)  # [n_units]
-        by_sentence.append(sentence_rank[offsets[k] + sentence])
-        by_clause.append(clause_rank[clause_offsets[k] + clause])
-    sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
+    shift = np.cumsum([0] + [len(text) for text in texts])  # where each text starts in them all, joined
+    starts = np.concatenate([np.asarray(s, dtype=np.int64) + at for s, at in zip(unit_starts, shift)]
+                            + [np.zeros(0, dtype=np.int64)])  # [all units]
+    anchor = unit_anchors("".join(texts), starts)  # [all units] (a text's last unit ends where the next text starts)
+    sentence_starts = np.array([a + at for passage, at in zip(spans, shift) for a, _ in passage], dtype=np.int64)
+    clauses = np.concatenate([s + at for s, at in zip(clause_starts, shift)] + [np.zeros(0, dtype=np.int64)])
+    sentence = np.maximum(np.searchsorted(sentence_starts, anchor, side="right") - 1, 0)  # [all units]
+    clause = np.maximum(np.searchsorted(clauses, anchor, side="right") - 1, 0)  # [all units]
+    sentence_order, clause_order = sentence_rank[sentence], clause_rank[clause]  # [all units]
     return np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))  # [all units]

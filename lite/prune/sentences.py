@@ -164,6 +164,21 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return list(zip(points, points[1:]))
 
 
+def sentence_clauses(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """clause_spans of each sentence (spans: split_spans(text)), from one scan of the text; a match that would
+    run across a sentence's start sends that text back to one scan per sentence, which cannot see it."""
+    cuts = [(m.start(), m.end()) for m in CLAUSE_END.finditer(text)]
+    starts = [a for a, _ in spans]
+    sentence_of = np.searchsorted(starts, [a for a, _ in cuts], side="right") - 1  # [n_cuts]
+    if any(b > spans[k][1] for (_, b), k in zip(cuts, sentence_of.tolist())):
+        return [clause_spans(text, a, b) for a, b in spans]
+    points: list[list[int]] = [[a] for a in starts]
+    for (_, b), k in zip(cuts, sentence_of.tolist()):
+        if b < spans[k][1]:
+            points[k].append(b)
+    return [list(zip(p, [*p[1:], end])) for p, (_, end) in zip(points, spans)]
+
+
 def unit_anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
     """Where each unit's text begins after its leading whitespace (byte-level BPE glues a space to the
     next word: " Its" belongs to the sentence of "Its"); a unit of whitespace alone, where it starts:

@@ -76,30 +76,65 @@ def grouped_loop(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[
     return first_token
 
 
+def opens_unit(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Does each token start a unit (tokens without zero-width ones): it begins at or after the furthest end
+    so far and is not a combining mark; the first always: bool [n]."""
+    reach = np.maximum.accumulate(ends)  # [n] the end of the unit each token closes
+    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
+    attaches = (flags[np.minimum(starts, len(text))] & ATTACHES) > 0  # [n]
+    return np.concatenate([[True], (starts[1:] >= reach[:-1]) & ~attaches[1:]])[: len(starts)]  # [n]
+
+
 def group_units(text: str, offsets: Sequence[tuple[int, int]] | np.ndarray) -> Units:
     """Group tokens (their (start, end) character offsets, in order) into whole-character units.
 
     A token starts a new unit when it begins at or after the end of the current unit and is not
     a combining mark; a zero-width token joins the token after it. Without zero-width tokens the end of
-    the current unit is the furthest end so far, so the rule is a few array operations; with one, the
-    tokens are taken one at a time (grouped_loop).
+    the current unit is the furthest end so far, so the rule is a few array operations (opens_unit); with
+    one, the tokens are taken one at a time (grouped_loop).
     """
     bounds = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)  # [n, 2]
     starts, ends = bounds[:, 0], bounds[:, 1]  # [n]
     if (ends <= starts).any():
         first_token = np.asarray(grouped_loop(text, starts.tolist(), ends.tolist()), dtype=np.int64)
     else:
-        reach = np.maximum.accumulate(ends)  # [n] the end of the unit each token closes
-        flags = char_flags(code_points(text))  # [n_chars]
-        inside = starts < len(text)
-        attaches = np.zeros(len(starts), dtype=bool)  # [n]
-        attaches[inside] = (flags[starts[inside]] & ATTACHES) > 0
-        opens = np.concatenate([[True], (starts[1:] >= reach[:-1]) & ~attaches[1:]])[: len(starts)]  # [n]
-        first_token = np.flatnonzero(opens)  # [n_units]
+        first_token = np.flatnonzero(opens_unit(text, starts, ends))  # [n_units]
+    return units_of(starts, first_token, len(text))
+
+
+def units_of(starts: np.ndarray, first_token: np.ndarray, text_length: int) -> Units:
+    """The units whose first tokens are `first_token` (tokens' starts: int64 [n]); the first unit's span from 0."""
     span_start = starts[first_token]  # [n_units]
     if len(span_start):
         span_start[0] = 0
-    return Units(first_token=first_token, span_start=span_start, text_length=len(text))
+    return Units(first_token=first_token, span_start=span_start, text_length=text_length)
+
+
+def units_of_texts(texts: Sequence[str], offsets: Sequence[np.ndarray], words: bool) -> list[Units]:
+    """group_units of each text (offsets: int64 [n_k, 2] each), then word_units when `words`, for all the
+    texts at once: the same units. Joined, each text's tokens start after the text before it ends, so only
+    each text's first token (and first unit) must be told to start anew. Texts one at a time when one has
+    no token or a zero-width token."""
+    counts = [len(bounds) for bounds in offsets]
+    if len(texts) < 2 or 0 in counts or any((bounds[:, 1] <= bounds[:, 0]).any() for bounds in offsets):
+        found = [group_units(text, bounds) for text, bounds in zip(texts, offsets)]
+        return [word_units(text, u) for text, u in zip(texts, found)] if words else found
+    shift = np.cumsum([0] + [len(text) for text in texts])[:-1]  # [n_texts] each text's place, joined
+    first = np.cumsum([0] + counts)[:-1]  # [n_texts] each text's first token, joined
+    bounds = np.concatenate([b + at for b, at in zip(offsets, shift)])  # [n, 2]
+    joined = "".join(texts)
+    opens = opens_unit(joined, bounds[:, 0], bounds[:, 1])  # [n]
+    opens[first] = True
+    if words:
+        unit = np.flatnonzero(opens)  # [n_units] each unit's first token, joined
+        leading = np.searchsorted(unit, first)  # [n_texts] each text's first unit
+        spans = np.append(bounds[unit, 0], len(joined))  # [n_units + 1]
+        spans[leading] = shift  # a text's first unit spans from the text's start
+        merged = continues_word(joined, spans[:-1], spans[1:])  # [n_units]
+        merged[leading] = False
+        opens[unit[merged]] = False
+    return [units_of(b[:, 0], np.flatnonzero(opens[at : at + n]), len(text))
+            for text, b, at, n in zip(texts, offsets, first.tolist(), counts)]
 
 
 def units_covering(units: Units, char_ranges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -135,6 +170,18 @@ GRANULARITIES = ("clause", "word", "char")  # clause: whole clauses by their tok
 DEFAULT_GRANULARITY = "clause"
 
 
+def continues_word(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Does each unit (its span [start, end)) continue the word of the unit before it (word_units' rule; the
+    first never): bool [n_units]."""
+    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
+    joins = (flags & JOINS_WORDS) > 0  # [n_chars + 1]
+    blanks = np.concatenate([[0], np.cumsum((flags[:-1] & BLANK) > 0)])  # [n_chars + 1] blanks before each char
+    filled = ends > starts  # [n_units]
+    blank = filled & (blanks[ends] - blanks[starts] == ends - starts)  # [n_units] spaces or tabs only
+    return np.concatenate([[False], filled[1:] & filled[:-1] & joins[starts[1:]]
+                           & (joins[np.maximum(ends[:-1] - 1, 0)] | blank[:-1])])[: len(starts)]  # [n_units]
+
+
 def word_units(text: str, units: Units) -> Units:
     """Merge character units into whole words where the script separates words with spaces.
 
@@ -147,13 +194,5 @@ def word_units(text: str, units: Units) -> Units:
     if units.count < 2:
         return units
     starts = units.span_start  # [n_units]
-    ends = np.append(starts[1:], units.text_length)  # [n_units]
-    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
-    joins = (flags & JOINS_WORDS) > 0  # [n_chars + 1]
-    blanks = np.concatenate([[0], np.cumsum((flags[:-1] & BLANK) > 0)])  # [n_chars + 1] blanks before each char
-    filled = ends > starts  # [n_units]
-    blank = filled & (blanks[ends] - blanks[starts] == ends - starts)  # [n_units] spaces or tabs only
-    continues = (filled[1:] & filled[:-1] & joins[starts[1:]]
-                 & (joins[np.maximum(ends[:-1] - 1, 0)] | blank[:-1]))  # [n_units - 1]
-    keep = np.concatenate([[0], np.flatnonzero(~continues) + 1])  # [n_words]
+    keep = np.flatnonzero(~continues_word(text, starts, np.append(starts[1:], units.text_length)))  # [n_words]
     return Units(first_token=units.first_token[keep], span_start=units.span_start[keep], text_length=units.text_length)
