@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lite import LiteError, Segment
+from lite.prune import relevance
 from lite.prune.passages import ranks
 from lite.prune.relevance import (
     bm25,
@@ -347,3 +348,15 @@ def test_clauses_from_one_scan_are_each_sentences_own(paragraphs):
     for text in texts:
         spans = split_spans(text)
         assert sentence_clauses(text, spans) == [clause_spans(text, a, b) for a, b in spans]
+
+
+def test_word_ids_are_equal_exactly_for_equal_words(paragraphs, monkeypatch):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:5]]
+    folded, points, starts, ends, _ = relevance.folded_words(texts)
+    words = [folded[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    for base in (relevance.HASH_BASE, np.uint64(0)):  # 0: every word of a length collides, the dictionary decides
+        monkeypatch.setattr(relevance, "HASH_BASE", base)
+        named: dict[str, int] = {}
+        for word, found in zip(words, relevance.word_ids(folded, points, starts, ends).tolist()):
+            assert named.setdefault(word, found) == found
+        assert len(set(named.values())) == len(named)

@@ -48,6 +48,7 @@ HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # c
 SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")  # chars.SOUTHEAST_ASIAN_RANGES
 FIELD = 21  # bits of one character in a term id: code point + 1 (0: no character) < 2**21; three fit in an int64
 BOUNDARY = ord("#")  # the mark around a word before its 3-grams are taken
+HASH_BASE = np.uint64(1_000_003)  # of word_ids' polynomial hash (mod 2**64); exactness does not rest on it
 
 
 def words(text: str) -> list[str]:
@@ -161,11 +162,32 @@ def term_ids(texts: Sequence[str], whole_words: bool = False) -> tuple[np.ndarra
         ids = (ids << FIELD) | np.where(size > k, stream[first + k], 0)
     if whole_words:
         long = np.flatnonzero(spaced & (length > 3))  # [n_long] words beyond a packed id
-        seen: dict[str, int] = {}
-        at = gram_of[long]
-        ids[at] = [-1 - seen.setdefault(folded[a:b], len(seen)) for a, b in zip(starts[long].tolist(),
-                                                                                ends[long].tolist())]
+        ids[gram_of[long]] = -1 - word_ids(folded, points, starts[long], ends[long])
     return np.repeat(text_of_word, grams), ids
+
+
+def word_ids(text: str, points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For words (runs text[start:end], points: the text's code points), ids that are equal exactly when the
+    words are: int64 [n_words] >= 0. Words are grouped by length and a 64-bit polynomial hash, and each is
+    compared with the first of its group, character by character; if a hash ever joined two different
+    words, a dictionary of the words themselves decides."""
+    length = ends - starts  # [n_words]
+    begin = np.cumsum(length) - length  # [n_words] each word's first character, the words one after another
+    within = np.arange(int(length.sum())) - np.repeat(begin, length)  # [n_chars]
+    chars = points[np.repeat(starts, length) + within].astype(np.uint64)  # [n_chars]
+    powers = np.cumprod(np.full(int(length.max(initial=0)), HASH_BASE, dtype=np.uint64))  # base^(k+1), wrapping
+    hashed = np.add.reduceat(chars * powers[within], begin) if len(begin) else begin.astype(np.uint64)
+    order = np.lexsort((np.arange(len(length)), length, hashed))  # [n_words] equal keys together, first first
+    key = np.stack([hashed[order].view(np.int64), length[order]])  # [2, n_words]
+    new = np.concatenate([[True], (key[:, 1:] != key[:, :-1]).any(axis=0)])[: len(order)]  # [n_words]
+    group = np.empty(len(order), dtype=np.int64)
+    group[order] = np.cumsum(new) - 1  # [n_words]
+    first = order[new]  # [n_groups] the first word of each group
+    if (chars != chars[np.repeat(begin[first[group]], length) + within]).any():  # a collision: rare as 2**-64
+        seen: dict[str, int] = {}
+        return np.array([seen.setdefault(text[a:b], len(seen)) for a, b in zip(starts.tolist(), ends.tolist())],
+                        dtype=np.int64)
+    return group
 
 
 def question_terms(pieces: Sequence[str], question: str, whole_words: bool = False

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 
 import numpy as np
 
@@ -169,11 +170,11 @@ def sentence_clauses(text: str, spans: list[tuple[int, int]]) -> list[list[tuple
     run across a sentence's start sends that text back to one scan per sentence, which cannot see it."""
     cuts = [(m.start(), m.end()) for m in CLAUSE_END.finditer(text)]
     starts = [a for a, _ in spans]
-    sentence_of = np.searchsorted(starts, [a for a, _ in cuts], side="right") - 1  # [n_cuts]
-    if any(b > spans[k][1] for (_, b), k in zip(cuts, sentence_of.tolist())):
+    sentence_of = [bisect_right(starts, a) - 1 for a, _ in cuts]  # the sentence each match starts in
+    if any(b > spans[k][1] for (_, b), k in zip(cuts, sentence_of)):
         return [clause_spans(text, a, b) for a, b in spans]
     points: list[list[int]] = [[a] for a in starts]
-    for (_, b), k in zip(cuts, sentence_of.tolist()):
+    for (_, b), k in zip(cuts, sentence_of):
         if b < spans[k][1]:
             points[k].append(b)
     return [list(zip(p, [*p[1:], end])) for p, (_, end) in zip(points, spans)]
