@@ -6,8 +6,26 @@ import numpy as np
 import pytest
 
 from lite import LiteError, Segment
-from lite.prune.relevance import bm25, sentence_priority, terms
-from lite.prune.sentences import BARE_END, SPACED_END, clause_spans, split_sentences, split_spans
+from lite.prune import relevance
+from lite.prune.passages import ranks
+from lite.prune.relevance import (
+    bm25,
+    bm25_ids,
+    question_terms,
+    sentence_priority,
+    term_ids,
+    terms,
+    with_neighbours,
+)
+from lite.prune.select import order_by, ranks_of
+from lite.prune.sentences import (
+    BARE_END,
+    SPACED_END,
+    clause_spans,
+    sentence_clauses,
+    split_sentences,
+    split_spans,
+)
 from tools import xquad
 
 
@@ -283,3 +301,62 @@ def test_chat_messages_ranked_by_the_last_user_message(pruner):
     assert result.compressed_tokens - result.origin_tokens == expected.compressed_tokens - expected.origin_tokens
     with pytest.raises(LiteError, match="needs a last user message"):
         pruner.prune_messages([{"role": "assistant", "content": river}], rate=0.5, rank_by_question=True)
+
+
+# ---- the vectorised terms and BM25 against their plain references ----
+
+@pytest.mark.parametrize("whole_words", [False, True])
+def test_term_ids_are_the_terms(paragraphs, whole_words):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:20]]
+    texts += ["", "  ", "Straße İstanbul ﬁne ŉ ǅ", "华沙人 วอร์ซอ Warsaw's", "a", "ab", "Σ ΣΑΣ", "x\x00y", "\ud800 a"]
+    text_of, ids = term_ids(texts, whole_words)
+    expected = [(k, term) for k, text in enumerate(texts) for term in terms(text, whole_words)]
+    assert text_of.tolist() == [k for k, _ in expected]
+    named: dict[str, int] = {}
+    for (_, term), found in zip(expected, ids.tolist()):
+        assert named.setdefault(term, found) == found  # one term, one id
+    assert len(set(named.values())) == len(named)  # one id, one term
+
+
+@pytest.mark.parametrize("lang", xquad.LANGUAGES)
+def test_bm25_ids_is_bm25_to_the_bit(paragraphs, lang):
+    sentences = [s for p in paragraphs[lang][:10] for s in split_sentences(p["context"])]
+    for qa in [p["qas"][0] for p in paragraphs[lang][:10]]:
+        for whole_words in (False, True):
+            expected = bm25([terms(s, whole_words) for s in sentences], terms(qa["question"], whole_words))
+            found = bm25_ids(*question_terms(sentences, qa["question"], whole_words), len(sentences))
+            assert found.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "th", "ar"])
+def test_one_pass_ranks_are_sentence_priority_and_each_sentences_clauses(paragraphs, lang):
+    texts = [p["context"] for p in paragraphs[lang][:5]]
+    question = paragraphs[lang][0]["qas"][0]["question"]
+    for given in (texts, texts[:1]):
+        spans = [split_spans(text) for text in given]
+        sentence_rank, _, clause_rank, _ = ranks(given, spans, question)
+        sentences = [[t[a:b] for a, b in s] for t, s in zip(given, spans)]
+        assert sentence_rank.tolist() == ranks_of(order_by(sentence_priority(sentences, question))).tolist()
+        expected = [ranks_of(order_by(with_neighbours([t[a:b] for a, b in clause_spans(t, start, end)], question)))
+                    for t, s in zip(given, spans) for start, end in s]
+        assert clause_rank.tolist() == np.concatenate(expected).tolist()
+
+
+def test_clauses_from_one_scan_are_each_sentences_own(paragraphs):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:10]]
+    texts += ["end. - - x", "a, b. - c", "x ,\n y", "你好。，好", "a: b; c – d — e", "Hi. Bye, x,", "a. — b, c"]
+    for text in texts:
+        spans = split_spans(text)
+        assert sentence_clauses(text, spans) == [clause_spans(text, a, b) for a, b in spans]
+
+
+def test_word_ids_are_equal_exactly_for_equal_words(paragraphs, monkeypatch):
+    texts = [p["context"] for lang in xquad.LANGUAGES for p in paragraphs[lang][:5]]
+    folded, points, starts, ends, _ = relevance.folded_words(texts)
+    words = [folded[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    for base in (relevance.HASH_BASE, np.uint64(0)):  # 0: every word of a length collides, the dictionary decides
+        monkeypatch.setattr(relevance, "HASH_BASE", base)
+        named: dict[str, int] = {}
+        for word, found in zip(words, relevance.word_ids(folded, points, starts, ends).tolist()):
+            assert named.setdefault(word, found) == found
+        assert len(set(named.values())) == len(named)

@@ -9,8 +9,10 @@ import pytest
 from tokenizers import Tokenizer
 
 from lite.prune.budget import shared_budgets, token_budget
+from lite.prune.chars import UNSPACED_SCRIPTS
 from lite.prune.select import order_by, select_in_order, unit_importance
-from lite.prune.units import group_units, units_covering, word_units
+from lite.prune.sentences import unit_anchors
+from lite.prune.units import group_units, grouped_loop, units_covering, units_of_texts, word_units
 from lite.store.slicefile import SliceFile
 
 
@@ -117,3 +119,75 @@ def test_word_units_tile_every_mgsm_text_and_never_cut_a_character_unit(tokenize
             assert set(words.span_start.tolist()) <= set(chars.span_start.tolist())  # merges only, never a new cut
             if lang in ("en", "fr", "ru", "bn"):
                 assert words.count < chars.count, lang  # spaced scripts: words span several character units
+
+
+# ---- the array forms against plain per-token references ----
+
+def reference_select(order, sizes, budget, forced):
+    """select_in_order one unit at a time, as it is specified."""
+    keep = forced.copy()
+    kept = int(sizes[keep].sum())
+    for unit in order:
+        if kept >= budget:
+            break
+        if not keep[unit] and kept + sizes[unit] <= budget:
+            keep[unit] = True
+            kept += int(sizes[unit])
+    if not keep.any() and len(order) and budget > 0:
+        keep[order[0]] = True
+    return keep
+
+
+def test_select_in_order_is_the_greedy_rule_on_random_cases():
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        n = int(rng.integers(0, 30))
+        sizes = rng.integers(1, int(rng.integers(2, 8)), n)
+        order = rng.permutation(n)
+        forced = rng.random(n) < rng.random() * 0.3
+        budget = int(rng.integers(0, int(sizes.sum()) + 3))
+        assert select_in_order(order, sizes, budget, forced).tolist() == \
+            reference_select(order, sizes, budget, forced).tolist()
+
+
+def reference_word_starts(text, spans):
+    """word_units' rule per unit, with str methods."""
+    def joins(char):
+        return ((char.isalnum() or unicodedata.category(char).startswith("M") or char in "\u200c\u200d")
+                and not any(low <= ord(char) <= high for low, high in UNSPACED_SCRIPTS))
+
+    starts = [0][: len(spans)]
+    for u in range(1, len(spans)):
+        (a, b), (pa, pb) = spans[u], spans[u - 1]
+        blank = pb > pa and all(c in " \t\u00a0" for c in text[pa:pb])
+        if not (a < b and pa < pb and joins(text[a]) and (joins(text[pb - 1]) or blank)):
+            starts.append(u)
+    return starts
+
+
+def test_units_words_and_anchors_match_their_references(tokenizer, mgsm_texts):
+    extra = ["", " ", "a\u0301bc", "x\u200dy \u0e01\u0e34", "  \t\u00a0 x", "é ü\n\n", "Rép onse 15 ok."]
+    for text in [t for texts in mgsm_texts.values() for t in texts] + extra:
+        offsets = tokenizer.encode(text).offsets
+        for given in (offsets, [(0, 0), *offsets, (len(text), len(text))]):  # with zero-width tokens: the loop
+            units = group_units(text, given)
+            starts, ends = zip(*given) if given else ((), ())
+            expected = grouped_loop(text, starts, ends)
+            assert units.first_token.tolist() == expected
+        units = group_units(text, offsets)
+        words = word_units(text, units)
+        assert words.first_token.tolist() == units.first_token[reference_word_starts(text, units.spans())].tolist()
+        anchors = [a + len(text[a:b]) - len(text[a:b].lstrip()) if text[a:b].strip() else a for a, b in words.spans()]
+        assert unit_anchors(text, words.span_start).tolist() == anchors
+
+
+def test_units_of_many_texts_at_once_are_each_texts_own(tokenizer, mgsm_texts):
+    texts = [t for texts in mgsm_texts.values() for t in texts[:3]]
+    texts += ["\u0301x", "\u0e34abc", " ", "a\u200db", "x\n\n"]  # a text that starts with a mark starts anew
+    offsets = [np.array(tokenizer.encode(text).offsets, dtype=np.int64).reshape(-1, 2) for text in texts]
+    for words in (False, True):
+        for found, text, bounds in zip(units_of_texts(texts, offsets, words), texts, offsets):
+            expected = word_units(text, group_units(text, bounds)) if words else group_units(text, bounds)
+            assert found.first_token.tolist() == expected.first_token.tolist()
+            assert found.span_start.tolist() == expected.span_start.tolist()
+            assert found.text_length == expected.text_length

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .passages import order_of, unit_ranks
-from .relevance import bm25, terms, with_neighbours
+from .relevance import neighboured, passage_scores
 
 KEEP_AT = 1.0  # a sentence is kept when its share plus its passage's share reaches this
 PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n\s*$")  # a sentence that ends a paragraph: a blank line after it
@@ -48,18 +48,17 @@ def passages_of(sentences: Sequence[Sequence[str]]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(ends[:-1])]).astype(np.int64) if ends else np.zeros(0, dtype=np.int64)
 
 
-def auto_priority(sentences: Sequence[Sequence[str]], question: str) -> np.ndarray:
-    """Each sentence's share plus its passage's share (see the module's docstring): float64 [n_sentences].
-
-    sentences[k] holds the sentences of string k, in order.
-    """
-    flat = [sentence for passage in sentences for sentence in passage]
+def auto_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                  question: str) -> np.ndarray:
+    """Each sentence's share plus its passage's share (see the module's docstring), from the sentences' own
+    BM25 (float64 [n_sentences], the sentences as the documents): float64 [n_sentences]."""
+    sentences = [[text[a:b] for a, b in passage] for text, passage in zip(texts, spans)]
     passage = passages_of(sentences)  # [n_sentences]
-    own = share_of_best(with_neighbours(flat, question, passage))  # [n_sentences]
+    own = share_of_best(neighboured(sentence_own, passage))  # [n_sentences]
+    flat = [sentence for text in sentences for sentence in text]
     starts = np.flatnonzero(np.diff(passage, prepend=-1))  # [n_passages] each passage's first sentence
-    texts = ["".join(flat[a:b]) for a, b in zip(starts, [*starts[1:], len(flat)])]
-    whole = share_of_best(bm25([terms(text, whole_words=True) for text in texts], terms(question, True)))  # [n_p]
-    return own + whole[passage]
+    whole = share_of_best(passage_scores([flat[a:b] for a, b in zip(starts, [*starts[1:], len(flat)])], question))
+    return own + whole[passage]  # [n_sentences]
 
 
 def auto_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], sizes: np.ndarray,

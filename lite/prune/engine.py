@@ -17,9 +17,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
+from itertools import chain
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from ..errors import LiteError
 from .auto import auto_order
@@ -39,7 +41,7 @@ from .select import (
 from .specials import AddedTokenGuard
 from .structure import prune_structured
 from .target import TargetTokenizer, target_tokenizer
-from .units import Units, group_units, word_units
+from .units import Units, units_of_texts
 
 Selected = tuple["Encoded", np.ndarray]  # a text's encoding and its kept units ([n_units] bool)
 
@@ -49,9 +51,14 @@ class Encoded:
     """A text's tokenization: all ids (with the special tokens the tokenizer adds), its own tokens, their units."""
 
     text: str
-    ids: np.ndarray  # [n + added specials] int64
+    encoding: Encoding  # the tokenizer's
     own: np.ndarray  # [n] positions of the text's own tokens among ids
     units: Units
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """All the ids, the added specials too: int64 [n + added specials] (read only when scoring)."""
+        return np.asarray(self.encoding.ids, dtype=np.int64)
 
     @property
     def n_tokens(self) -> int:
@@ -66,9 +73,10 @@ class Encoded:
         if self.n_tokens == 0:
             return PruneResult(self.text, (), 0, 0, ((self.text, True),) if self.text else ())
         kept_tokens = np.flatnonzero(keep[self.units.token_unit(self.n_tokens)])  # [compressed_tokens]
-        pieces = tuple((self.text[start:end], bool(k)) for (start, end), k in zip(self.units.spans(), keep))
+        text = self.text
+        pieces = tuple([(text[start:end], k) for (start, end), k in zip(self.units.spans(), keep.tolist())])
         return PruneResult(
-            text="".join(piece for piece, k in pieces if k),
+            text="".join([piece for piece, k in pieces if k]),
             kept=tuple(kept_tokens.tolist()),
             origin_tokens=self.n_tokens,
             compressed_tokens=len(kept_tokens),
@@ -139,13 +147,14 @@ class Engine:
 
     def encode(self, text: str, granularity: str = "char") -> Encoded:
         """The text's tokens, its own ones (no added specials) grouped into units: whole characters, or words."""
-        encoding = self.tokenize(text)
-        own = np.array([i for i, s in enumerate(encoding.sequence_ids) if s is not None], dtype=np.int64)  # [n]
-        offsets = encoding.offsets  # a fresh list on every access: read it once
-        units = group_units(text, [offsets[i] for i in own])
-        if granularity in ("word", "clause"):  # clauses are chosen whole, cut (the last one) at words
-            units = word_units(text, units)
-        return Encoded(text, np.asarray(encoding.ids, dtype=np.int64), own, units)
+        return self.encode_texts([text], granularity)[0]
+
+    def encode_texts(self, texts: Sequence[str], granularity: str = "char") -> list[Encoded]:
+        """`encode` of each text, each tokenized on its own, the units of all of them found at once."""
+        encodings = [self.tokenize(text) for text in texts]
+        owned = [own_tokens(encoding) for encoding in encodings]
+        units = units_of_texts(texts, [bounds for _, bounds in owned], granularity in ("word", "clause"))
+        return [Encoded(text, encoding, own, u) for text, encoding, (own, _), u in zip(texts, encodings, owned, units)]
 
     def importance(self, encoded: Encoded, options: PruneOptions) -> np.ndarray:
         """The method's score of the text's own tokens, checked finite once here: float32 [n]."""
@@ -191,7 +200,7 @@ class Engine:
         if any(s.rate is not None or s.target_tokens is not None for s in segments):
             raise LiteError("with a question, the passages share one budget: give rate or target_tokens to prune, "
                             "not to a Segment")
-        encoded = [self.encode(s.text, options.granularity) for s in segments]
+        encoded = self.encode_texts([s.text for s in segments], options.granularity)
         ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
         texts, starts = [segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked]
         sizes = [encoded[i].sizes for i in ranked]
@@ -213,6 +222,17 @@ class Engine:
             for i, start, end in zip(ranked, bounds, bounds[1:]):
                 keeps[i] = kept_units(encoded[i], keep[start:end], options)
         return list(zip(encoded, keeps))
+
+
+def own_tokens(encoding: Encoding) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the text's own tokens among all (no added specials): int64 [n], and their character
+    offsets: int64 [n, 2]."""
+    sequence = encoding.sequence_ids
+    own = (np.arange(len(sequence)) if None not in sequence else
+           np.array([i for i, s in enumerate(sequence) if s is not None], dtype=np.int64))  # [n]
+    offsets = encoding.offsets  # [(start, end)] * (n + added specials), a fresh list on every access
+    bounds = np.fromiter(chain.from_iterable(offsets), dtype=np.int64, count=2 * len(offsets)).reshape(-1, 2)
+    return own, bounds[own]  # [n], [n, 2]
 
 
 def own_budget(rate: float | None, share: int | None) -> dict:
@@ -316,6 +336,9 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
     text is not part of the output); when keeping units again changes which texts are empty, the
     joined output is checked once more, until nothing changes.
     """
+    runs = joined_pieces([run_pieces(encoded, keep) for encoded, keep in selected], separator, skip_empty)
+    if guard.clean("".join(text for text, kept, _ in runs if kept)):  # the output holds no added token at all
+        return
     for _ in range(len(selected) + 1):
         pieces = joined_pieces([unit_pieces(i, encoded, keep) for i, (encoded, keep) in enumerate(selected)],
                                separator, skip_empty)
@@ -327,6 +350,16 @@ def guard_joined(guard: AddedTokenGuard, selected: list[Selected], separator: st
                 changed = True
         if not changed:
             return
+
+
+def run_pieces(encoded: Encoded, keep: np.ndarray) -> list[tuple[str, bool, None]]:
+    """A text's pieces as runs of kept units and of dropped ones: joined, the same output as its unit_pieces."""
+    if not encoded.n_tokens:
+        return [(encoded.text, True, None)]
+    first = np.concatenate([[0], np.flatnonzero(keep[1:] != keep[:-1]) + 1])  # [n_runs] each run's first unit
+    starts = encoded.units.span_start[first].tolist()
+    ends = [*starts[1:], len(encoded.text)]
+    return [(encoded.text[a:b], bool(k), None) for a, b, k in zip(starts, ends, keep[first].tolist())]
 
 
 def unit_pieces(i: int, encoded: Encoded, keep: np.ndarray) -> list[tuple[str, bool, tuple[int, int] | None]]:

@@ -21,35 +21,50 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .relevance import sentence_priority, with_neighbours
+from .relevance import neighboured, passage_scores, ranks_in_groups, sentences_and_clauses, with_passages
 from .select import order_by, ranks_of
-from .sentences import clause_spans, split_spans, unit_anchors
+from .sentences import sentence_clauses, split_spans, unit_anchors
+
+Prioritize = Callable[[np.ndarray, Sequence[str], Sequence[Sequence[tuple[int, int]]], str], np.ndarray]
 
 
-def clause_ranks(text: str, anchor: np.ndarray, sentence: np.ndarray, spans: Sequence[tuple[int, int]],
-                 question: str) -> np.ndarray:
-    """Rank of each unit's clause among the clauses of its sentence, by relevance: int64 [n_units]."""
-    found = np.zeros(len(anchor), dtype=np.int64)  # [n_units]
-    for k, (start, end) in enumerate(spans):
-        clauses = clause_spans(text, start, end)
-        if len(clauses) < 2:
-            continue
-        rank = ranks_of(order_by(with_neighbours([text[a:b] for a, b in clauses], question)))  # [n_clauses]
-        starts = np.array([a for a, _ in clauses], dtype=np.int64)
-        inside = sentence == k
-        found[inside] = rank[np.maximum(np.searchsorted(starts, anchor[inside], side="right") - 1, 0)]
-    return found
+def default_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                     question: str) -> np.ndarray:
+    """sentence_priority from the sentences' own BM25 (float64 [n_sentences]): with the previous sentence's share,
+    and, for several passages, their passages' scores in z-score units: float64 [n_sentences]."""
+    passage_of = np.repeat(np.arange(len(texts)), [len(passage) for passage in spans])  # [n_sentences]
+    score = neighboured(sentence_own, passage_of)  # [n_sentences] as sentence_priority has it
+    if len(texts) > 1:
+        score = with_passages(score, passage_of, passage_scores([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
+                                                                question))
+    return score
+
+
+def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str,
+          prioritize: Prioritize = default_priority) -> tuple[np.ndarray, list[np.ndarray], np.ndarray, np.ndarray]:
+    """Each sentence's rank among all the sentences by `prioritize` (int64 [n_sentences]), each passage's clause
+    starts (int64 [n_clauses] each), each clause's rank among the clauses of its sentence by relevance (int64
+    [all clauses]), and the sentences' priorities (float64 [n_sentences])."""
+    clauses = [sentence_clauses(text, passage) for text, passage in zip(texts, spans)]
+    counts = np.array([len(sentence) for passage in clauses for sentence in passage], dtype=np.int64)
+    pieces = [text[a:b] for text, passage in zip(texts, clauses) for sentence in passage for a, b in sentence]
+    sentence_of = np.repeat(np.arange(len(counts)), counts)  # [n_clauses]
+    sentence_own, clause_own = sentences_and_clauses(pieces, sentence_of, len(counts), question)
+    score = prioritize(sentence_own, texts, spans, question)  # [n_sentences]
+    clause_rank = ranks_in_groups(neighboured(clause_own, sentence_of), sentence_of)  # [n_clauses]
+    starts = [np.array([a for sentence in passage for a, _ in sentence], dtype=np.int64) for passage in clauses]
+    return ranks_of(order_by(score)), starts, clause_rank, score
 
 
 def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> np.ndarray:
     """The units of all the passages (numbered one passage after the other) in the order a budget takes
     them: whole sentences by relevance: int64 [all units].
 
-    Units rank by their sentence's relevance (ties: the earlier sentence), then by their clause's
-    relevance within the sentence, then by position: a budget filled in this order takes the best
+    Units rank by their sentence's relevance (sentence_priority; ties: the earlier sentence), then by their
+    clause's relevance within the sentence, then by position: a budget filled in this order takes the best
     sentences whole and, of the next one, its most relevant clauses.
     """
-    return order_of(*unit_ranks(texts, unit_starts, question, sentence_priority)[:2])
+    return order_of(*unit_ranks(texts, unit_starts, question)[:2])
 
 
 def order_of(by_sentence: np.ndarray, by_clause: np.ndarray) -> np.ndarray:
@@ -58,18 +73,17 @@ def order_of(by_sentence: np.ndarray, by_clause: np.ndarray) -> np.ndarray:
 
 
 def unit_ranks(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str,
-               prioritize: Callable[[list[list[str]], str], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               prioritize: Prioritize = default_priority) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each unit's sentence rank (0: the sentence `prioritize` puts first) and its clause's rank within the
     sentence, both int64 [all units], and the sentences' priorities, float64 [all sentences]."""
     spans = [split_spans(text) for text in texts]
-    priority = prioritize([[t[a:b] for a, b in s] for t, s in zip(texts, spans)], question)  # [all sentences]
-    sentence_rank = ranks_of(order_by(priority))
-    offsets = np.cumsum([0] + [len(passage) for passage in spans])
-    by_sentence, by_clause = [], []
-    for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
-        anchor = unit_anchors(text, starts)  # [n_units]
-        found = np.searchsorted([a for a, _ in passage], anchor, side="right") - 1 if passage else anchor * 0
-        sentence = np.maximum(found, 0)  # [n_units]
-        by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
-        by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
-    return np.concatenate(by_sentence), np.concatenate(by_clause), priority
+    sentence_rank, clause_starts, clause_rank, priority = ranks(texts, spans, question, prioritize)
+    shift = np.cumsum([0] + [len(text) for text in texts])  # where each text starts in them all, joined
+    starts = np.concatenate([np.asarray(s, dtype=np.int64) + at for s, at in zip(unit_starts, shift)]
+                            + [np.zeros(0, dtype=np.int64)])  # [all units]
+    anchor = unit_anchors("".join(texts), starts)  # [all units] (a text's last unit ends where the next text starts)
+    sentence_starts = np.array([a + at for passage, at in zip(spans, shift) for a, _ in passage], dtype=np.int64)
+    clauses = np.concatenate([s + at for s, at in zip(clause_starts, shift)] + [np.zeros(0, dtype=np.int64)])
+    sentence = np.maximum(np.searchsorted(sentence_starts, anchor, side="right") - 1, 0)  # [all units]
+    clause = np.maximum(np.searchsorted(clauses, anchor, side="right") - 1, 0)  # [all units]
+    return sentence_rank[sentence], clause_rank[clause], priority  # [all units] x2, [n_sentences]

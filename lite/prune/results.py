@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 
@@ -68,37 +70,44 @@ def join_results(results: list[PruneResult], separator: str, skip_empty: bool = 
     skip_empty: results whose text is empty (a passage that gave its whole budget away) are left
     out of the join, and the separators around them are marked dropped in `pieces`.
     """
-    kept: list[int] = []
-    offset = 0
-    for result in results:
-        kept.extend(position + offset for position in result.kept)
-        offset += result.origin_tokens
-    pieces = joined_pieces([[(text, k, None) for text, k in r.pieces] for r in results], separator, skip_empty)
+    offsets = np.cumsum([0] + [r.origin_tokens for r in results])  # [n_results + 1]
+    kept = np.concatenate([np.asarray(r.kept, dtype=np.int64) + offset for r, offset in zip(results, offsets)]
+                          or [np.zeros(0, dtype=np.int64)])  # [compressed_tokens]
+    pieces: list[tuple[str, bool]] = []
+    for i, (result, shown) in enumerate(zip(results, separators_kept([bool(r.text) for r in results], skip_empty))):
+        if i and separator:
+            pieces.append((separator, shown))
+        pieces.extend(result.pieces)
     return PruneResult(
         text=separator.join(r.text for r in results if r.text or not skip_empty),
-        kept=tuple(kept),
-        origin_tokens=offset,
+        kept=tuple(kept.tolist()),
+        origin_tokens=int(offsets[-1]),
         compressed_tokens=len(kept),
-        pieces=tuple((text, k) for text, k, _ in pieces),
+        pieces=tuple(pieces),
         segments=tuple(results),
     )
 
 
+def separators_kept(nonempty: list[bool], skip_empty: bool) -> list[bool]:
+    """Whether the separator before each text (the first's is never used) is kept: always, except with
+    skip_empty where the text after it, or every text before it, keeps nothing (a passage that gave its
+    whole budget away is left out of the join, with its separator). The one place the join's rule is
+    spelled out: join_results and joined_pieces (the output as the guard sees it) both follow it."""
+    found, shown = [], False  # shown: has a text that keeps something been joined yet
+    for keeps in nonempty:
+        found.append(not skip_empty or (shown and keeps))
+        shown = shown or keeps
+    return found
+
+
 def joined_pieces(texts: list[list[tuple[str, bool, T]]], separator: str,
                   skip_empty: bool) -> list[tuple[str, bool, T | None]]:
-    """The (piece, kept, tag) pieces of several texts joined with `separator`, the separators' tag None.
-
-    A separator is kept, except with skip_empty where the text after it, or every text before it, keeps
-    nothing (a passage that gave its whole budget away is left out of the join, with its separator). The
-    one place the join is spelled out: join_results joins results by it, and the guard sees the output
-    the same way (engine.guard_joined).
-    """
+    """The (piece, kept, tag) pieces of several texts joined with `separator` as join_results joins them,
+    the separators' tag None."""
+    nonempty = [any(k and piece for piece, k, _ in text) for text in texts]
     pieces: list[tuple[str, bool, T | None]] = []
-    shown = False  # has a text that keeps something been joined yet
-    for i, text in enumerate(texts):
-        nonempty = any(k and piece for piece, k, _ in text)
+    for i, (text, shown) in enumerate(zip(texts, separators_kept(nonempty, skip_empty))):
         if i and separator:
-            pieces.append((separator, not skip_empty or (shown and nonempty), None))
-        shown = shown or nonempty
+            pieces.append((separator, shown, None))
         pieces.extend(text)
     return pieces

@@ -55,12 +55,19 @@ def select_in_order(order: np.ndarray, sizes: np.ndarray, budget: int, forced: n
     """
     keep = forced.copy()  # [n_units]
     kept = int(sizes[keep].sum())
-    for unit in order:
-        if kept >= budget:
+    free = np.asarray(order, dtype=np.int64)[~keep[order]]  # [n_free] the others, in order
+    total = kept + np.cumsum(sizes[free])  # [n_free] the count if every one up to here were taken
+    fits = int(np.searchsorted(total, budget, side="right"))  # the leading ones that all fit are taken
+    keep[free[:fits]] = True
+    kept = int(total[fits - 1]) if fits else kept
+    rest = free[fits:]  # [n_rest] then ones that still fit, while something is left: a few, smaller than one unit
+    while kept < budget and len(rest):
+        smaller = np.flatnonzero(sizes[rest] <= budget - kept)  # [n_smaller]
+        if not len(smaller):
             break
-        if not keep[unit] and kept + sizes[unit] <= budget:
-            keep[unit] = True
-            kept += int(sizes[unit])
+        keep[rest[smaller[0]]] = True
+        kept += int(sizes[rest[smaller[0]]])
+        rest = rest[smaller[0] + 1 :]
     if not keep.any() and len(order) and budget > 0:
         keep[order[0]] = True
     return keep

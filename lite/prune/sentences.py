@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 
 import numpy as np
+
+from .chars import SPACE, char_flags, code_points
 
 SPACED_END = ".!?…"  # end a sentence only before whitespace
 BARE_END = "。！？｡।॥؟۔"  # end a sentence whatever follows
@@ -44,6 +47,7 @@ ROMAN = re.compile(r"[IVXLC]{1,6}")
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 CLAUSE_END = re.compile(r"[,;:،؛]\s+|[，；：、]\s*|\s[–—-]\s")  # a comma, semicolon, colon or dash, and spaces
 THAI_MIN_CHARS = 100
+MAYBE_END = re.compile("[" + re.escape(SPACED_END + BARE_END + GREEK_QUESTION) + "\n]")
 
 
 def is_greek(char: str) -> bool:
@@ -91,6 +95,10 @@ def sentence_starts(text: str) -> list[int]:
     starts: list[int] = []
     n, i = len(text), 0
     while i < n:
+        found = MAYBE_END.search(text, i)  # the characters below are the only ones that can end a sentence
+        if found is None:
+            break
+        i = found.start()
         char = text[i]
         bare = char in BARE_END or char == "\n" or (char in GREEK_QUESTION and i > 0 and is_greek(text[i - 1]))
         if not bare and char not in SPACED_END:
@@ -157,14 +165,28 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return list(zip(points, points[1:]))
 
 
+def sentence_clauses(text: str, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """clause_spans of each sentence (spans: split_spans(text)), from one scan of the text; a match that would
+    run across a sentence's start sends that text back to one scan per sentence, which cannot see it."""
+    cuts = [(m.start(), m.end()) for m in CLAUSE_END.finditer(text)]
+    starts = [a for a, _ in spans]
+    sentence_of = [bisect_right(starts, a) - 1 for a, _ in cuts]  # the sentence each match starts in
+    if any(b > spans[k][1] for (_, b), k in zip(cuts, sentence_of)):
+        return [clause_spans(text, a, b) for a, b in spans]
+    points: list[list[int]] = [[a] for a in starts]
+    for (_, b), k in zip(cuts, sentence_of):
+        if b < spans[k][1]:
+            points[k].append(b)
+    return [list(zip(p, [*p[1:], end])) for p, (_, end) in zip(points, spans)]
+
+
 def unit_anchors(text: str, unit_starts: np.ndarray) -> np.ndarray:
     """Where each unit's text begins after its leading whitespace (byte-level BPE glues a space to the
     next word: " Its" belongs to the sentence of "Its"); a unit of whitespace alone, where it starts:
     int64 [n_units]."""
-    ends = np.append(unit_starts[1:], len(text))
-    found = np.array(unit_starts, dtype=np.int64)  # [n_units]
-    for u, (start, end) in enumerate(zip(unit_starts.tolist(), ends.tolist())):
-        stripped = len(text[start:end]) - len(text[start:end].lstrip())
-        if stripped < end - start:
-            found[u] = start + stripped
-    return found
+    starts = np.asarray(unit_starts, dtype=np.int64)  # [n_units]
+    ends = np.append(starts[1:], len(text))  # [n_units]
+    filled = np.flatnonzero((char_flags(code_points(text)) & SPACE) == 0)  # [n_filled] characters not whitespace
+    first = np.searchsorted(filled, starts)  # [n_units] the first one at or after each unit's start
+    at = np.append(filled, len(text))[first]  # [n_units]
+    return np.where(at < ends, at, starts)  # [n_units]

@@ -13,10 +13,23 @@ price is a kept count above the budget by the pieces kept again, only where a to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 from tokenizers import Tokenizer
+
+LITERAL_LIMIT = 512  # added tokens looked for as strings (one pattern) before a text is tokenized to find them
+
+
+def literal_pattern(tokenizer: Tokenizer) -> re.Pattern | None:
+    """A pattern that finds every string the tokenizer could read as one of its added tokens, when they are
+    matched as written (not after a normalizer) and at most LITERAL_LIMIT; else None. No match: no added token."""
+    tokens = list(tokenizer.get_added_tokens_decoder().values())
+    if len(tokens) > LITERAL_LIMIT or (tokenizer.normalizer is not None and any(t.normalized for t in tokens)):
+        return None
+    contents = sorted({t.content for t in tokens}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(content) for content in contents))
 
 
 class AddedTokenGuard:
@@ -25,12 +38,20 @@ class AddedTokenGuard:
     def __init__(self, tokenizers: Sequence[Tokenizer]):
         self.checks = [(t, frozenset(t.get_added_tokens_decoder())) for t in tokenizers]
         self.checks = [(t, added) for t, added in self.checks if added]
+        self.patterns = [literal_pattern(t) for t, _ in self.checks]
 
     @staticmethod
     def placed(tokenizer: Tokenizer, added: frozenset[int], text: str) -> list[tuple[int, int, int]]:
         """(id, start, end) of every added token in the text, as this tokenizer reads it."""
         encoding = tokenizer.encode(text, add_special_tokens=False)
+        if added.isdisjoint(encoding.ids):
+            return []
         return [(i, s, e) for i, (s, e) in zip(encoding.ids, encoding.offsets) if i in added and e > s]
+
+    def clean(self, text: str) -> bool:
+        """Does the text hold no added token of any of the tokenizers (so no piece of it can have created one)?"""
+        return not any((pattern is None or pattern.search(text)) and self.placed(tokenizer, added, text)
+                       for (tokenizer, added), pattern in zip(self.checks, self.patterns))
 
     def repair(self, pieces: Sequence[str], keep: np.ndarray) -> np.ndarray:
         """The keep mask over `pieces` (which tile the input, in order), with pieces kept again until clean."""

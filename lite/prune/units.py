@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-JOINERS = frozenset("\u200c\u200d")  # ZWNJ, ZWJ: they shape the characters around them
+from .chars import ATTACHES, BLANK, JOINERS, JOINS_WORDS, char_flags, code_points
 
 
 @dataclass(frozen=True)
@@ -58,16 +58,12 @@ def starts_with_mark(text: str, at: int) -> bool:
     return char in JOINERS or unicodedata.category(char).startswith("M")
 
 
-def group_units(text: str, offsets: Sequence[tuple[int, int]]) -> Units:
-    """Group tokens (their (start, end) character offsets, in order) into whole-character units.
-
-    A token starts a new unit when it begins at or after the end of the current unit and is not
-    a combining mark; a zero-width token joins the token after it.
-    """
+def grouped_loop(text: str, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+    """The first token of each unit, one token at a time (the rule in full, zero-width tokens included)."""
     first_token: list[int] = []
     span_start: list[int] = []
     unit_end = 0
-    for position, (start, end) in enumerate(offsets):
+    for position, (start, end) in enumerate(zip(starts, ends)):
         open_unit = bool(first_token) and (start < unit_end or span_start[-1] == unit_end)
         if first_token and not open_unit and starts_with_mark(text, start):
             open_unit = True
@@ -77,13 +73,68 @@ def group_units(text: str, offsets: Sequence[tuple[int, int]]) -> Units:
         first_token.append(position)
         span_start.append(start)
         unit_end = end
-    if span_start:
+    return first_token
+
+
+def opens_unit(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Does each token start a unit (tokens without zero-width ones): it begins at or after the furthest end
+    so far and is not a combining mark; the first always: bool [n]."""
+    reach = np.maximum.accumulate(ends)  # [n] the end of the unit each token closes
+    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
+    attaches = (flags[np.minimum(starts, len(text))] & ATTACHES) > 0  # [n]
+    return np.concatenate([[True], (starts[1:] >= reach[:-1]) & ~attaches[1:]])[: len(starts)]  # [n]
+
+
+def group_units(text: str, offsets: Sequence[tuple[int, int]] | np.ndarray) -> Units:
+    """Group tokens (their (start, end) character offsets, in order) into whole-character units.
+
+    A token starts a new unit when it begins at or after the end of the current unit and is not
+    a combining mark; a zero-width token joins the token after it. Without zero-width tokens the end of
+    the current unit is the furthest end so far, so the rule is a few array operations (opens_unit); with
+    one, the tokens are taken one at a time (grouped_loop).
+    """
+    bounds = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)  # [n, 2]
+    starts, ends = bounds[:, 0], bounds[:, 1]  # [n]
+    if (ends <= starts).any():
+        first_token = np.asarray(grouped_loop(text, starts.tolist(), ends.tolist()), dtype=np.int64)
+    else:
+        first_token = np.flatnonzero(opens_unit(text, starts, ends))  # [n_units]
+    return units_of(starts, first_token, len(text))
+
+
+def units_of(starts: np.ndarray, first_token: np.ndarray, text_length: int) -> Units:
+    """The units whose first tokens are `first_token` (tokens' starts: int64 [n]); the first unit's span from 0."""
+    span_start = starts[first_token]  # [n_units]
+    if len(span_start):
         span_start[0] = 0
-    return Units(
-        first_token=np.asarray(first_token, dtype=np.int64),
-        span_start=np.asarray(span_start, dtype=np.int64),
-        text_length=len(text),
-    )
+    return Units(first_token=first_token, span_start=span_start, text_length=text_length)
+
+
+def units_of_texts(texts: Sequence[str], offsets: Sequence[np.ndarray], words: bool) -> list[Units]:
+    """group_units of each text (offsets: int64 [n_k, 2] each), then word_units when `words`, for all the
+    texts at once: the same units. Joined, each text's tokens start after the text before it ends, so only
+    each text's first token (and first unit) must be told to start anew. Texts one at a time when one has
+    no token or a zero-width token."""
+    counts = [len(bounds) for bounds in offsets]
+    if len(texts) < 2 or 0 in counts or any((bounds[:, 1] <= bounds[:, 0]).any() for bounds in offsets):
+        found = [group_units(text, bounds) for text, bounds in zip(texts, offsets)]
+        return [word_units(text, u) for text, u in zip(texts, found)] if words else found
+    shift = np.cumsum([0] + [len(text) for text in texts])[:-1]  # [n_texts] each text's place, joined
+    first = np.cumsum([0] + counts)[:-1]  # [n_texts] each text's first token, joined
+    bounds = np.concatenate([b + at for b, at in zip(offsets, shift)])  # [n, 2]
+    joined = "".join(texts)
+    opens = opens_unit(joined, bounds[:, 0], bounds[:, 1])  # [n]
+    opens[first] = True
+    if words:
+        unit = np.flatnonzero(opens)  # [n_units] each unit's first token, joined
+        leading = np.searchsorted(unit, first)  # [n_texts] each text's first unit
+        spans = np.append(bounds[unit, 0], len(joined))  # [n_units + 1]
+        spans[leading] = shift  # a text's first unit spans from the text's start
+        merged = continues_word(joined, spans[:-1], spans[1:])  # [n_units]
+        merged[leading] = False
+        opens[unit[merged]] = False
+    return [units_of(b[:, 0], np.flatnonzero(opens[at : at + n]), len(text))
+            for text, b, at, n in zip(texts, offsets, first.tolist(), counts)]
 
 
 def units_covering(units: Units, char_ranges: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -117,50 +168,31 @@ def digit_ranges(text: str) -> list[tuple[int, int]]:
 
 GRANULARITIES = ("clause", "word", "char")  # clause: whole clauses by their tokens' mean rank (clauses.py), word units
 DEFAULT_GRANULARITY = "clause"
-# Scripts written without spaces between words: their characters stay the units under granularity="word".
-UNSPACED_SCRIPTS = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x0F00, 0x0FFF),  # Tibetan
-    (0x2E80, 0x9FFF),  # CJK radicals, kana, CJK ideographs (and their punctuation)
-    (0xA960, 0xA97F), (0xAC00, 0xD7FF),  # Hangul is spaced, but its syllables are whole words' parts: kept per char
-    (0xF900, 0xFAFF), (0xFF66, 0xFF9F),  # CJK compatibility ideographs, half-width katakana
-    (0x20000, 0x3FFFF),  # CJK extensions
-)
 
 
-def joins_words(char: str) -> bool:
-    """Is the character part of a word of a spaced script (a letter, digit or mark outside UNSPACED_SCRIPTS)?"""
-    if not (char.isalnum() or unicodedata.category(char).startswith("M") or char in JOINERS):
-        return False
-    code = ord(char)
-    return not any(low <= code <= high for low, high in UNSPACED_SCRIPTS)
-
-
-def is_blank(piece: str) -> bool:
-    """Spaces or tabs only (not a line break): such a unit belongs to the word after it."""
-    return bool(piece) and all(c in " \t\u00a0" for c in piece)
+def continues_word(text: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Does each unit (its span [start, end)) continue the word of the unit before it (word_units' rule; the
+    first never): bool [n_units]."""
+    flags = np.append(char_flags(code_points(text)), 0)  # [n_chars + 1]
+    joins = (flags & JOINS_WORDS) > 0  # [n_chars + 1]
+    blanks = np.concatenate([[0], np.cumsum((flags[:-1] & BLANK) > 0)])  # [n_chars + 1] blanks before each char
+    filled = ends > starts  # [n_units]
+    blank = filled & (blanks[ends] - blanks[starts] == ends - starts)  # [n_units] spaces or tabs only
+    return np.concatenate([[False], filled[1:] & filled[:-1] & joins[starts[1:]]
+                           & (joins[np.maximum(ends[:-1] - 1, 0)] | blank[:-1])])[: len(starts)]  # [n_units]
 
 
 def word_units(text: str, units: Units) -> Units:
     """Merge character units into whole words where the script separates words with spaces.
 
     A unit continues the word before it when it does not start with whitespace, its first character
-    is a word character (letter, digit, mark) of a spaced script, and the previous unit ends with one
-    or is only spaces: "Rép"+"onse", " "+"1"+"6" become one unit; " tennis", "." and "\\n" start
-    their own; Chinese, Japanese and Thai characters are never merged.
+    is a word character (letter, digit, mark, joiner) of a spaced script (chars.JOINS_WORDS: outside
+    chars.UNSPACED_SCRIPTS), and the previous unit ends with one or is only spaces or tabs:
+    "Rép"+"onse", " "+"1"+"6" become one unit; " tennis", "." and "\\n" start their own;
+    Chinese, Japanese and Thai characters are never merged.
     """
     if units.count < 2:
         return units
-    spans = units.spans()
-    starts = [0]
-    for u in range(1, units.count):
-        start, end = spans[u]
-        prev_start, prev_end = spans[u - 1]
-        continues = start < end and prev_start < prev_end and joins_words(text[start]) and (
-            joins_words(text[prev_end - 1]) or is_blank(text[prev_start:prev_end]))
-        if not continues:
-            starts.append(u)
-    keep = np.asarray(starts, dtype=np.int64)  # [n_words]
+    starts = units.span_start  # [n_units]
+    keep = np.flatnonzero(~continues_word(text, starts, np.append(starts[1:], units.text_length)))  # [n_words]
     return Units(first_token=units.first_token[keep], span_start=units.span_start[keep], text_length=units.text_length)
