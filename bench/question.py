@@ -1,7 +1,7 @@
 """Question mode against the tokenizer, side by side: `prune(passages, rate=r, question=q)` and tokenizing
 the same passages, in one process, from about 1k to 128k tokens, in CPU time (and wall time).
 
-    python -m bench.question                 # sizes 1k .. 128k, rates 0.1 and 0.5; writes bench/results/question.md
+    python -m bench.question                 # sizes 1k .. 128k, rates 0.1, 0.5 and auto; writes bench/results/question.md
     python -m bench.question --repeats 3     # fewer repeats
 
 Passages are XQuAD paragraphs (bench/data/xquad, dev and test), the 12 languages in turn, taken until
@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.paths import RESULTS
 
 SIZES = (1_000, 4_000, 16_000, 64_000, 128_000)  # tokens, about: whole passages are taken until reached
-RATES = (0.1, 0.5)
+RATES = (0.1, 0.5, "auto")  # auto: rate="auto", the relevant sentences (lite/prune/auto.py)
 OUT = RESULTS / "question.md"
 
 

@@ -89,6 +89,9 @@ def test_one_string_is_cut_into_passages_at_blank_lines(pruner):
     assert pruner.prune(text, rate="auto", question="What is the capital of Poland?").text.startswith("Warsaw is")
     assert pruner.prune(text.replace("\n\n", " "), rate="auto", question="What is the capital of Poland?").text \
         == text.replace("\n\n", " ")  # one paragraph: the best passage, kept whole
+    capped = pruner.prune(text.replace("\n\n", " "), rate="auto", question="What is the capital of Poland?",
+                          target_tokens=8)
+    assert capped.compressed_tokens <= 8 and "Poland" in capped.text  # its most relevant sentence first
 
 
 def test_target_tokens_is_a_ceiling(pruner):

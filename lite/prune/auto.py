@@ -31,6 +31,7 @@ from .passages import order_of, unit_ranks
 from .relevance import neighboured, passage_scores
 
 KEEP_AT = 1.0  # a sentence is kept when its share plus its passage's share reaches this
+BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 PARAGRAPH_END = re.compile(r"\n[^\S\n]*\n\s*$")  # a sentence that ends a paragraph: a blank line after it
 
 
@@ -59,6 +60,12 @@ def auto_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequenc
     starts = np.flatnonzero(np.diff(passage, prepend=-1))  # [n_passages] each passage's first sentence
     whole = share_of_best(passage_scores([flat[a:b] for a, b in zip(starts, [*starts[1:], len(flat)])], question))
     return own + whole[passage]  # [n_sentences]
+
+
+def one_passage(texts: Sequence[str]) -> bool:
+    """Whether the texts are one passage (one string without a blank line inside): then every sentence is in the
+    best passage and auto keeps it all, with nothing to score."""
+    return len(texts) == 1 and not BLANK_LINE.search(texts[0].strip())
 
 
 def auto_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], sizes: np.ndarray,
