@@ -1,7 +1,7 @@
 """Question mode against the tokenizer, side by side: `prune(passages, rate=r, question=q)` and tokenizing
 the same passages, in one process, from about 1k to 128k tokens, in CPU time (and wall time).
 
-    python -m bench.question                 # sizes 1k .. 128k, rates 0.1, 0.5 and auto; writes bench/results/question.md
+    python -m bench.question                 # 1k .. 128k tokens, rates 0.1, 0.5, auto; writes results/question.md
     python -m bench.question --repeats 3     # fewer repeats
 
 Passages are XQuAD paragraphs (bench/data/xquad, dev and test), the 12 languages in turn, taken until
