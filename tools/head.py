@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lite.prune.clauses import token_ranks
 from tools.labels import DEFAULT_OUT, read_labels
 
 FOLDS = 4
@@ -78,7 +79,6 @@ def state_norms(scorer, ids: np.ndarray) -> dict[str, np.ndarray]:
 def token_features(pruner, ids: np.ndarray) -> dict[str, np.ndarray]:
     """Every token feature of the segment's ids, each ranked within the segment in [0, 1]: [n] each."""
     from bench.quality.arms import rarity_scores
-    from lite.prune.clauses import token_ranks
 
     raw = {"attention": pruner.importance(ids, method="attention"), "rank_mix": pruner.importance(ids),
            "rarity": rarity_scores(ids), **state_norms(pruner.scorer, ids)}
@@ -96,14 +96,19 @@ def token_clauses(text: str, offsets, clauses: list[dict]) -> np.ndarray:
 
 
 # ---- the clause table -----------------------------------------------------------------------------------------
-def segment_rows(pruner, text: str, clauses: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(clause features [c, f], each token's clause [n], the segment's ids [n]) for one segment."""
+def segment_rows(pruner, text: str, clauses: list[dict],
+                 question: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(clause features [c, f], each token's clause [n], the segment's ids [n]) for one segment; with a question,
+    the token features are those of the segment's tokens in the segment, a blank line and the question, scored
+    as one text (the question's tokens attend to the passage's)."""
     from lite.prune.sentences import split_spans
 
-    enc = pruner.tokenizer.encode(text)
-    ids = np.asarray(enc.ids, dtype=np.int64)  # [n]
-    feats = token_features(pruner, ids)
-    member = token_clauses(text, enc.offsets, clauses)  # [n]
+    enc = pruner.tokenizer.encode(text if question is None else text + "\n\n" + question)
+    inside = np.asarray([a < len(text) for a, _ in enc.offsets])  # [m]: the segment's tokens
+    ids = np.asarray(enc.ids, dtype=np.int64)  # [m]
+    feats = {name: token_ranks(v[inside]) for name, v in token_features(pruner, ids).items()}  # [n] each
+    ids = ids[inside]  # [n]
+    member = token_clauses(text, [o for o, keep in zip(enc.offsets, inside) if keep], clauses)  # [n]
     sentence_ends = {b for _, b in split_spans(text)}
     n, rows = len(ids), []
     for c, clause in enumerate(clauses):
@@ -120,17 +125,19 @@ def segment_rows(pruner, text: str, clauses: list[dict]) -> tuple[np.ndarray, np
 FEATURE_NAMES = [f"{name}_{pool}" for name in TOKEN_FEATURES for pool in ("mean", "max")] + list(CLAUSE_FEATURES)
 
 
-def clause_table(pruner, labels: list[dict]) -> dict:
-    """Every clause of every prompt: features [N, F], LOO-KL [N], prompt index [N]; and per prompt its language."""
-    feats, kls, prompt_of = [], [], []
+def clause_table(pruner, labels: list[dict], with_question: bool = False) -> dict:
+    """Every clause of every prompt: features [N, F], LOO-KL [N], prompt index [N]; and per prompt its language.
+    with_question: XQuAD passages scored with their question after them (the MGSM prompts have none)."""
+    feats, kls, tokens, prompt_of = [], [], [], []
     for k, record in enumerate(labels):
         for s, text in enumerate(record["segments"]):
             clauses = [c for c in record["clauses"] if c["segment"] == s]
-            rows, _, _ = segment_rows(pruner, text, clauses)
+            rows, _, _ = segment_rows(pruner, text, clauses, record["question"] if with_question else None)
             feats.append(rows)
             kls += [c["kl"] for c in clauses]
+            tokens += [c["tokens"] for c in clauses]
             prompt_of += [k] * len(clauses)
-    return {"x": np.vstack(feats), "kl": np.asarray(kls), "prompt": np.asarray(prompt_of),
+    return {"x": np.vstack(feats), "kl": np.asarray(kls), "tokens": np.asarray(tokens), "prompt": np.asarray(prompt_of),
             "lang": [r["lang"] for r in labels], "kind": [r["kind"] for r in labels]}
 
 
@@ -161,12 +168,14 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
     return w
 
 
-def held_out_scores(table: dict, columns: list[int], folds: int = FOLDS) -> tuple[np.ndarray, dict]:
-    """Each clause's score by the model fitted on the other languages' folds: [N]; and each fold's weights."""
+def held_out_scores(table: dict, columns: list[int], folds: int = FOLDS, label: str = "kl") -> tuple[np.ndarray, dict]:
+    """Each clause's score by the model fitted on the other languages' folds: [N]; and each fold's weights.
+    label "kl": the clause's LOO-KL in the top half of its prompt's; "density": its LOO-KL per token (what a
+    budget buys)."""
     langs = sorted(set(table["lang"]))
     fold_of = {lang: i % folds for i, lang in enumerate(langs)}
     clause_fold = np.asarray([fold_of[table["lang"][p]] for p in table["prompt"]])  # [N]
-    y = top_half(table["kl"], table["prompt"])  # [N]
+    y = top_half(table["kl"] if label == "kl" else table["kl"] / np.maximum(table["tokens"], 1), table["prompt"])  # [N]
     x = table["x"][:, columns]  # [N, f]
     scores, weights = np.zeros(len(y)), {}
     for f in range(folds):
@@ -199,10 +208,17 @@ def ranker_scores(table: dict, head: np.ndarray, seed: int = 0) -> dict[str, np.
             "attention": x[:, col["attention_mean"]], "random": rng.random(len(head))}
 
 
-def per_prompt_spearman(table: dict, scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def per_prompt_spearman(table: dict, scores: dict[str, np.ndarray], seeds: int = 20) -> dict[str, np.ndarray]:
+    """Per prompt, each ranking's Spearman with the LOO-KL [prompts]; random's is the mean over `seeds` draws."""
     prompts = np.unique(table["prompt"])
-    return {name: np.asarray([spearman(s[table["prompt"] == p], table["kl"][table["prompt"] == p]) for p in prompts])
-            for name, s in scores.items()}
+
+    def rho(s: np.ndarray) -> np.ndarray:
+        return np.asarray([spearman(s[table["prompt"] == p], table["kl"][table["prompt"] == p]) for p in prompts])
+
+    found = {name: rho(s) for name, s in scores.items() if name != "random"}
+    found["random"] = np.mean([rho(np.random.default_rng(seed).random(len(table["kl"]))) for seed in range(seeds)],
+                              axis=0)
+    return found
 
 
 def interval(values: np.ndarray, langs: list[str]) -> str:
@@ -212,12 +228,57 @@ def interval(values: np.ndarray, langs: list[str]) -> str:
     return cluster_bootstrap(values[keep], np.asarray(langs)[keep]).fmt()
 
 
+def kl_summary(kl: dict, langs: list[str], kinds: np.ndarray) -> dict:
+    """Paired d = log KL(a) - log KL(b) per prompt [95% CI], per rate and kind, for the pairs that matter; printed."""
+    from bench.quality.stats import log_ratio
+
+    pairs = [("head", "rarity"), ("head", "random"), ("head", "rank_mix"), ("head_density", "rarity"),
+             ("head_density", "random"), ("head_density", "rank_mix"), ("rarity", "random"),
+             ("rank_mix", "rarity"), ("oracle", "rarity"), ("oracle", "random")]
+    out = {}
+    for rate in kl["head"]:
+        for kind in ("mgsm", "xquad", None):
+            mine = np.ones(len(kinds), bool) if kind is None else kinds == kind
+            sub = [lang for lang, m in zip(langs, mine) if m]
+            row = {f"{a} vs {b}": interval(log_ratio(np.asarray(kl[a][rate])[mine], np.asarray(kl[b][rate])[mine]), sub)
+                   for a, b in pairs}
+            row["mean KL"] = {r: round(float(np.mean(np.asarray(v[rate])[mine])), 4) for r, v in kl.items()}
+            out[f"{rate}/{kind or 'both'}"] = row
+            print(f"KL @{rate} {kind or 'both'} ({int(mine.sum())} prompts): "
+                  + "; ".join(f"{k} {v}" for k, v in row.items()))
+    return out
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m tools.head", description=__doc__.splitlines()[0])
     p.add_argument("--labels", type=Path, default=DEFAULT_OUT / "labels-v1-smollm2.jsonl")
     p.add_argument("--kl", action="store_true", help="also the target's KL after pruning with each ranking")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT / "head-v1.json")
     return p.parse_args(argv)
+
+
+def heads_of(table: dict) -> dict[str, np.ndarray]:
+    """The heads judged by the KL after pruning: every feature, labelled by LOO-KL and by LOO-KL per token."""
+    every = list(range(len(FEATURE_NAMES)))
+    return {"head": held_out_scores(table, every)[0], "head_density": held_out_scores(table, every, label="density")[0]}
+
+
+def judge(name: str, table: dict, names: list[str], kinds_shown=("mgsm", "xquad", None)) -> tuple[dict, np.ndarray]:
+    """One feature set: held-out head scores [N], and the per-prompt Spearman of every ranking [95% CI] (printed)."""
+    head, weights = held_out_scores(table, [FEATURE_NAMES.index(f) for f in names])
+    rho = per_prompt_spearman(table, ranker_scores(table, head))
+    langs = [table["lang"][p] for p in np.unique(table["prompt"])]
+    kinds = np.asarray([table["kind"][p] for p in np.unique(table["prompt"])])
+    found = {"features": names, "weights": weights, "spearman": {}}
+    for kind in kinds_shown:
+        mine = np.ones(len(kinds), bool) if kind is None else kinds == kind
+        sub = [lang for lang, m in zip(langs, mine) if m]
+        row = {r: interval(rho[r][mine], sub) for r in RANKERS}
+        row.update({f"head - {r}": interval(rho["head"][mine] - rho[r][mine], sub) for r in RANKERS[1:]})
+        found["spearman"][kind or "both"] = row
+        print(f"[{name}] {kind or 'both'} ({int(mine.sum())} prompts): "
+              + "; ".join(f"{k} {v}" for k, v in row.items()))
+    return found, head
 
 
 def main(argv=None) -> int:
@@ -236,26 +297,20 @@ def main(argv=None) -> int:
                 "no attention": [f for f in FEATURE_NAMES if not f.startswith(("attention", "rank_mix"))],
                 "no states": [f for f in FEATURE_NAMES if not f.startswith(("embed", "normed", "attn_out", "value"))],
                 "no digits": [f for f in FEATURE_NAMES if f != "digits"]}
-    langs = [table["lang"][p] for p in np.unique(table["prompt"])]
-    kinds = np.asarray([table["kind"][p] for p in np.unique(table["prompt"])])
     for name, names in variants.items():
-        head, weights = held_out_scores(table, [FEATURE_NAMES.index(f) for f in names])
-        rho = per_prompt_spearman(table, ranker_scores(table, head))
-        found = {"weights": weights, "spearman": {}}
-        for kind in ("mgsm", "xquad", None):
-            mine = np.ones(len(kinds), bool) if kind is None else kinds == kind
-            sub = [lang for lang, m in zip(langs, mine) if m]
-            row = {r: interval(rho[r][mine], sub) for r in RANKERS}
-            row.update({f"head - {r}": interval(rho["head"][mine] - rho[r][mine], sub) for r in RANKERS[1:]})
-            found["spearman"][kind or "both"] = row
-            print(f"[{name}] {kind or 'both'}: " + "; ".join(f"{k} {v}" for k, v in row.items()))
-        report["variants"][name] = found
+        report["variants"][name], head = judge(name, table, names)
         if name == "all":
             report["head_scores"] = head.tolist()
+    with_question = clause_table(pruner, labels, with_question=True)  # XQuAD: the question after the passage
+    report["variants"]["all, XQuAD scored with its question"], _ = judge("with question", with_question, FEATURE_NAMES,
+                                                                        ("xquad",))
     if args.kl:
         from tools.head_kl import kl_after_pruning
 
-        report["kl"] = kl_after_pruning(pruner, labels, table, np.asarray(report["head_scores"]), RATES)
+        langs = [table["lang"][p] for p in np.unique(table["prompt"])]
+        kinds = np.asarray([table["kind"][p] for p in np.unique(table["prompt"])])
+        report["kl"] = kl_after_pruning(pruner, labels, table, heads_of(table), RATES)
+        report["kl_d"] = kl_summary(report["kl"], langs, kinds)
     args.out.write_text(json.dumps(report, indent=1))
     print(f"written {args.out}")
     return 0

@@ -21,23 +21,33 @@ import numpy as np
 from tools.labels import DEFAULT_OUT, answer_log_probs, prompt_id, read_labels, sequence
 
 RANDOM_SEEDS = (0, 1)
-RANKERS = (("head", (0,)), ("rarity", (0,)), ("rank_mix", (0,)), ("random", RANDOM_SEEDS), ("oracle", (0,)))
+BASELINES = (("rarity", (0,)), ("rank_mix", (0,)), ("random", RANDOM_SEEDS), ("oracle", (0,)))
 
 
-def pruned_segments(pruner, record: dict, rate: float, ranker: str, head: dict | None, seed: int = 0) -> list[str]:
-    """The record's segments pruned at `rate` by one ranking; `head`: segment -> the head's clause scores [c]."""
+def pruned_segments(pruner, record: dict, rate: float, ranker: str, heads: dict, seed: int = 0) -> list[str]:
+    """The record's segments pruned at `rate` by one ranking; `heads`: head name -> segment -> clause scores [c]."""
     from bench.quality import arms
 
     out = []
     for s, text in enumerate(record["segments"]):
         budget = max(1, round(rate * pruner.count_tokens(text)))
         ctx = arms.Context(pruner, text, None, budget, rate, record["lang"], seed)
-        if ranker in ("head", "oracle"):
+        if ranker in heads or ranker == "oracle":
             clauses = [c for c in record["clauses"] if c["segment"] == s]
-            scores = np.asarray(head[s] if ranker == "head" else [c["kl"] for c in clauses], dtype=np.float64)  # [c]
+            scores = np.asarray(heads[ranker][s] if ranker in heads else [c["kl"] for c in clauses],
+                                dtype=np.float64)  # [c]
             out.append(arms.prune_with_scores(ctx, arms.per_token(ctx, by_clause(scores, text, clauses))))
         else:
             out.append(arms.ARMS[{"rarity": "rarity", "rank_mix": "lite", "random": "random"}[ranker]].fn(ctx))
+    return out
+
+
+def by_segment(record: dict, scores: np.ndarray) -> dict[int, np.ndarray]:
+    """A prompt's clause scores [c] split by segment: segment -> [c_s]."""
+    out, at = {}, 0
+    for s in range(len(record["segments"])):
+        count = sum(1 for c in record["clauses"] if c["segment"] == s)
+        out[s], at = scores[at:at + count], at + count
     return out
 
 
@@ -65,9 +75,11 @@ def kl_of(target, record: dict, segments: list[str], state: dict) -> float:
     return kl_and_flips(state["reference"], other)[0]
 
 
-def kl_after_pruning(pruner, labels: list[dict], table: dict, head: np.ndarray | None, rates,
-                     cache_path: Path = DEFAULT_OUT / "head-kl-v1.jsonl") -> dict:
-    """{ranker: {rate: [KL per prompt]}} for the rankings above; cached per (prompt, ranker, rate, pruned text)."""
+def kl_after_pruning(pruner, labels: list[dict], table: dict, heads: dict[str, np.ndarray], rates,
+                     cache_path: Path = DEFAULT_OUT / "head-kl-v1.jsonl", shard: tuple[int, int] = (0, 1),
+                     only: set[str] | None = None) -> dict:
+    """{ranker: {rate: [KL per prompt]}} for the baselines and each head (name -> held-out clause scores [N]);
+    cached per (prompt, pruned text)."""
     import torch
 
     from bench.quality.__main__ import pruner_slice  # noqa: F401 - the bench's imports register its arms
@@ -79,15 +91,14 @@ def kl_after_pruning(pruner, labels: list[dict], table: dict, head: np.ndarray |
     cached = {r["key"]: r["kl"] for r in read_labels(cache_path)}
     target, found, c0 = None, {}, time.process_time()
     for k, record in enumerate(labels):
-        mine = table["prompt"] == k
-        scores = head[mine] if head is not None else None
-        per_segment, at = {}, 0
-        for s in range(len(record["segments"])):
-            count = sum(1 for c in record["clauses"] if c["segment"] == s)
-            per_segment[s], at = (scores[at:at + count] if scores is not None else None), at + count
+        if k % shard[1] != shard[0]:
+            continue
+        per_segment = {name: by_segment(record, scores[table["prompt"] == k]) for name, scores in heads.items()}
         state: dict = {}
         for rate in rates:
-            for ranker, seeds in [r for r in RANKERS if head is not None or r[0] != "head"]:
+            for ranker, seeds in [*((name, (0,)) for name in heads), *BASELINES]:
+                if only is not None and ranker not in only:
+                    continue
                 kls = []
                 for seed in seeds:
                     segments = pruned_segments(pruner, record, rate, ranker, per_segment, seed)
@@ -104,15 +115,21 @@ def kl_after_pruning(pruner, labels: list[dict], table: dict, head: np.ndarray |
 
 
 def main() -> int:
-    """`python -m tools.head_kl`: the rankings that need no head, for the labels written so far (cached)."""
+    """`python -m tools.head_kl [i/n [ranker,...]]`: fill the cache for prompts i, i + n, ... (those rankings), so
+    that n processes share the work; `python -m tools.head --kl` then reads it."""
+    import sys
+
     import lite
     from bench.quality.__main__ import pruner_slice
     from tools import fixtures
-    from tools.head import RATES, clause_table
+    from tools.head import RATES, clause_table, heads_of
 
+    shard = tuple(int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "0/1").split("/"))
     labels = read_labels(DEFAULT_OUT / "labels-v1-smollm2.jsonl")
     pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
-    kl_after_pruning(pruner, labels, clause_table(pruner, labels), None, RATES)
+    table = clause_table(pruner, labels)
+    only = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else None
+    kl_after_pruning(pruner, labels, table, heads_of(table), RATES, shard=shard, only=only)
     return 0
 
 

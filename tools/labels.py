@@ -135,9 +135,15 @@ def interleave(a: list, b: list) -> list:
 
 
 def read_labels(path: Path) -> list[dict]:
+    """The file's records, the first of each prompt (two shards may label the same prompt once)."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found: dict[str, dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            found.setdefault(prompt_id(record) if "kind" in record else record["key"], record)
+    return list(found.values())
 
 
 def prompt_id(prompt: dict) -> str:
@@ -156,6 +162,8 @@ def parse_args(argv):
     p.add_argument("--prompt-cap", type=int, default=PROMPT_CAP,
                    help="MGSM: shots + question under this (pruner tokens)")
     p.add_argument("--shard", default="0/1", help="i/n: this process labels prompts i, i + n, ... (run n at once)")
+    p.add_argument("--reverse", action="store_true", help="take the shard's prompts last first (a helper for a shard "
+                                                          "that is behind: each skips what the other wrote)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT / f"labels-v{LABELS_VERSION}-smollm2.jsonl")
     return p.parse_args(argv)
 
@@ -178,9 +186,10 @@ def main(argv=None) -> int:
                          xquad_prompts(target, args.xquad_languages, args.xquad_passages))
     index, count = (int(x) for x in args.shard.split("/"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = {prompt_id(r) for r in read_labels(args.out) if r.get("kl_tokens") == args.kl_tokens}
     c0, w0 = time.process_time(), time.monotonic()
-    for k, prompt in enumerate(prompts):
+    order = list(enumerate(prompts))
+    for k, prompt in reversed(order) if args.reverse else order:
+        done = {prompt_id(r) for r in read_labels(args.out) if r.get("kl_tokens") == args.kl_tokens}  # other shards'
         if prompt_id(prompt) in done or k % count != index:
             continue
         found = label_prompt(target, pruner, prompt, args.kl_tokens)
