@@ -13,7 +13,8 @@ segment alone (no question):
   segment, whether it opens the segment, whether it ends a sentence (else a comma, colon, ... cut),
   the share of its characters that are digits.
 
-Label: the clause's LOO-KL is above the median of its prompt's clauses. A logistic model (numpy,
+Label: the clause's LOO-KL is above the median of its prompt's clauses (a second head, `head_density`:
+its LOO-KL per token, what a token budget buys). A logistic model (numpy,
 Newton steps, L2), features standardized on the training folds. Languages are held out: the
 languages are dealt into FOLDS folds, and each fold's prompts are scored by the model fitted on the
 others, so every prompt is scored by a model that never saw its language.

@@ -3,11 +3,12 @@
 Each segment of a labelled prompt is pruned to round(rate * n) pruner tokens through lite's clause
 selection (bench.quality.arms.prune_with_scores: Pruner.prune with the ranking's scores), the prompt is
 put back together as the bench does, and the target's KL against its answer to the full prompt is
-taken over the same teacher tokens as the labels. Rankings: the head (its held-out clause scores,
-every token of a clause scored alike), the labels themselves (`oracle`: the clauses by their own LOO-KL, a
-ceiling for any clause ranking), in-text rarity alone (the bench's `rarity` arm), the default
-(`lite`) and random clauses (`random`, seeds 0 and 1, KL averaged as the bench averages seeds). Each
-result is cached on disk (a rerun, or a later head, recomputes only what changed).
+taken over the same teacher tokens as the labels. Rankings: the heads of tools/head.py (their
+held-out clause scores, every token of a clause scored alike), the labels themselves (`oracle`: the
+clauses by their own LOO-KL, a ceiling for any clause ranking), in-text rarity alone (the bench's
+`rarity` arm), the default (`lite`) and random clauses (`random`, seeds 0 and 1, KL averaged as the
+bench averages seeds). Each result is cached on disk (a rerun, or a later head, recomputes only what
+changed).
 """
 
 from __future__ import annotations

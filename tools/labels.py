@@ -9,7 +9,8 @@ the full prompt of KL(full || without the clause), teacher-forced.
 Prompts (the quality bench's formats, bench/quality/data.py):
 - "mgsm": MGSM few-shot prompts, the exemplars pruned, the dev question kept. Question
   `i + 11 k` (k < --mgsm-questions) for the i-th language, its shots drawn as the bench draws them
-  (bench.quality.run.draw_shots: 2 of the 8 exemplars, seeded by the question, under 900 tokens).
+  (bench.quality.run.draw_shots: 2 of the 8 exemplars, seeded by the question), under --prompt-cap
+  pruner tokens (600; the bench's 900 would double the cost in th, bn and te).
 - "xquad": an XQuAD dev passage, the question after it in the target's chat template. Paragraph
   `i + 12 k` (k < --xquad-passages) for the i-th language (different paragraphs in each language, so a
   held-out language holds no translation of a training passage), its first question. The label is
