@@ -181,6 +181,23 @@ def test_splits_do_not_overlap():
     assert not set(data.XQUAD_SPLITS["dev"]) & set(data.XQUAD_SPLITS["test"])
 
 
+def test_each_question_draws_its_own_shots():
+    from bench.quality.run import draw_shots
+
+    pool, lengths = tuple(range(8)), {i: 100 + i for i in range(8)}
+    drawn = {q: draw_shots(q, pool, 2, lengths, 50, None) for q in range(12)}
+    assert drawn == {q: draw_shots(q, pool, 2, lengths, 50, None) for q in range(12)}  # seeded: reproducible
+    assert all(len(d) == 2 and d == sorted(d) and set(d) <= set(pool) for d in drawn.values())
+    assert len({tuple(d) for d in drawn.values()}) >= 6  # not one prompt for every question
+    assert draw_shots(0, pool, 2, lengths, 50, None, seed=1) != drawn[0] or draw_shots(1, pool, 2, lengths, 50, None,
+                                                                                          seed=1) != drawn[1]
+    # the cap drops the last drawn until the shots and the question fit, one shot at least
+    four = draw_shots(3, pool, 4, lengths, 50, None)
+    capped = draw_shots(3, pool, 4, lengths, 50, 2 * 107 + 50)
+    assert len(capped) == 2 and set(capped) <= set(four)
+    assert len(draw_shots(3, pool, 4, lengths, 50, 10)) == 1
+
+
 # ---- a tiny end-to-end run -------------------------------------------------------------------------------
 def test_tiny_end_to_end_run_and_report(tmp_path):
     """1 language, 2 questions, a tiny target: records for every arm, equal budgets, a report with CIs."""
@@ -203,7 +220,7 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
 
     arms.register("fake_peer", fake_peer, kind="peer", question_aware=True, expensive=True)
     names = ("none", "lite", "random", "truncation", "rarity", "selfinfo", "sentences", "fake_peer")
-    settings = Settings(split="dev", arms=names, rates=(0.8,), mgsm_languages=("en",), mgsm_questions=2,
+    settings = Settings(split="dev", arms=names, rates=(0.8,), mgsm_languages=("en",), mgsm_questions=3,
                         agreement_questions=1, max_new=8, kl_tokens=6, rag_languages=("en",), rag_rates=(0.5,),
                         rag_paragraphs=1, rag_kl_items=1, rag5_languages=("en",), rag5_articles=1, rag5_kl_items=1,
                         rag5_peer_items=0)
@@ -213,10 +230,18 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     bench.run()
     found = records(results)
     mgsm = [r for r in found if r["regime"] == "mgsm"]
-    # the MGSM exemplars are short: the peer keeps them whole, is left out, and the others keep the nominal budget
-    assert {r["arm"] for r in mgsm} == set(names) - {"sentences", "fake_peer"}
-    assert all(not r["peer_budget"] for r in mgsm)
-    assert len([r for r in mgsm if r["arm"] == "random"]) == 2 * len(arms.RANDOM_SEEDS)
+    # the peer keeps an exemplar under 100 tokens whole: it is left out of the questions holding one; an exemplar it
+    # pruned to the budget has the peer's count in every question holding it, the others the nominal budget
+    long = {f"q{q}" for q in range(3)
+            if all(pruner.count_tokens(data.exemplars("en")[i]) >= 100 for i in bench.pick_shots("en", q))}
+    assert 0 < len(long) < 3
+    assert {r["arm"] for r in mgsm} == set(names) - {"sentences"}
+    assert {r["item"] for r in mgsm if r["arm"] == "fake_peer"} == long
+    assert long <= {r["item"] for r in mgsm if r["peer_budget"]}
+    assert len([r for r in mgsm if r["arm"] == "random"]) == 3 * len(arms.RANDOM_SEEDS)
+    # each question its own shots, drawn from the 8: here three questions, three prompts
+    shots = {r["item"]: tuple(r["shots"]) for r in mgsm if r["arm"] == "lite"}
+    assert shots == {f"q{q}": tuple(bench.pick_shots("en", q)) for q in range(3)} and len(set(shots.values())) == 3
     assert all(r["kl"] >= 0 and 0 <= r["flip"] <= 1 for r in mgsm)
     assert all(r["kl"] == 0 for r in mgsm if r["arm"] == "none")
     assert any(r["kl"] > 0 for r in mgsm if r["arm"] == "random")
@@ -240,7 +265,7 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     n = peer[0]["origin_pruner"]
     assert abs(peer[0]["kept_pruner"] - round(0.5 * n)) <= max(1, 0.03 * n)
     notes = [json.loads(line) for line in results.read_text().splitlines() if '"peer"' in line]
-    assert {(n["peer"].split("/")[0], n["reached_budget"]) for n in notes} == {("mgsm", 0), ("rag", 1)}
+    assert {(n["peer"].split("/")[0], n["reached_budget"]) for n in notes} == {("mgsm", len(long)), ("rag", 1)}
     # a rerun finds everything done
     lines = results.read_text().count("\n")
     Bench(pruner, bench.target, settings, results, bench.cache, log=lambda m: None).run()
@@ -248,6 +273,7 @@ def test_tiny_end_to_end_run_and_report(tmp_path):
     report = write_report(tmp_path).read_text()
     assert "dev split" in report and "d vs random [95% CI]" in report and "answer retained" in report
     assert "reached the budget" in report
+    assert "per language: en 3/3." in report  # distinct prompts / questions
     assert "Regime (c): five passages" in report
     assert (tmp_path / "quality.png").stat().st_size > 0
     del arms.ARMS["fake_peer"]

@@ -294,6 +294,10 @@ def section(res: Results) -> str:
                 f"Languages: {', '.join(f'{x} ({data.resource_bin(x)})' for x in langs)}. "
                 f"Questions with the target's KL per language: "
                 f"{', '.join(f'{x} {n}' for x, n in questions_per_language(res, regime).items())}.", ""]
+        if regime == "mgsm":
+            prompts = prompts_per_language(res)
+            out += ["Distinct few-shot prompts (shot sets: each is one pruning decision per arm and rate) / "
+                    f"questions, per language: {', '.join(f'{x} {p}/{q}' for x, (p, q) in prompts.items())}.", ""]
         for rate in res.rates(regime):
             out += [f"#### Rate {rate} ({res.split()} split)", "", summary_table(res, regime, rate), ""]
             peer = peer_table(res, regime, rate)
@@ -455,6 +459,19 @@ def questions_per_language(res: Results, regime: str) -> dict[str, int]:
         if r["regime"] == regime and r["arm"] == "none" and r.get("kl") is not None:
             counts[r["lang"]].add(r["item"])
     return {x: len(v) for x, v in counts.items()}
+
+
+def prompts_per_language(res: Results) -> dict[str, tuple[int, int]]:
+    """MGSM: lang -> (distinct shot sets, questions) among the questions with the KL. An arm prunes each exemplar
+    once per rate, so a shot set is one pruned prompt; results from before the shots were drawn per question
+    hold one set per language."""
+    sets: dict[str, set] = defaultdict(set)
+    items: dict[str, set] = defaultdict(set)
+    for r in res.records:
+        if r["regime"] == "mgsm" and r["arm"] == "none" and r.get("kl") is not None:
+            sets[r["lang"]].add(tuple(r.get("shots") or ()))
+            items[r["lang"]].add(r["item"])
+    return {x: (len(sets[x]), len(items[x])) for x in items}
 
 
 def plot(results: list[Results], image: Path) -> None:

@@ -1,7 +1,10 @@
 """The loop: per regime, language and rate, every arm prunes the same segments to the same budgets; the target answers.
 
 Regime "mgsm" (a): the exemplars of a few-shot prompt are pruned one by one, the test question is
-kept whole; one pruned prefix serves every question (its KV cache is computed once).
+kept whole. Each question draws its own shots from MGSM's 8 exemplars (seeded by the question,
+`draw_shots`), so each question is its own pruning decision (an exemplar pruned at a rate is the same
+text in every prompt that holds it); questions whose draws coincide share a prompt, and its KV cache
+is computed once (the items run grouped by their shots).
 Regime "rag" (b): an XQuAD passage is pruned, the question after it kept whole; answer retention
 (the gold answer string still in the pruned passage) for every item, the target's KL on the first
 `kl_items` items.
@@ -48,9 +51,10 @@ class Settings:
     # regime (a)
     mgsm_languages: tuple[str, ...] = ()
     mgsm_questions: int = 12
-    shot_order: tuple[int, ...] = (7, 0)  # exemplar indices, shortest first; prompt keeps MGSM's order
-    max_shots: int = 2
-    prompt_cap: int | None = 900  # fewer shots where exemplars + mean question exceed this (pruner tokens)
+    shot_pool: tuple[int, ...] = tuple(range(8))  # the exemplars each question draws its shots from
+    max_shots: int = 2  # shots per question; the prompt keeps MGSM's order
+    shot_seed: int = 0  # the draws: numpy's generator seeded by (shot_seed, question index)
+    prompt_cap: int | None = 900  # fewer shots where a question's shots + the question exceed this (pruner tokens)
     agreement_questions: int = 3  # questions per language answered in full (final-number agreement)
     agreement_rates: tuple[float, ...] | None = None  # rates with agreement (None: every rate)
     max_new: int = 64  # answer length cap for agreement
@@ -126,24 +130,23 @@ class Bench:
 
     # ---- tasks -----------------------------------------------------------------------------------
     def mgsm_task(self, lang: str) -> Task:
+        """Each question with its own shots (draw_shots); a segment per exemplar drawn by any of them."""
         s = self.s
         questions = list(data.mgsm_questions(s.split))[: s.mgsm_questions]
-        shots = self.pick_shots(lang, questions)
-        texts = {i: data.exemplars(lang)[i] for i in shots}
-        segments = [Segment(f"shot{i}", texts[i], None, self.pruner.count_tokens(texts[i])) for i in shots]
-        items = [Item(f"q{q}", list(range(len(segments))), data.question_part(lang, q),
+        shots = {q: self.pick_shots(lang, q) for q in questions}
+        used = sorted({i for drawn in shots.values() for i in drawn})
+        texts = {i: data.exemplars(lang)[i] for i in used}
+        segments = [Segment(f"shot{i}", texts[i], None, self.pruner.count_tokens(texts[i])) for i in used]
+        items = [Item(f"q{q}", [used.index(i) for i in shots[q]], data.question_part(lang, q),
                       agreement=k < s.agreement_questions) for k, q in enumerate(questions)]
-        return Task("mgsm", lang, segments, items, {"shots": shots})
+        return Task("mgsm", lang, segments, items, {"shots": {f"q{q}": shots[q] for q in questions}})
 
-    def pick_shots(self, lang: str, questions: list[int]) -> list[int]:
+    def pick_shots(self, lang: str, question: int) -> list[int]:
+        """The question's shots: s.max_shots drawn from s.shot_pool (seeded by the question), in MGSM's order."""
         s = self.s
-        order = list(s.shot_order)[: s.max_shots]
-        if s.prompt_cap is not None:
-            mean_q = np.mean([self.pruner.count_tokens(data.question_part(lang, q)) for q in questions])
-            lengths = {i: self.pruner.count_tokens(data.exemplars(lang)[i]) for i in order}
-            while len(order) > 1 and sum(lengths[i] for i in order) + mean_q > s.prompt_cap:
-                order.pop()
-        return sorted(order)
+        lengths = {i: self.pruner.count_tokens(data.exemplars(lang)[i]) for i in s.shot_pool}
+        asked = self.pruner.count_tokens(data.question_part(lang, question))
+        return draw_shots(question, s.shot_pool, s.max_shots, lengths, asked, s.prompt_cap, s.shot_seed)
 
     def rag_task(self, lang: str, regime: str = "rag") -> Task:
         """One passage per segment ("rag"), or an article's five as one segment ("rag5")."""
@@ -280,11 +283,10 @@ class Bench:
         """A rough cost of a task: target tokens run per arm (prefixes and question suffixes)."""
         task = self.task(regime, lang)
         kl_items = [it for it in task.items if it.kl]
-        segs = sum(seg.n for seg in task.segments) if regime == "mgsm" else 0
-        per_item = [self.pruner.count_tokens(it.suffix) + (0 if regime == "mgsm" else
-                    sum(task.segments[i].n for i in it.segments)) for it in kl_items]
+        per_item = [self.pruner.count_tokens(it.suffix) + sum(task.segments[i].n for i in it.segments)
+                    for it in kl_items]  # each question runs its own prefix (MGSM's too: its own shots)
         rates = self.s.rates if regime == "mgsm" else self.s.rag_rates
-        return (segs + sum(per_item) + 30 * len(kl_items)) * len(rates)
+        return (sum(per_item) + 30 * len(kl_items)) * len(rates)
 
     def shard(self, tasks: list, index: int, count: int) -> list:
         """Tasks of shard `index` of `count`, cheapest first (a stopped run has whole languages).
@@ -315,12 +317,12 @@ class Bench:
     def run_task(self, task: Task, rates: list[float], todo: list[Job]) -> None:
         refs: dict[str, tuple[dict, object]] = {}  # item -> (reference answer, its log-probs [kl_tokens, vocab])
         prefixes: dict[str, Prefix] = {}
-        for item in task.items:
+        for item in by_prompt(task.items):
             if not item.kl:
                 continue
             text = prefix_text([task.segments[i].text for i in item.segments], item.head)
             if text not in prefixes:
-                prefixes = {text: self.target.prefix(text)}  # MGSM: one prefix serves every question
+                prefixes = {text: self.target.prefix(text)}  # one prefix serves the questions that share it
             ref = self.reference(text, item, prefixes[text])
             teacher = ref["ids"][: self.s.kl_tokens] or [min(self.target.eos)]
             refs[item.key] = (ref, self.target.log_probs(prefixes[text], self.target.encode(item.suffix), teacher))
@@ -366,7 +368,7 @@ class Bench:
 
         records = []
         prefixes: dict[str, Prefix] = {}
-        for item in task.items:
+        for item in by_prompt(task.items):
             if not self.runs_on(arm, item, peer_items):
                 continue
             question = self.question_of(task, item)
@@ -385,7 +387,7 @@ class Bench:
             if job.arm == "lite":
                 record["method"] = lite.DEFAULT_METHOD  # what "lite" meant when this ran
             if task.regime == "mgsm":
-                record["shots"] = task.info["shots"]
+                record["shots"] = task.info["shots"][item.key]
             if item.gold is not None:
                 record["retained"] = all(item.gold in t for t in texts)
             if item.kl:
@@ -419,6 +421,21 @@ class Bench:
                                  "job_wall_s": round(wall, 2), "job_cpu_s": round(cpu_all, 2)}))
         append(self.results, "\n".join(lines) + "\n")  # one write: a killed run leaves no job half-marked done
         self.done.add(job.key)
+
+
+def by_prompt(items: list[Item]) -> list[Item]:
+    """The items with the same segments next to each other (stable): the one cached prefix serves them all."""
+    return sorted(items, key=lambda item: tuple(item.segments))
+
+
+def draw_shots(question: int, pool: tuple[int, ...], count: int, lengths: dict[int, int], asked: int,
+               cap: int | None, seed: int = 0) -> list[int]:
+    """`count` exemplars of `pool` in an order drawn by numpy's generator seeded by (seed, question); the last
+    drawn dropped while they and the question (`asked` tokens) exceed `cap` (one is always kept); sorted."""
+    order = [pool[i] for i in np.random.default_rng((seed, question)).permutation(len(pool))][:count]
+    while cap is not None and len(order) > 1 and sum(lengths[i] for i in order) + asked > cap:
+        order.pop()
+    return sorted(order)
 
 
 def append(path: Path, text: str) -> None:
