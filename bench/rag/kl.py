@@ -20,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.quality.data import rag_parts
-from bench.quality.run import append, prefix_text
+from bench.quality.run import append, prefix_text, read_jsonl
 from bench.quality.target import Target, kl_and_flips
 
 from .arms import Arm, Env, Kept, auto_supported, ordered
 from .contexts import Context, answer_kept
-from .run import ContextSet, done_jobs
+from .run import ContextSet
 
 KL_TOKENS = 24
 KL_ARMS = ("lite@0.1", "lite@0.1:first", "lite@0.1:last", "bm25@0.1", "minilm@0.1", "truncation@0.1",
@@ -53,7 +53,17 @@ def context_records(env: Env, target: Target, ctx: Context, arms: list[Arm], bas
         kl, flip = kl_and_flips(reference, pruned)
         out.append({**base, "arm": arm.name, "family": arm.family, "rate": arm.rate, "order": arm.order, "n": n,
                     "kept": kept[plain].tokens, "share": kept[plain].tokens / n,
-                    "retained": answer_kept(kept[plain].texts[ctx.gold], ctx), "kl": kl, "flip": flip})
+                    "retained": answer_kept(kept[plain].texts[ctx.gold], ctx), "passages_kept": len(passages),
+                    "kl": kl, "flip": flip})
+    return out
+
+
+def arms_done(path: Path) -> dict[str, set[str]]:
+    """Context key -> the arms measured on it (a context runs again for the arms it has not had)."""
+    out: dict[str, set[str]] = {}
+    for r in read_jsonl(path) if path.is_file() else []:
+        if "done" in r:
+            out.setdefault(r["done"], set()).update(r.get("arms", []))
     return out
 
 
@@ -63,20 +73,22 @@ def run_kl(env: Env, target: Target, name: str, sets: list[ContextSet], arms: li
     if any(a.family == "auto" for a in arms) and not auto_supported(env):
         log("notice: this lite does not accept rate=\"auto\": the auto arm is skipped in the KL subset")
         arms = [a for a in arms if a.family != "auto"]
-    done = done_jobs(results)
+    done = arms_done(results)
     for cset in sets:
         for ctx in cset.load()[:questions]:
             key = f"{name}/{split}/{cset.key}/{ctx.id}"
-            if key in done:
+            todo = [a for a in arms if a.name not in done.get(key, set())]
+            if not todo or "skipped" in done.get(key, set()):
                 continue
             base = {"target": name, "split": split, "source": ctx.source, "lang": ctx.lang, "size": cset.size,
                     "kind": cset.kind, "id": ctx.id}
             length = target.count(prefix_text(list(ctx.passages), rag_parts(ctx.question, target.chat_parts())[0]))
             started = time.monotonic()
             if length > MAX_TOKENS.get(name, 6000):
-                lines = [json.dumps({**base, "skipped": f"{length} target tokens"})]
+                lines, measured = [json.dumps({**base, "skipped": f"{length} target tokens"})], ["skipped"]
             else:
-                lines = [json.dumps(r, ensure_ascii=False) for r in context_records(env, target, ctx, arms, base)]
-            lines.append(json.dumps({"done": key, "target_tokens": length}))
+                lines = [json.dumps(r, ensure_ascii=False) for r in context_records(env, target, ctx, todo, base)]
+                measured = [a.name for a in todo]
+            lines.append(json.dumps({"done": key, "arms": measured, "target_tokens": length}))
             append(results, "\n".join(lines) + "\n")
-            log(f"[{name}] {key}: {length} tokens, {time.monotonic() - started:.0f} s")
+            log(f"[{name}] {key}: {length} tokens, {len(todo)} arms, {time.monotonic() - started:.0f} s")

@@ -165,8 +165,9 @@ def kl_section(kl_rows: list[dict]) -> list[str]:
     for target in sorted({r["target"] for r in rows}):
         part = select(rows, target=target)
         skip = [r for r in skipped if r["target"] == target]
-        out += [f"### {target}: {len({(r['lang'], r['id']) for r in part})} questions of {HEADLINE_SIZE} passages "
-                f"(hard), languages {' '.join(langs(part))}"
+        sizes = "/".join(str(x) for x in sorted({r["size"] for r in part}))
+        out += [f"### {target}: {len({(r['lang'], r['id']) for r in part})} questions of {sizes} passages (hard), "
+                f"languages {' '.join(langs(part))}"
                 + (f"; {len(skip)} skipped, full prompt too long ({' '.join(sorted({r['lang'] for r in skip}))})"
                    if skip else ""), ""]
         body = []
@@ -224,10 +225,19 @@ def plot(rows: list[dict], sizes: list[int], path: Path) -> None:
     plt.close(fig)
 
 
+def latest_kl(lines: list[dict]) -> list[dict]:
+    """The KL records and skips, the last one of each (target, context, arm) if it was measured twice."""
+    latest: dict[tuple, dict] = {}
+    for r in lines:
+        if "arm" in r or "skipped" in r:
+            latest[(r["target"], r["split"], r["lang"], r["size"], r["kind"], r["id"], r.get("arm"))] = r
+    return list(latest.values())
+
+
 def write_report(results: Path, split: str = "test") -> Path:
     rows = records(results / f"rag-{split}.jsonl")
     kl_path = results / f"rag-kl-{split}.jsonl"
-    kl_rows = [r for r in read_jsonl(kl_path) if "arm" in r or "skipped" in r] if kl_path.is_file() else []
+    kl_rows = latest_kl(read_jsonl(kl_path)) if kl_path.is_file() else []
     sizes = sorted({r["size"] for r in rows})
     png = "rag.png" if split == "test" else f"rag-{split}.png"
     lines = [f"# Many passages, one about the question ({split} split)", "",
