@@ -36,7 +36,7 @@ def parse_args(argv):
     p.add_argument("--kl-only", action="store_true", help="the KL subset alone")
     p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"])
     p.add_argument("--kl-questions", type=int, default=2, help="contexts per language with the KL (default 2)")
-    p.add_argument("--kl-size", type=int, default=20, help="passages in the KL subset's contexts (default 20)")
+    p.add_argument("--kl-size", type=int, default=10, help="passages in the KL subset's contexts (default 10)")
     p.add_argument("--kl-arms", nargs="+", help="arms with the KL (default: kl.KL_ARMS)")
     p.add_argument("--results", type=Path, default=RESULTS, help="folder of the results and the report")
     p.add_argument("--workers", type=int, default=1, help="processes for retention (languages dealt among them)")

@@ -62,6 +62,7 @@ class MiniLM:
 
         folder = folder or model_folder()
         self.torch = torch
+        torch.set_num_threads(1)  # the bench's processes share the cores
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
         self.cache: dict[str, np.ndarray] = {}

@@ -162,11 +162,10 @@ def kl_section(kl_rows: list[dict]) -> list[str]:
             "answer to the full passages, and the share of those positions whose top-1 token flips. "
             "d = log KL(arm) − log KL(reference arm) per question (KL floored at 1e-6), mean with a 95% bootstrap "
             "CI clustered by language, and the sign test (wins: d < 0).", ""]
-    for target in sorted({r["target"] for r in rows}):
-        part = select(rows, target=target)
-        skip = [r for r in skipped if r["target"] == target]
-        sizes = "/".join(str(x) for x in sorted({r["size"] for r in part}))
-        out += [f"### {target}: {len({(r['lang'], r['id']) for r in part})} questions of {sizes} passages (hard), "
+    for target, size in sorted({(r["target"], r["size"]) for r in rows}):
+        part = select(rows, target=target, size=size)
+        skip = [r for r in skipped if r["target"] == target and r["size"] == size]
+        out += [f"### {target}: {len({(r['lang'], r['id']) for r in part})} questions of {size} passages (hard), "
                 f"languages {' '.join(langs(part))}"
                 + (f"; {len(skip)} skipped, full prompt too long ({' '.join(sorted({r['lang'] for r in skip}))})"
                    if skip else ""), ""]
