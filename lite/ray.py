@@ -48,7 +48,7 @@ from .prune.batch import (
     result_counts,
     write_results,
 )
-from .prune.options import PruneOptions, make_options
+from .prune.options import PruneOptions, check_question_for_auto, make_options
 from .prune.pruner import PruneResult, load
 
 COUNTS = ("origin_tokens", "compressed_tokens")
@@ -171,6 +171,7 @@ def prune_dataset(
     if not isinstance(ds, ray.data.Dataset):
         raise LiteError(f"prune_dataset takes a ray.data.Dataset, got {type(ds).__name__}")
     prune_options = options_of(options)
+    check_question_for_auto(prune_options, prune_options.question is not None or question_column is not None)
     output_column = output_column or f"pruned_{column}"
     if output_column in (SPANS, ERROR, *COUNTS, *TARGET_COUNTS):
         raise LiteError(f"output_column {output_column!r} is one of the columns prune_dataset adds")

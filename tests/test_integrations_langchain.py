@@ -74,7 +74,7 @@ def test_budget_in_a_target_tokenizer_and_its_counts(pruner):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"rate": 1.5}, "LiteCompressor: rate must be in (0, 1]"),
-    ({"rate": "most"}, "LiteCompressor: rate must be a number in (0, 1], got 'most'"),
+    ({"rate": "most"}, "LiteCompressor: rate must be a number in (0, 1] or auto, got 'most'"),
     ({"rate": 0.5, "target_tokens": 10}, "LiteCompressor: give either rate or target_tokens"),
     ({"method": "best"}, "LiteCompressor: method 'best' is not one of"),
     ({"ratio": 0.5}, "LiteCompressor: unknown option 'ratio'; the options are: rate, target_tokens, method"),

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import LiteError
 from ..prune import Pruner, PruneResult, load
-from ..prune.options import names
+from ..prune.options import AUTO, names
 
 COUNT_KEYS = ("lite_origin_tokens", "lite_compressed_tokens", "lite_rate")
 TARGET_COUNT_KEYS = ("lite_target_origin_tokens", "lite_target_compressed_tokens")  # with target_tokenizer=
@@ -50,7 +50,9 @@ def check_options(call: Callable, options: Mapping[str, Any], probe: Any = "") -
     for name in given:
         if name not in known:
             raise LiteError(f"unknown option {name!r} for {call.__name__}; the options are: {', '.join(known)}")
-    call(probe, **given)
+    # rate auto needs a question: the adapters give the query as one, so the probe does too
+    asks = call.__name__ == "prune" and given.get("rate") == AUTO and "question" not in given
+    call(probe, **given, **({"question": "?"} if asks else {}))
     return given
 
 
@@ -61,6 +63,20 @@ def prune_text(pruner: Pruner, text: str, options: Mapping[str, Any], query: str
     if isinstance(query, str) and query.strip():
         return pruner.prune(text, **{**options, "question": query})
     return pruner.prune(text, **options)
+
+
+def prune_together(pruner: Pruner, texts: list[str], options: Mapping[str, Any],
+                   query: str | None = None) -> list[PruneResult | None]:
+    """Each text pruned (see prune_text); with rate auto and a query, all of them in one call, as passages for the
+    query, and None for a text that keeps nothing (an adapter leaves it out)."""
+    if options.get("rate") == AUTO and isinstance(query, str) and query.strip():
+        for text in texts:
+            if not isinstance(text, str):
+                raise LiteError(f"text to prune must be a string, got {type(text).__name__}")
+        joined = pruner.prune(texts, **{**options, "question": query})
+        return [result if result.compressed_tokens or not result.origin_tokens else None
+                for result in joined.segments]
+    return [prune_text(pruner, text, options, query) for text in texts]
 
 
 def counts(result: PruneResult) -> dict[str, int | float]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from ..errors import LiteError
 from ..prune import Pruner, PruneResult
 from ..prune.options import SPEC, names
-from .common import check_options, prune_text, resolve_pruner, validation_error_line
+from .common import check_options, prune_text, prune_together, resolve_pruner, validation_error_line
 
 # prune's options as fields, unset (None) by default: the library checks them and gives their defaults
 OptionFields = create_model(
@@ -57,3 +57,8 @@ class PruneFields(OptionFields):
     def prune(self, text: str, query: str | None = None) -> PruneResult:
         """One text pruned with this adapter's options, for `query` if use_query (see common.prune_text)."""
         return prune_text(self._pruner, text, self._options, query if self.use_query else None)
+
+    def prune_all(self, texts: list[str], query: str | None = None) -> list[PruneResult | None]:
+        """The texts pruned with this adapter's options (see common.prune_together): with rate auto and a query,
+        ranked together for it, None for a text that keeps nothing."""
+        return prune_together(self._pruner, texts, self._options, query if self.use_query else None)

@@ -11,6 +11,10 @@ metadata). The result is a copy of each Document with the pruned page_content, t
 metadata plus lite's counts (`lite_origin_tokens`, `lite_compressed_tokens`, `lite_rate`). The input
 documents are not changed. The query is passed to lite as the question when this lite's prune takes
 one (question-aware pruning); otherwise it is not used: layer-0 attention scores the text alone.
+
+With rate="auto" and a query, the Documents are ranked together as passages for the query (one call:
+lite keeps the sentences relevant to it, docs/pruning.md "rate auto"), and a Document that keeps nothing
+is left out.
 """
 
 from __future__ import annotations
@@ -42,8 +46,14 @@ class LiteCompressor(PruneFields, BaseDocumentCompressor, BaseDocumentTransforme
     def compress_documents(
         self, documents: Sequence[Document], query: str | None = None, callbacks: Any = None
     ) -> Sequence[Document]:
-        """Each Document pruned on its own (for `query` where lite can use it), in order, as new Documents."""
-        return [self._prune_document(doc, query) for doc in documents]
+        """Each Document pruned on its own (for `query` where lite can use it), in order, as new Documents; with
+        rate auto, all of them ranked together for the query, and those that keep nothing left out."""
+        for doc in documents:
+            if not isinstance(doc, Document):
+                raise LiteError(f"LiteCompressor takes langchain Documents, got {type(doc).__name__}")
+        results = self.prune_all([doc.page_content for doc in documents], query)
+        return [doc.model_copy(update={"page_content": result.text, "metadata": {**doc.metadata, **counts(result)}})
+                for doc, result in zip(documents, results) if result is not None]
 
     def transform_documents(self, documents: Sequence[Document], **kwargs: Any) -> Sequence[Document]:
         """As a document transformer: `compress_documents(documents, kwargs.get("query"))`."""
@@ -61,9 +71,3 @@ class LiteCompressor(PruneFields, BaseDocumentCompressor, BaseDocumentTransforme
                                 f"{sorted(value)}")
             return self.compress_documents(value["documents"], value.get("query"))
         return self.compress_documents(value)
-
-    def _prune_document(self, doc: Any, query: str | None) -> Document:
-        if not isinstance(doc, Document):
-            raise LiteError(f"LiteCompressor takes langchain Documents, got {type(doc).__name__}")
-        result = self.prune(doc.page_content, query)
-        return doc.model_copy(update={"page_content": result.text, "metadata": {**doc.metadata, **counts(result)}})

@@ -13,11 +13,13 @@ reach the LLM's prompt or an embedding (they would cost the tokens pruning saved
 end_char_idx still point into the source document. Nodes that are not TextNodes (TextNode includes
 IndexNode and ImageNode captions) pass through unchanged. The input nodes are not changed. The query
 is passed to lite as the question when this lite's prune takes one; otherwise it is not used.
+
+With rate="auto" and a query, the nodes are ranked together as passages for the query (one call:
+lite keeps the sentences relevant to it, docs/pruning.md "rate auto"), and a node that keeps nothing
+is left out.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 try:
     from llama_index.core.postprocessor.types import BaseNodePostprocessor
@@ -28,6 +30,7 @@ except ImportError as err:  # pragma: no cover - the message is the point
     ) from err
 
 from ..errors import LiteError
+from ..prune import PruneResult
 from .common import COUNT_KEYS, TARGET_COUNT_KEYS, counts
 from .fields import PruneFields
 
@@ -48,22 +51,25 @@ class LitePostprocessor(PruneFields, BaseNodePostprocessor):
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
         query = query_bundle.query_str if query_bundle is not None else None
-        return [self._prune_node(item, query) for item in nodes]
+        for item in nodes:
+            if not isinstance(item, NodeWithScore):
+                raise LiteError(f"LitePostprocessor takes NodeWithScore items, got {type(item).__name__}")
+        texts = [k for k, item in enumerate(nodes) if isinstance(item.node, TextNode)]
+        results = dict(zip(texts, self.prune_all([nodes[k].node.text for k in texts], query)))
+        return [pruned_node(item, results[k]) if k in results else item for k, item in enumerate(nodes)
+                if k not in results or results[k] is not None]
 
-    def _prune_node(self, item: Any, query: str | None) -> NodeWithScore:
-        if not isinstance(item, NodeWithScore):
-            raise LiteError(f"LitePostprocessor takes NodeWithScore items, got {type(item).__name__}")
-        node = item.node
-        if not isinstance(node, TextNode):
-            return item
-        result = self.prune(node.text, query)
-        pruned = node.model_copy(update={
-            "text": result.text,
-            "metadata": {**node.metadata, **counts(result)},
-            "excluded_llm_metadata_keys": excluded(node.excluded_llm_metadata_keys),
-            "excluded_embed_metadata_keys": excluded(node.excluded_embed_metadata_keys),
-        })
-        return NodeWithScore(node=pruned, score=item.score)
+
+def pruned_node(item: NodeWithScore, result: PruneResult) -> NodeWithScore:
+    """A copy of the node with the pruned text and lite's counts in its metadata, at the same score."""
+    node = item.node
+    pruned = node.model_copy(update={
+        "text": result.text,
+        "metadata": {**node.metadata, **counts(result)},
+        "excluded_llm_metadata_keys": excluded(node.excluded_llm_metadata_keys),
+        "excluded_embed_metadata_keys": excluded(node.excluded_embed_metadata_keys),
+    })
+    return NodeWithScore(node=pruned, score=item.score)
 
 
 def excluded(keys: list[str]) -> list[str]:

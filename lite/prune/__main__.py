@@ -22,7 +22,7 @@ from ..slice.cache import resolve_model
 from ..store.atomic import check_not_an_input, check_writable
 from .batch import BatchReport, numbered_lines, prune_jsonl
 from .flags import add_option_flags, options_from_args
-from .options import PruneOptions, make_options
+from .options import PruneOptions, check_question_for_auto, make_options
 from .pruner import load
 from .results import PruneResult
 from .target import target_tokenizer
@@ -127,6 +127,7 @@ def check_args(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     check_args(args)
     options = make_options("text", options_from_args(args))  # bad options fail here, before any work
+    check_question_for_auto(options, options.question is not None or args.question_field is not None)
     target_tokenizer(options.target_tokenizer)  # and a target tokenizer that cannot load (names are cached)
     model = chosen_model(args)
     if args.parquet is not None:

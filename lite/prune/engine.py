@@ -22,9 +22,10 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..errors import LiteError
+from .auto import auto_order
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
-from .options import PruneOptions, check_scored_length
+from .options import AUTO, PruneOptions, check_question_for_auto, check_scored_length
 from .passages import passage_order
 from .results import PruneResult, Segment, join_results, joined_pieces
 from .select import (
@@ -193,15 +194,21 @@ class Engine:
                             "not to a Segment")
         encoded = [self.encode(s.text, options.granularity) for s in segments]
         ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
+        texts, starts = [segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked]
+        sizes = [encoded[i].sizes for i in ranked]
         total = sum(encoded[i].n_tokens for i in ranked)
-        budget = token_budget(total, options.rate, options.target_tokens)
+        order, budget = None, total  # nothing to rank: all of it (none)
+        if options.rate != AUTO:
+            budget = token_budget(total, options.rate, options.target_tokens)
+        elif ranked:  # the relevant sentences' tokens, at most target_tokens
+            order, budget = auto_order(texts, starts, np.concatenate(sizes), options.question)
+            budget = token_budget(total, target_tokens=min(budget, options.target_tokens or budget))
         keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
         if budget < total:
-            order = passage_order([segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked],
-                                  options.question)  # [all units]
+            if order is None:
+                order = passage_order(texts, starts, options.question)  # [all units]
             forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens, options.force,
                                    options.force_digits, segments[i].keep_last) for i in ranked]
-            sizes = [encoded[i].sizes for i in ranked]
             keep = select_in_order(order, np.concatenate(sizes), budget, np.concatenate(forced))
             bounds = np.cumsum([0] + [len(s) for s in sizes])
             for i, start, end in zip(ranked, bounds, bounds[1:]):
@@ -240,6 +247,7 @@ def run_plain(engine: Engine, text: str | Sequence[str | Segment], call: Call, s
     """`run` in the pruner's tokens: a structured text by its structure (structure/), else select, guard the
     joined output, join."""
     options = call.options
+    check_question_for_auto(options, options.question is not None)  # here: a batch gives each record its question
     single = isinstance(text, str)
     if not single and not isinstance(text, (list, tuple)):
         raise LiteError(f"text to prune must be a string or a list of strings and Segments, got {type(text).__name__}")

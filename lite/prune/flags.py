@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import SPEC, OptionSpec, names
+from .options import AUTO, SPEC, OptionSpec, names
 
 METAVARS = {"rate": "R", "count": "N", "text": "TEXT", "strings": "STR", "tokenizer": "TOK"}
 BUDGET = ("rate", "target_tokens")
@@ -33,8 +33,18 @@ def flag_arguments(spec: OptionSpec) -> dict[str, Any]:
     elif spec.kind == "choice":
         found["choices"] = spec.choices
     else:
-        found.update(type={"rate": float, "count": int}.get(spec.kind, str), metavar=METAVARS[spec.kind])
+        found.update(type={"rate": rate_value, "count": int}.get(spec.kind, str), metavar=METAVARS[spec.kind])
     return found
+
+
+def rate_value(text: str) -> float | str:
+    """A rate flag's value: a number (checked by PruneOptions) or auto."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number in (0, 1] or auto, not {text!r}") from None
 
 
 def add_option_flags(parser: argparse.ArgumentParser, scope: str = "text") -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import LiteError
 from .budget import fit_target
 from .engine import Engine, run
-from .options import make_options, names
+from .options import AUTO, make_options, names
 from .results import PruneResult, Segment
 
 TAG = re.compile(r"<llmlingua\s*((?:,\s*\w+\s*=\s*[^,>\s]+\s*)*)>(.*?)</llmlingua>", re.DOTALL)
@@ -197,7 +197,8 @@ def compress(engine: Engine, context: Any, instruction: str, question: str, rate
     # an <llmlingua, rate=...> tag sets a span's own budget, as in LLMLingua: the context is then not ranked
     ranked = bool(question) and rank_by_question and all(p.rate is None for p in parts)
     targeted = target_token is not None and target_token > 0
-    call = engine.call(make_options("text", dict(own, rate=None if targeted else rate, force=force_tokens,
+    asked = None if targeted and rate != AUTO else rate  # rate auto stays, target_token its ceiling
+    call = engine.call(make_options("text", dict(own, rate=asked, force=force_tokens,
                                                  force_digits=force_reserve_digit, drop_consecutive=drop_consecutive,
                                                  question=question if ranked else None)))
     target = call.target

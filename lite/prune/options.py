@@ -26,6 +26,7 @@ from ..score.methods import DEFAULT_METHOD, METHODS
 from .units import DEFAULT_GRANULARITY, GRANULARITIES
 
 DEFAULT_RATE = 0.9
+AUTO = "auto"  # rate="auto": with a question, keep what is relevant to it (auto.py), however much that is
 # The most tokens scored at once: the score costs O(n²) time and O(n) memory (docs/benchmarks.md).
 # Past it, a text is refused unless it is scored in chunks (chunk=W): time O(n W), memory that of W tokens.
 DEFAULT_MAX_TOKENS = 32768
@@ -58,9 +59,11 @@ def option(default: Any, kind: str, help: str, scope: str = "text", choices: tup
 class PruneOptions:
     """How a text is pruned: a rate in (0, 1] (default 0.9) or a target, not both; see each field's help."""
 
-    rate: float | None = option(None, "rate", f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE})")
+    rate: float | str | None = option(None, "rate", f"fraction of tokens to keep, in (0, 1] (default {DEFAULT_RATE}), "
+                                      "or auto: with a question, the sentences relevant to it, however many")
     target_tokens: int | None = option(None, "count", "how many tokens to keep instead of a rate (in the target's "
-                                                      "tokens when target_tokenizer is given)")
+                                                      "tokens when target_tokenizer is given; with rate auto, the "
+                                                      "most kept)")
     method: str = option(DEFAULT_METHOD, "choice", f"the score that ranks tokens (default {DEFAULT_METHOD}; "
                                                    "attention: the paper's exact score)", choices=tuple(METHODS))
     granularity: str = option(DEFAULT_GRANULARITY, "choice", "what is kept or dropped whole: clauses ranked by their "
@@ -94,11 +97,11 @@ class PruneOptions:
 
     def __post_init__(self) -> None:
         rate, target = self.rate, self.target_tokens
-        if rate is not None and target is not None:
-            raise LiteError("give either rate or target_tokens, not both")
+        if rate is not None and target is not None and rate != AUTO:
+            raise LiteError("give either rate or target_tokens, not both (or rate auto, target_tokens its ceiling)")
         if target is not None:
             object.__setattr__(self, "target_tokens", check_count(target, "target_tokens"))
-        else:
+        if target is None or rate == AUTO:
             object.__setattr__(self, "rate", check_rate(DEFAULT_RATE if rate is None else rate))
         for spec in SPECS:
             if spec.name not in ("rate", "target_tokens"):
@@ -107,7 +110,10 @@ class PruneOptions:
             raise LiteError(f"chunk ({self.chunk}) must be at most max_tokens ({self.max_tokens})")
 
     def replace(self, **changes: Any) -> PruneOptions:
-        """A copy with some options changed (checked again; a new budget replaces the old one as a whole)."""
+        """A copy with some options changed (checked again; a new budget replaces the old one as a whole, except
+        that a new target_tokens alone stays a ceiling under rate auto)."""
+        if "target_tokens" in changes and "rate" not in changes and self.rate == AUTO:
+            changes = {"rate": AUTO, **changes}
         if "rate" in changes or "target_tokens" in changes:
             changes = {"rate": None, "target_tokens": None, **changes}
         return dataclasses.replace(self, **changes)
@@ -115,7 +121,7 @@ class PruneOptions:
     def given(self) -> dict[str, Any]:
         """The options that differ from their defaults, as keyword arguments (what a worker process is sent)."""
         found = {s.name: getattr(self, s.name) for s in SPECS if getattr(self, s.name) != s.default}
-        if self.target_tokens is not None:
+        if self.target_tokens is not None and self.rate != AUTO:
             found.pop("rate", None)
         return found
 
@@ -130,10 +136,19 @@ def check_scored_length(n_tokens: int, options: PruneOptions) -> None:
         )
 
 
-def check_rate(rate: Any) -> float:
-    """The rate as a float in (0, 1], or a LiteError saying what is wrong (a bool or a string is not a rate)."""
+def check_question_for_auto(options: PruneOptions, has_question: bool) -> None:
+    """A LiteError when the rate is auto and nothing gives a question (a batch gives one per record)."""
+    if options.rate == AUTO and not has_question:
+        raise LiteError("rate auto keeps what is relevant to a question: give question (--question, "
+                        "--question-field, or rank_by_question for messages), or a rate in (0, 1]")
+
+
+def check_rate(rate: Any) -> float | str:
+    """The rate as a float in (0, 1], or "auto", or a LiteError saying what is wrong (a bool is not a rate)."""
+    if isinstance(rate, str) and rate.strip().lower() == AUTO:
+        return AUTO
     if isinstance(rate, (bool, str, bytes)) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise LiteError(f"rate must be a number in (0, 1], got {rate!r}")
+        raise LiteError(f"rate must be a number in (0, 1] or auto, got {rate!r}")
     value = float(rate)
     if not 0.0 < value <= 1.0:  # also rejects NaN
         raise LiteError(f"rate must be in (0, 1] (the fraction of tokens to keep), got {rate!r}")

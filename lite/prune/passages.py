@@ -17,7 +17,7 @@ inside the kept sentences did on the dev split): docs/pruning.md ("Passages and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -49,9 +49,21 @@ def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], quest
     relevance within the sentence, then by position: a budget filled in this order takes the best
     sentences whole and, of the next one, its most relevant clauses.
     """
+    return order_of(*unit_ranks(texts, unit_starts, question, sentence_priority)[:2])
+
+
+def order_of(by_sentence: np.ndarray, by_clause: np.ndarray) -> np.ndarray:
+    """Units by their sentence's rank, then their clause's rank in it, then position: int64 [all units]."""
+    return np.lexsort((np.arange(len(by_sentence)), by_clause, by_sentence))
+
+
+def unit_ranks(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str,
+               prioritize: Callable[[list[list[str]], str], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each unit's sentence rank (0: the sentence `prioritize` puts first) and its clause's rank within the
+    sentence, both int64 [all units], and the sentences' priorities, float64 [all sentences]."""
     spans = [split_spans(text) for text in texts]
-    sentence_rank = ranks_of(order_by(sentence_priority([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
-                                                        question)))
+    priority = prioritize([[t[a:b] for a, b in s] for t, s in zip(texts, spans)], question)  # [all sentences]
+    sentence_rank = ranks_of(order_by(priority))
     offsets = np.cumsum([0] + [len(passage) for passage in spans])
     by_sentence, by_clause = [], []
     for offset, text, starts, passage in zip(offsets, texts, unit_starts, spans):
@@ -60,5 +72,4 @@ def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], quest
         sentence = np.maximum(found, 0)  # [n_units]
         by_sentence.append(sentence_rank[offset + sentence] if passage else sentence)
         by_clause.append(clause_ranks(text, anchor, sentence, passage, question))
-    sentence_order, clause_order = np.concatenate(by_sentence), np.concatenate(by_clause)  # [all units]
-    return np.lexsort((np.arange(len(sentence_order)), clause_order, sentence_order))  # [all units]
+    return np.concatenate(by_sentence), np.concatenate(by_clause), priority

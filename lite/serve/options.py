@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..prune.options import SPECS, names
+from ..prune.options import AUTO, SPECS, names
 from ..score import DEFAULT_METHOD
 from .errors import ApiError
 
@@ -57,7 +57,7 @@ def _strings(value: Any) -> bool:
 
 # the JSON type of each kind of option (lite.prune.options.KINDS); the values are checked by the library
 JSON_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "rate": (_number, "a number"),
+    "rate": (lambda v: _number(v) or v == AUTO, "a number or \"auto\""),
     "count": (_integer, "an integer"),
     "choice": (lambda v: isinstance(v, str), "a string"),
     "text": (lambda v: isinstance(v, str), "a string"),
@@ -85,13 +85,15 @@ def check_options(given: Any, allowed: tuple[str, ...], where: str) -> dict[str,
 
 
 def header_rate(value: str | None) -> dict[str, Any]:
-    """The options the X-Lite-Rate header gives: {} without it, {"rate": r} with it."""
+    """The options the X-Lite-Rate header gives: {} without it, {"rate": r} with it (r a number or auto)."""
     if value is None:
         return {}
+    if value.strip().lower() == AUTO:
+        return {"rate": AUTO}
     try:
         return {"rate": float(value)}
     except ValueError:
-        raise ApiError(400, "header X-Lite-Rate must be a number, e.g. 0.7") from None
+        raise ApiError(400, "header X-Lite-Rate must be a number, e.g. 0.7, or auto") from None
 
 
 def with_defaults(options: dict[str, Any], config: ServeConfig) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from ...errors import LiteError
 from ..budget import shared_budgets
-from ..options import PruneOptions
+from ..options import AUTO, PruneOptions
 from ..results import Segment, join_results
 from .code import code_layout
 from .detect import detect
@@ -40,10 +41,18 @@ def prune_structured(pruner: Any, text: str | Sequence[Any], options: PruneOptio
     return prune_list(pruner, list(text), options, separator)
 
 
+def refuse_auto(options: PruneOptions, kind: str) -> None:
+    """rate auto ranks prose sentences for a question: a structured text is a one-line LiteError."""
+    if options.rate == AUTO:
+        raise LiteError(f"rate auto keeps the prose sentences relevant to a question, and this text is {kind}: give "
+                        "a rate, or structure='text' (--structure text) to take it as prose")
+
+
 def prune_document(pruner: Any, text: str, options: PruneOptions) -> Any:
     kind = detect(text, options.structure)
     if kind == "text":
         return None
+    refuse_auto(options, kind)
     ranker = span_ranker(pruner, text, options)
     if kind in ("json", "jsonl"):
         try:
@@ -64,6 +73,7 @@ def prune_list(pruner: Any, items: list[Any], options: PruneOptions, separator: 
     structured = [i for i, s in enumerate(segments) if not s.keep and detect(s.text, options.structure) != "text"]
     if not structured:
         return None
+    refuse_auto(options, detect(segments[structured[0]].text, options.structure))
     ranked = [] if options.question is None else [i for i in range(len(segments)) if i not in structured]
     parts = [[i] for i in range(len(segments)) if i not in ranked] + ([ranked] if ranked else [])
     sharing = [k for k, part in enumerate(parts) if any(not segments[i].keep and segments[i].rate is None
