@@ -19,7 +19,7 @@ import lite
 
 from .arms import ARMS, Env
 from .contexts import DISTRACTORS, LANGUAGES, SIZES
-from .run import arms_named, run, xquad_sets
+from .run import arms_named, nq_sets, run, xquad_sets
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -27,6 +27,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m bench.rag", description=__doc__.splitlines()[0])
     p.add_argument("--split", choices=("dev", "test"), default="dev")
+    p.add_argument("--source", choices=("xquad", "nq_open"), default="xquad",
+                   help="XQuAD in 12 languages (default), or NQ-open's oracle passages (English; 10/20/50)")
     p.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
     p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="passages per context")
     p.add_argument("--kinds", nargs="+", default=list(DISTRACTORS), choices=DISTRACTORS, help="distractors")
@@ -65,7 +67,10 @@ def retention(args, env: Env) -> None:
         k, count = (int(x) for x in args.shard.split("/"))
         languages = languages[k::count]
     arms = arms_named(args.arms) if args.arms else [a for a in ARMS.values() if a.retention]
-    sets = xquad_sets(args.split, languages, args.sizes, args.kinds, args.questions)
+    if args.source == "nq_open":
+        sets = nq_sets(args.split, args.sizes, args.questions) if not args.shard or args.shard.startswith("0/") else []
+    else:
+        sets = xquad_sets(args.split, languages, args.sizes, args.kinds, args.questions)
     started = time.monotonic()
     jobs = run(env, sets, arms, args.split, args.results / f"rag-{args.split}.jsonl", log=log)
     log(f"retention: {jobs} jobs in {(time.monotonic() - started) / 60:.1f} min")

@@ -233,8 +233,22 @@ def latest_kl(lines: list[dict]) -> list[dict]:
     return list(latest.values())
 
 
+def other_sources(rows: list[dict]) -> list[str]:
+    """Retention on sources beside XQuAD (English): arm by number of passages."""
+    out = []
+    for source in sorted({r["source"] for r in rows}):
+        part = select(rows, source=source)
+        sizes = sorted({r["size"] for r in part})
+        out += [f"## {source} ({len({r['id'] for r in part})} questions, {part[0]['kind']} distractors)", "",
+                "Retention (share of tokens kept).", ""]
+        body = [[name, *(cell(select(part, arm=name, size=s)) for s in sizes)] for name in arm_names(part)]
+        out += table(["arm", *(f"{s} passages" for s in sizes)], body) + [""]
+    return out
+
+
 def write_report(results: Path, split: str = "test") -> Path:
-    rows = records(results / f"rag-{split}.jsonl")
+    everything = records(results / f"rag-{split}.jsonl")
+    rows = [r for r in everything if r["source"] == "xquad"]
     kl_path = results / f"rag-kl-{split}.jsonl"
     kl_rows = latest_kl(read_jsonl(kl_path)) if kl_path.is_file() else []
     sizes = sorted({r["size"] for r in rows})
@@ -243,7 +257,7 @@ def write_report(results: Path, split: str = "test") -> Path:
              "Written by `python -m bench.rag` (bench/rag/report.py) from "
              f"`{(results / f'rag-{split}.jsonl').name}`: do not edit by hand. How it is measured: "
              "[docs/quality.md](../../docs/quality.md#many-passages-benchrag).", "",
-             f"{len(rows)} records: {len({r['arm'] for r in rows})} arms, {len(langs(rows))} languages "
+             f"XQuAD: {len(rows)} records: {len({r['arm'] for r in rows})} arms, {len(langs(rows))} languages "
              f"({' '.join(langs(rows))}), {' '.join(map(str, sizes))} passages, "
              f"{len({(r['lang'], r['id']) for r in rows})} questions.", "",
              f"![retention against tokens kept]({png})", ""]
@@ -251,7 +265,7 @@ def write_report(results: Path, split: str = "test") -> Path:
         lines += by_kind(rows, HEADLINE_SIZE if HEADLINE_SIZE in sizes else sizes[-1])
         lines += overview(rows, sizes) + comparison(rows) + auto_section(rows, sizes)
         plot(rows, sizes, results / png)
-    lines += kl_section(kl_rows)
+    lines += other_sources([r for r in everything if r["source"] != "xquad"]) + kl_section(kl_rows)
     path = results / ("RAG.md" if split == "test" else f"RAG-{split}.md")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -41,6 +41,14 @@ def xquad_sets(split: str, languages: Iterable[str] = LANGUAGES, sizes: Iterable
             for lang in languages for size in sizes for kind in kinds]
 
 
+def nq_sets(split: str, sizes: Iterable[int], questions: int | None = None) -> list[ContextSet]:
+    """NQ-open's sets (sources.py; English; distractors: other questions' oracle passages), 10-50 passages."""
+    from .sources import NQ_SIZES, nq_contexts
+
+    return [ContextSet("nq_open", "en", size, "other-questions",
+                       lambda size=size: nq_contexts(split, size)[:questions]) for size in sizes if size in NQ_SIZES]
+
+
 def sets_of(contexts: Iterable[Context], kind: str = "-") -> list[ContextSet]:
     """A plain list of contexts (any source) as sets, grouped by source, language and number of passages."""
     groups: dict[tuple, list[Context]] = {}
