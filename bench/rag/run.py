@@ -81,8 +81,9 @@ def run(env: Env, sets: list[ContextSet], arms: list[Arm], split: str, results: 
     if any(a.family == "auto" for a in arms) and not auto_supported(env):
         log("notice: this lite does not accept rate=\"auto\": the auto arm is skipped (merge main when it does)")
         arms = [a for a in arms if a.family != "auto"]
-    done, ran = done_jobs(results), 0
+    ran = 0
     for cset in sets:
+        done = done_jobs(results)  # read again: other processes may share the results (and the work)
         todo = [a for a in arms if a.retention and f"{split}/{cset.key}/{a.name}" not in done]
         if not todo:
             continue
