@@ -63,6 +63,8 @@ def overview(rows: list[dict], sizes: list[int]) -> list[str]:
     out = [f"### Retention by number of passages (hard and easy distractors, {len(langs(rows))} languages)", "",
            "Retention, and in brackets the share of tokens kept; each cell pools every language and both kinds.", ""]
     body = [[name, *(cell(select(rows, arm=name, size=s)) for s in sizes)] for name in arm_names(rows)]
+    body.append(["*languages*", *(" ".join(langs(select(rows, size=s))) for s in sizes)])
+    body.append(["*questions per arm*", *(str(len(select(rows, size=s, arm="lite@0.1"))) for s in sizes)])
     return out + table(["arm", *(f"{s} passages" for s in sizes)], body) + [""]
 
 
@@ -161,7 +163,8 @@ def kl_section(kl_rows: list[dict]) -> list[str]:
     out += ["KL(full ‖ pruned) of the target's next-token distributions over the first 24 tokens of its greedy "
             "answer to the full passages, and the share of those positions whose top-1 token flips. "
             "d = log KL(arm) − log KL(reference arm) per question (KL floored at 1e-6), mean with a 95% bootstrap "
-            "CI clustered by language, and the sign test (wins: d < 0).", ""]
+            "CI clustered by language, and the sign test (wins: d < 0). With a handful of questions and languages "
+            "the CI says little: read the sign counts.", ""]
     for target, size in sorted({(r["target"], r["size"]) for r in rows}):
         part = select(rows, target=target, size=size)
         skip = [r for r in skipped if r["target"] == target and r["size"] == size]
