@@ -232,7 +232,7 @@ def plot(rows: list[dict], sizes: list[int], path: Path) -> None:
         if auto:
             ax.plot([mean(auto, "share")], [mean(auto, "retained")], marker="*", markersize=12, linestyle="",
                     label="auto")
-        ax.set_title(f"{size} passages")
+        ax.set_title(f"{size} passages ({len(langs(part))} languages)")
         ax.set_xlabel("share of tokens kept")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("answer retention")
