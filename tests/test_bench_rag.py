@@ -1,0 +1,95 @@
+"""bench/rag: the multi-passage bench end to end on a tiny subset, and its arms' numbers checked by construction."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+import pytest
+
+import lite
+from bench.rag import arms as rag_arms
+from bench.rag.__main__ import main
+from bench.rag.arms import ARMS, Arm, Env, auto_supported, ordered
+from bench.rag.contexts import Context, answer_kept, xquad_contexts
+from bench.rag.run import records, run, sets_of
+
+GOLD = "The Meridian bridge over the river Oskel was designed by the engineer Hanna Varga in 1931."
+OTHERS = ("Tomatoes grow best in warm soil and need plenty of sun during the summer months.",
+          "The violin has four strings tuned in fifths and is played with a bow made of horsehair.",
+          "Glaciers carve deep valleys as they move slowly downhill under their own great weight.",
+          "A marathon is a long-distance foot race with a distance of about forty-two kilometres.")
+
+
+def synthetic(gold_at: int = 2) -> Context:
+    passages = list(OTHERS)
+    passages.insert(gold_at, GOLD)
+    return Context("synthetic", "en", "q0", "Who designed the Meridian bridge over the Oskel?", ("Hanna Varga",),
+                   tuple(passages), gold_at)
+
+
+@pytest.fixture(scope="module")
+def env(smollm2_slice) -> Env:
+    return Env(lite.load(smollm2_slice, threads=1))
+
+
+def test_truncation_at_rate_one_keeps_every_passage_whole(env):
+    for ctx in xquad_contexts("en", "dev", 5, "hard")[:3] + [synthetic()]:
+        kept = rag_arms.truncation_arm(env, ctx, 1.0)
+        assert kept.texts == ctx.passages and answer_kept(kept.texts[ctx.gold], ctx)
+        assert kept.tokens == sum(env.count(p) for p in ctx.passages)
+
+
+@pytest.mark.parametrize("family", ["bm25", "minilm"])
+def test_whole_passages_at_the_gold_share_keep_the_gold_when_only_it_matches(env, family):
+    ctx = synthetic()
+    n = sum(env.count(p) for p in ctx.passages)
+    rate = env.count(GOLD) / n  # round(rate * n) is the gold passage's tokens exactly
+    kept = rag_arms.FAMILIES[family](env, ctx, rate)
+    assert kept.texts == tuple(GOLD if i == ctx.gold else "" for i in range(len(ctx.passages)))
+    assert kept.tokens == env.count(GOLD) and answer_kept(kept.texts[ctx.gold], ctx)
+    # one token more than the gold: the next passage in rank order gives its first token, and no more
+    more = rag_arms.FAMILIES[family](env, ctx, (env.count(GOLD) + 1) / n)
+    assert more.tokens == env.count(GOLD) + 1 and sum(1 for t in more.texts if t) == 2
+
+
+def test_every_arm_keeps_its_budget_and_the_order_variants_move_the_gold(env):
+    ctx = synthetic(gold_at=0)
+    n = sum(env.count(p) for p in ctx.passages)
+    for rate in (0.2, 0.5):
+        for family in ("lite", "truncation", "bm25"):
+            kept = rag_arms.FAMILIES[family](env, ctx, rate)
+            assert 0 < kept.tokens <= round(rate * n), (family, rate)
+    kept = rag_arms.bm25_arm(env, ctx, 0.5)
+    assert ordered(kept, ctx, "first")[0] == GOLD and ordered(kept, ctx, "last")[-1] == GOLD
+    assert ordered(kept, ctx, "original") == [t for t in kept.texts if t]
+
+
+def test_a_plain_list_of_contexts_runs_and_auto_is_run_or_announced(env, tmp_path):
+    logged = []
+    arms = [ARMS["bm25@0.2"], ARMS["auto"], Arm("truncation@1", partial(rag_arms.truncation_arm, rate=1.0), 1.0,
+                                                   "truncation")]
+    run(env, sets_of([synthetic(), synthetic(gold_at=4)]), arms, "dev", tmp_path / "r.jsonl", log=logged.append)
+    found = records(tmp_path / "r.jsonl")
+    assert all(r["retained"] for r in found if r["arm"] == "truncation@1")
+    if auto_supported(env):
+        assert any(r["arm"] == "auto" for r in found)
+    else:
+        assert any("auto" in line and "skipped" in line for line in logged)
+        assert not any(r["arm"] == "auto" for r in found)
+
+
+def test_the_bench_end_to_end_writes_a_consistent_report(tmp_path):
+    argv = ["--split", "dev", "--languages", "en", "zh", "--sizes", "5", "10", "--kinds", "hard", "--questions", "3",
+            "--arms", "lite@0.05", "lite@0.2", "bm25@0.2", "truncation@0.5", "--results", str(tmp_path)]
+    assert main(argv) == 0
+    lines = [json.loads(x) for x in (tmp_path / "rag-dev.jsonl").read_text().splitlines()]
+    found = records(tmp_path / "rag-dev.jsonl")
+    assert len(found) == 2 * 2 * 3 * 4 and sum("done" in x for x in lines) == 2 * 2 * 4
+    for r in found:
+        assert 0 < r["kept"] <= max(1, round(r["rate"] * r["n"])) and r["share"] == r["kept"] / r["n"]
+    report = (tmp_path / "RAG-dev.md").read_text()
+    assert (tmp_path / "rag-dev.png").stat().st_size > 0
+    assert "| lite@0.2 |" in report and "rate 0.2: lite's retention ≥ bm25's" in report
+    assert main(argv) == 0  # resumes: nothing left to run, nothing appended
+    assert len((tmp_path / "rag-dev.jsonl").read_text().splitlines()) == len(lines)
