@@ -110,6 +110,8 @@ def test_messages_and_compress_prompt_take_auto(pruner):
                                                                             "content": context.question}]
     chat = pruner.prune_messages(messages, rate="auto", rank_by_question=True)
     assert [m["content"] for m in chat.messages[:-1]] == [s.text for s in direct.segments]
+    with pytest.raises(LiteError, match="rate auto keeps what is relevant to a question"):
+        pruner.prune_messages(messages[-1:], rate="auto")  # nothing to prune, but no question either
     compressed = pruner.compress_prompt(list(context.passages), question=context.question, rate="auto")
     assert compressed["compressed_tokens"] == direct.compressed_tokens + pruner.count_tokens(context.question)
 
@@ -159,6 +161,14 @@ def test_a_batch_takes_each_record_s_question(smollm2_slice, tmp_path):
     refused = subprocess.run(cli, capture_output=True, env=env, timeout=120)  # no question anywhere: before any work
     assert refused.returncode == 2 and "rate auto" in refused.stderr.decode()
     assert len(refused.stderr.decode().strip().splitlines()) == 1
+
+
+def test_the_guardrail_refuses_auto_without_rank_by_question(pruner):
+    from lite.integrations.litellm import LiteGuardrail
+
+    with pytest.raises(LiteError, match="rate auto keeps what is relevant to a question"):
+        LiteGuardrail(pruner=pruner, rate="auto")
+    assert LiteGuardrail(pruner=pruner, rate="auto", rank_by_question=True) is not None
 
 
 def test_adapters_rank_the_documents_together_and_leave_out_the_irrelevant(pruner):

@@ -31,7 +31,7 @@ from typing import Any
 from ..errors import LiteError
 from .budget import fit_target, shared_budgets
 from .engine import Call, Engine, own_budget, run
-from .options import KNOWN_ROLES
+from .options import KNOWN_ROLES, check_question_for_auto
 from .results import PruneResult
 
 TEXT_PART = "text"  # the part type whose "text" is pruned; every other part type is left alone
@@ -191,6 +191,7 @@ def prune_texts(engine: Engine, slots: list[Slot], call: Call, share: int | None
 def prune_chat(engine: Engine, messages: Sequence[dict], call: Call) -> MessagesResult:
     """See Pruner.prune_messages; the call's target_tokens is for the whole payload's text."""
     options = call.options
+    check_question_for_auto(options, options.question is not None or options.rank_by_question)
     slots = text_slots(messages, options.roles, options.keep_last_user)
     if options.rank_by_question:
         call = call.with_options(question=last_user_text(messages, slots))
