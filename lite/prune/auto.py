@@ -69,9 +69,12 @@ def one_passage(texts: Sequence[str]) -> bool:
 
 
 def auto_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], sizes: np.ndarray,
-               question: str) -> tuple[np.ndarray, int]:
+               question: str) -> tuple[np.ndarray | None, int]:
     """The units of all the passages in passages.py's order, with auto_priority ranking the sentences, and the
-    budget: the tokens of the sentences that reach KEEP_AT. Returns (int64 [all units], budget)."""
+    budget: the tokens of the sentences that reach KEEP_AT. Returns (int64 [all units], budget); one passage is
+    kept whole without scoring (order None)."""
+    if one_passage(texts):
+        return None, int(sizes.sum())
     by_sentence, by_clause, priority = unit_ranks(texts, unit_starts, question, auto_priority)  # [all units] x2
     passing = int(np.count_nonzero(priority >= KEEP_AT))
     return order_of(by_sentence, by_clause), int(sizes[by_sentence < passing].sum())

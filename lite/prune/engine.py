@@ -24,7 +24,7 @@ import numpy as np
 from tokenizers import Encoding, Tokenizer
 
 from ..errors import LiteError
-from .auto import auto_order, one_passage
+from .auto import auto_order
 from .budget import MemoScorer, fit_target, shared_budgets, token_budget
 from .clauses import clause_order, drop_hanging_breaks
 from .options import AUTO, SAMPLED_QUERIES, PruneOptions, check_question_for_auto
@@ -208,11 +208,9 @@ class Engine:
         order, budget = None, total  # nothing to rank: all of it (none)
         if options.rate != AUTO:
             budget = token_budget(total, options.rate, options.target_tokens)
-        elif ranked and one_passage(texts):  # all of it is the best passage: all of it, at most target_tokens
-            budget = token_budget(total, target_tokens=options.target_tokens or total)
         elif ranked:  # the relevant sentences' tokens, at most target_tokens
-            order, budget = auto_order(texts, starts, np.concatenate(sizes), options.question)
-            budget = token_budget(total, target_tokens=min(budget, options.target_tokens or budget))
+            order, wanted = auto_order(texts, starts, np.concatenate(sizes), options.question)
+            budget = token_budget(total, target_tokens=min(wanted, options.target_tokens or wanted))
         keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
         if budget < total:
             if order is None:
