@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .options import AUTO, SPEC, OptionSpec, names
+from .options import AUTO, SPEC, OptionSpec, is_auto, names
 
 METAVARS = {"rate": "R", "count": "N", "text": "TEXT", "strings": "STR", "tokenizer": "TOK"}
 BUDGET = ("rate", "target_tokens")
@@ -39,7 +39,7 @@ def flag_arguments(spec: OptionSpec) -> dict[str, Any]:
 
 def rate_value(text: str) -> float | str:
     """A rate flag's value: a number (checked by PruneOptions) or auto."""
-    if text.strip().lower() == AUTO:
+    if is_auto(text):
         return AUTO
     try:
         return float(text)

@@ -137,9 +137,14 @@ def check_question_for_auto(options: PruneOptions, has_question: bool) -> None:
                         "--question-field, or rank_by_question for messages), or a rate in (0, 1]")
 
 
+def is_auto(rate: Any) -> bool:
+    """Whether a rate as given (in Python, a flag, a header) names rate auto: "auto", any case, spaces aside."""
+    return isinstance(rate, str) and rate.strip().lower() == AUTO
+
+
 def check_rate(rate: Any) -> float | str:
     """The rate as a float in (0, 1], or "auto", or a LiteError saying what is wrong (a bool is not a rate)."""
-    if isinstance(rate, str) and rate.strip().lower() == AUTO:
+    if is_auto(rate):
         return AUTO
     if isinstance(rate, (bool, str, bytes)) or not isinstance(rate, (int, float, np.integer, np.floating)):
         raise LiteError(f"rate must be a number in (0, 1] or auto, got {rate!r}")

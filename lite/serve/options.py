@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..prune.options import AUTO, SPECS, names
+from ..prune.options import AUTO, SPECS, is_auto, names
 from ..score import DEFAULT_METHOD
 from .errors import ApiError
 
@@ -88,7 +88,7 @@ def header_rate(value: str | None) -> dict[str, Any]:
     """The options the X-Lite-Rate header gives: {} without it, {"rate": r} with it (r a number or auto)."""
     if value is None:
         return {}
-    if value.strip().lower() == AUTO:
+    if is_auto(value):
         return {"rate": AUTO}
     try:
         return {"rate": float(value)}
