@@ -57,7 +57,7 @@ def _strings(value: Any) -> bool:
 
 # the JSON type of each kind of option (lite.prune.options.KINDS); the values are checked by the library
 JSON_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "rate": (lambda v: _number(v) or v == AUTO, "a number or \"auto\""),
+    "rate": (lambda v: _number(v) or is_auto(v), "a number or \"auto\""),
     "count": (_integer, "an integer"),
     "choice": (lambda v: isinstance(v, str), "a string"),
     "text": (lambda v: isinstance(v, str), "a string"),
