@@ -128,11 +128,11 @@ def attention_scaling(rope: RopeSpec) -> float:
 def cos_sin(positions: np.ndarray, inv_freq: np.ndarray, scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin tables for the given positions, duplicated over both halves."""
     freqs = positions.astype(F32)[:, None] * inv_freq[None, :]  # [n, dim/2]
-    angles = np.concatenate([freqs, freqs], axis=-1)  # [n, dim]
-    cos, sin = np.cos(angles), np.sin(angles)  # [n, dim]
+    cos, sin = np.cos(freqs), np.sin(freqs)  # [n, dim/2]: each angle once, the halves are the same
     if scaling != 1.0:
         cos, sin = cos * F32(scaling), sin * F32(scaling)
-    return cos.astype(F32), sin.astype(F32)
+    return (np.concatenate([cos, cos], axis=-1).astype(F32, copy=False),
+            np.concatenate([sin, sin], axis=-1).astype(F32, copy=False))  # [n, dim] each
 
 
 def apply_rotary(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:

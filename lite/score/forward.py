@@ -18,6 +18,7 @@ lite/score/methods.py. This module does no I/O: the scorer hands it arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,6 +35,9 @@ LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 KEY_ROWS = 4096  # positions whose keys are gathered, rotated and transposed at a time, by one worker
 MAX_BLOCK_ELEMENTS = 1 << 23  # at most 32 MiB of logits per worker: fewer rows per block past n = 32,768
+KEY_TILE = 1024  # keys per tile past TILED_FROM: a block's [rows, KEY_TILE] logits stay in the core's cache
+TILED_FROM = 32768  # keys from which the column sums are taken a tile of keys at a time (tiled_colsums)
+MAX_TILED_ELEMENTS = 1 << 24  # the tiled path keeps a block's exponentials: at most 64 MiB per worker
 
 
 def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float, offset: float) -> np.ndarray:
@@ -89,26 +93,42 @@ def grouped_queries(q_unique: np.ndarray, inverse: np.ndarray, spec: AttentionSp
     return np.take(by_group, inverse, axis=1)  # [KV, n, rep, D]
 
 
-def rope_tables(n: int, spec: AttentionSpec) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin at positions 0..n-1, [n, rotary_dim] each (computed whole: a row never depends on blocks)."""
-    return cos_sin(np.arange(n), inv_freq(spec.rope, n), attention_scaling(spec.rope))
+@dataclass(frozen=True)
+class Rope:
+    """RoPE for a text of n tokens (the frequencies may depend on n): cos and sin at any positions."""
+    inv_freq: np.ndarray  # [rotary_dim / 2] float32
+    scaling: float
+
+    @classmethod
+    def of(cls, n: int, spec: AttentionSpec) -> Rope:
+        return cls(inv_freq(spec.rope, n), attention_scaling(spec.rope))
+
+    def at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """cos and sin at the positions, [len(positions), rotary_dim] each; a row depends on its position alone
+        (an elementwise ufunc), so tables taken in blocks equal the whole table (tests/test_forward_tiles.py)."""
+        return cos_sin(positions, self.inv_freq, self.scaling)
 
 
-def rotated_keys(k_unique: np.ndarray, inverse: np.ndarray, cos: np.ndarray, sin: np.ndarray,
-                 workers: int = 1) -> np.ndarray:
+def rotated_keys(k_unique: np.ndarray, inverse: np.ndarray, rope: Rope, workers: int = 1) -> np.ndarray:
     """The keys of every position, rotated and transposed: [KV, D, n], from the distinct ids' keys [u, KV, D].
 
-    KEY_ROWS positions at a time (gathered, rotated, written), as tasks dealt to the workers: the
-    temporaries stay in cache and small whatever n is; each element's arithmetic is the same as whole.
+    KEY_ROWS positions at a time (their cos and sin computed, gathered, rotated, written), as tasks dealt to
+    the workers: the temporaries stay in cache and small whatever n is; each element's arithmetic is the
+    same as whole.
+    From TILED_FROM keys on, the result is a transposed view of keys stored [KV, n, D], the layout the
+    tiled column sums multiply fastest; below, [KV, D, n] itself.
     """
     n = len(inverse)
-    keys_t = np.empty((k_unique.shape[1], k_unique.shape[2], n), dtype=F32)  # [KV, D, n]
+    keys_major = n >= TILED_FROM
+    n_kv, head_dim = k_unique.shape[1], k_unique.shape[2]
+    stored = np.empty((n_kv, n, head_dim) if keys_major else (n_kv, head_dim, n), dtype=F32)  # [KV, n, D] / [KV, D, n]
+    keys_t = stored.transpose(0, 2, 1) if keys_major else stored  # [KV, D, n]
 
     def work(worker: int, tasks: Sequence[Task]) -> None:
         for _, start in tasks:
             stop = min(start + KEY_ROWS, n)
             block = k_unique[inverse[start:stop]]  # [b, KV, D]
-            apply_rotary(block, cos[start:stop], sin[start:stop])
+            apply_rotary(block, *rope.at(np.arange(start, stop)))  # cos, sin [b, rotary_dim]
             keys_t[:, :, start:stop] = block.transpose(1, 2, 0)  # [KV, D, b]
 
     deal(group_blocks(1, n, KEY_ROWS), work, workers)
@@ -143,35 +163,86 @@ def attention_colsums(
     """
     n_groups, rows_total, _ = queries.shape  # rows_total = n * n_rep: (query i, head r) pairs per kv group
     n = keys_t.shape[2]
-    block_rows = min(rows_total, block_rows, max(1, MAX_BLOCK_ELEMENTS // n))
+    tiled = n >= TILED_FROM
+    block_colsums = tiled_colsums if tiled else whole_row_colsums
+    block_rows = min(rows_total, block_rows, max(1, (MAX_TILED_ELEMENTS if tiled else MAX_BLOCK_ELEMENTS) // n))
     tasks = group_blocks(n_groups, rows_total, block_rows)
     lanes = [(lane, tasks[lane::LANES]) for lane in range(min(LANES, len(tasks)))]
     acc = np.zeros((len(lanes), n_groups, n), dtype=np.float64)  # [lanes, KV, n]
 
     def work(worker: int, my_lanes: Sequence[tuple[int, list[Task]]]) -> None:
-        buffer = np.empty((block_rows, n), dtype=F32)  # [block_rows, n], reused for every task
+        buffer = np.empty(block_rows * n, dtype=F32)  # [block_rows * n], reused for every task
         for lane, lane_tasks in my_lanes:
             for group, start in lane_tasks:
-                logits = block_logits(queries[group, start : start + block_rows], keys_t[group], softcap, buffer)
-                if exclude_self_and_first:
-                    mask_self_and_first(logits, start, n_rep)  # logits [b, n]
-                kernels.softmax_colsum(logits, acc[lane, group])
+                block_colsums(queries[group, start : start + block_rows], keys_t[group], start, buffer,
+                              acc[lane, group], Masking(softcap, n_rep, exclude_self_and_first), kernels)
 
     deal(lanes, work, workers)
     return acc.sum(axis=0)  # [KV, n], lanes added in order
 
 
+@dataclass(frozen=True)
+class Masking:
+    softcap: float  # > 0: logits soft-capped (Gemma 2)
+    n_rep: int  # query heads per kv group: row r of a block is query (start + r) // n_rep
+    exclude_self_and_first: bool  # each query's own key and (n > 2) the first key masked
+
+
+def whole_row_colsums(block: np.ndarray, keys_t: np.ndarray, start: int, buffer: np.ndarray, acc: np.ndarray,
+                      masking: Masking, kernels: Kernels) -> None:
+    """acc [n] += the softmax column sums of the block's rows [b, D] of queries (rows start..) on keys_t [D, n]."""
+    n = keys_t.shape[1]
+    logits = block_logits(block, keys_t, masking.softcap, buffer[: len(block) * n].reshape(len(block), n))  # [b, n]
+    if masking.exclude_self_and_first:
+        mask_self_and_first(logits, start, masking.n_rep)  # logits [b, n]
+    kernels.softmax_colsum(logits, acc)
+
+
+def tiled_colsums(block: np.ndarray, keys_t: np.ndarray, start: int, buffer: np.ndarray, acc: np.ndarray,
+                  masking: Masking, kernels: Kernels) -> None:
+    """The same column sums as whole_row_colsums, a tile of KEY_TILE keys at a time.
+
+    Each tile's logits, laid out keys by query rows ([w, b] = keys [w, D] @ block.T: the product sgemm runs
+    fastest with a head dimension of 64), are multiplied and exponentiated against the tile's own maxima
+    while they are in cache, and kept; then each query's softmax is put together from its tiles (weight
+    exp(peak_t - peak) / total) and the tiles summed. The logits go to memory once and come back once.
+    keys_t [D, n] is best a transposed view of keys [n, D] (rotated_keys does so from TILED_FROM keys on).
+    """
+    b, n = len(block), keys_t.shape[1]  # block [b, D], keys_t [D, n]
+    edges = list(range(0, n, KEY_TILE)) + [n]
+    spans = list(zip(edges[:-1], edges[1:]))
+    peaks = np.empty((len(spans), b), dtype=np.float64)  # [tiles, b], each tile's maxima per query row
+    sums = np.empty((len(spans), b), dtype=np.float64)  # [tiles, b], each tile's sums of exp(logit - peak)
+    tiles = [buffer[b * a : b * z].reshape(z - a, b) for a, z in spans]  # [w, b] each
+    for t, (a, z) in enumerate(spans):
+        np.matmul(keys_t[:, a:z].T, block.T, out=tiles[t])  # [w, b]
+        soft_cap(tiles[t], masking.softcap)
+        if masking.exclude_self_and_first:
+            mask_self_and_first(tiles[t].T, start, masking.n_rep, first_key=a, n=n)
+        kernels.tile_exp(tiles[t], peaks[t], sums[t])
+    peak = peaks.max(axis=0)  # [b]
+    scale = np.exp(peaks - peak)  # [tiles, b]
+    weights = (scale / (scale * sums).sum(axis=0)).astype(F32)  # [tiles, b]: exp(peak_t - peak) / total
+    for t, (a, z) in enumerate(spans):
+        kernels.weighted_key_sums(tiles[t], weights[t], acc[a:z])
+
+
 MASKED = F32(-1e30)  # a logit no softmax weighs (finite: numba's fastmath assumes no infinities)
 
 
-def mask_self_and_first(logits: np.ndarray, start: int, n_rep: int) -> None:
-    """Mask, in a block of rows start.. of (query, head) pairs, each query's own key and (n > 2) the first key."""
-    rows, n = logits.shape  # [b, n]
+def mask_self_and_first(logits: np.ndarray, start: int, n_rep: int, first_key: int = 0, n: int = 0) -> None:
+    """Mask, in a block of rows start.. of (query, head) pairs, each query's own key and (n > 2) the first key.
+
+    logits [b, w] hold keys first_key .. first_key + w - 1 of n (n: w when not given, the whole row)."""
+    rows, width = logits.shape  # [b, w]
+    n = n or width
     if n < 2:
         return
     row = np.arange(rows)  # [b]
-    logits[row, (start + row) // n_rep] = MASKED
-    if n > 2:
+    own = (start + row) // n_rep - first_key  # [b], each row's own key in this tile
+    inside = (own >= 0) & (own < width)  # [b]
+    logits[row[inside], own[inside]] = MASKED
+    if n > 2 and first_key == 0:
         logits[:, 0] = MASKED
 
 
@@ -190,11 +261,11 @@ def rotated_states(
     q_unique *= F32(spec.scale)  # the scale folded into q (RoPE is linear)
     queries = grouped_queries(q_unique, inverse if positions is None else inverse[positions], spec)  # [KV, m, rep, D]
     del q_unique
-    cos, sin = rope_tables(len(inverse), spec)  # [n, rotary_dim]
-    cos_q, sin_q = (cos, sin) if positions is None else (cos[positions], sin[positions])  # [m, rotary_dim]
+    rope = Rope.of(len(inverse), spec)
+    cos_q, sin_q = rope.at(np.arange(len(inverse)) if positions is None else positions)  # [m, rotary_dim] each
     for group in queries:  # [m, rep, D], one kv group at a time (small temporaries)
         apply_rotary(group, cos_q, sin_q)
-    return queries, rotated_keys(k_unique, inverse, cos, sin, workers)
+    return queries, rotated_keys(k_unique, inverse, rope, workers)
 
 
 def group_colsums(queries: np.ndarray, keys_t: np.ndarray, spec: AttentionSpec, kernels: Kernels, workers: int,

@@ -1,6 +1,7 @@
 """The kernels, chosen once per call, by name, as a pair: numpy (lite/score/kernels_numpy.py) or numba.
 
-A pair is the softmax column sum every method needs and the row log-sum-exp of the no_self method;
+A pair is the softmax column sum every method needs (whole rows, or a tile of keys at a time for
+long inputs) and the row log-sum-exp of the no_self method;
 both sides of a pair come from the same module, so a run is all numpy or all numba.
 `kernel="auto"` takes numpy up to NUMPY_UP_TO score elements (n² · heads; 512 tokens of
 Llama-3.2-1B), numba above: numba's one-off start-up in a fresh process (import, cached machine
@@ -26,6 +27,8 @@ class Kernels:
     name: str  # "numpy" or "numba"
     softmax_colsum: Callable[[np.ndarray, np.ndarray], None]  # (logits [rows, n] f32, acc [n] f64)
     row_logsumexp: Callable[[np.ndarray, np.ndarray], None]  # (logits [rows, n] f32, out [rows] f64)
+    tile_exp: Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # (tile [w, rows] f32, peaks, sums [rows] f64)
+    weighted_key_sums: Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # (tile [w, rows], weights [rows], acc [w])
 
 
 def kernel_name(kernel: str, n: int, n_heads: int) -> str:
@@ -45,4 +48,4 @@ def kernels(name: str) -> Kernels:
         from . import kernels_numba as module
     else:
         raise LiteError(f"kernel {name!r} is not one of numba, numpy")
-    return Kernels(name, module.softmax_colsum, module.row_logsumexp)
+    return Kernels(name, module.softmax_colsum, module.row_logsumexp, module.tile_exp, module.weighted_key_sums)

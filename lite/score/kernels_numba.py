@@ -2,7 +2,9 @@
 
 - `softmax_colsum(logits, acc)`: acc [n] float64 += column sums of the row softmaxes of a block of
   (soft-capped) logits [rows, n] float32, which it overwrites with exponentials;
-- `row_logsumexp(logits, out)`: out [rows] float64 = each row's log-sum-exp (logits not modified).
+- `row_logsumexp(logits, out)`: out [rows] float64 = each row's log-sum-exp (logits not modified);
+- `tile_exp(tile, peaks, sums)` and `weighted_key_sums(tile, weights, acc)`: the two halves of the
+  column sums taken a tile of keys at a time (lite/score/forward.py, `tiled_colsums`).
 
 Both are serial and release the GIL: the forward runs one call per worker thread, each beside its
 own single-threaded matrix product (lite/score/workers.py), so BLAS and the kernel overlap on the
@@ -85,6 +87,36 @@ def softmax_colsum(logits, acc):
             local[j] += row[j] * inv
     for j in range(n):
         acc[j] += local[j]
+
+
+@njit(fastmath=True, cache=True, nogil=True)
+def tile_exp(tile, peaks, sums):
+    """numba kernel: each column of a tile of logits, in place, -> exp(column - its max); the maxima and the sums."""
+    width, rows = tile.shape  # tile [width keys, rows] float32; peaks, sums [rows] float64
+    peak = tile[0].copy()  # [rows] float32
+    for j in range(1, width):
+        for r in range(rows):
+            peak[r] = max(peak[r], tile[j, r])
+    total = np.zeros(rows, dtype=np.float32)  # [rows]
+    for j in range(width):
+        for r in range(rows):
+            e = exp_negative(tile[j, r] - peak[r])
+            tile[j, r] = e
+            total[r] += e
+    for r in range(rows):
+        peaks[r] = peak[r]
+        sums[r] = total[r]
+
+
+@njit(fastmath=True, cache=True, nogil=True)
+def weighted_key_sums(tile, weights, acc):
+    """numba kernel: acc[j] += sum over the columns r of tile[j, r] * weights[r]."""
+    width, rows = tile.shape  # tile [width keys, rows] float32; weights [rows] float32; acc [width] float64
+    for j in range(width):
+        total = np.float32(0.0)
+        for r in range(rows):
+            total += tile[j, r] * weights[r]
+        acc[j] += total
 
 
 @njit(cache=True, nogil=True)
