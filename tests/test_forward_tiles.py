@@ -35,7 +35,6 @@ def formula(queries: np.ndarray, keys_t: np.ndarray, softcap: float, n_rep: int,
     if softcap > 0:
         logits = np.tanh(logits / softcap) * softcap
     if exclude:
-        n = keys_t.shape[2]
         rows = np.arange(queries.shape[1])  # [rows]
         logits[:, rows, rows // n_rep] = -np.inf
         logits[:, :, 0] = -np.inf
@@ -120,4 +119,5 @@ def test_rope_tables_in_blocks_equal_the_whole_table():
     cos, sin = rope.at(np.arange(n))  # [n, 64]
     for start in (0, 4096, 65536, 131072):
         block_cos, block_sin = rope.at(np.arange(start, min(start + 4096, n)))
-        assert np.array_equal(block_cos, cos[start : start + 4096]) and np.array_equal(block_sin, sin[start : start + 4096])
+        assert np.array_equal(block_cos, cos[start : start + 4096])
+        assert np.array_equal(block_sin, sin[start : start + 4096])
