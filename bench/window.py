@@ -138,7 +138,8 @@ def score_call(scorer, arm: str, ids: np.ndarray):
 
 
 def child(arm: str, ids_file: str, threads: int, repeats: int) -> dict:
-    """In a fresh process: time `repeats` calls of the arm (after a warm-up at 128 tokens), peak RSS."""
+    """In a fresh process: time `repeats` calls of the arm (after a warm-up at 128 tokens), each followed by the
+    floor's rates (the machine is shared: a call and the rates right after it see about the same load); peak RSS."""
     from lite import load
 
     from .child import peak_rss_bytes
@@ -153,13 +154,15 @@ def child(arm: str, ids_file: str, threads: int, repeats: int) -> dict:
         score_call(pruner.scorer, "full", ids[:128])()
         score_call(pruner.scorer, arm, ids[:4096])()  # the numba kernel warmed up too
         call = score_call(pruner.scorer, arm, ids)
-    times = []
-    for _ in range(repeats):
+    times, rates = [], []
+    for _ in range(repeats):  # each timed call paired with the floor's rates measured right after it
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
-    peak = peak_rss_bytes()  # before the floor's own arrays
-    return {"times_s": times, "peak_rss_bytes": peak, "rates": rates_measured(threads)}
+        if not rates:
+            peak = peak_rss_bytes()  # before the floor's own arrays
+        rates.append(rates_measured(threads))
+    return {"times_s": times, "peak_rss_bytes": peak, "rates": rates}
 
 
 def rates_measured(threads: int) -> dict:
@@ -218,7 +221,8 @@ def speed(tokenizer, sizes: list[int], threads: int, repeats: int) -> list[dict]
                 reps = 1 if arm == "full" and n > 16384 else repeats
                 found = run_child(arm, text_file if arm == "prune" else ids_file, threads, reps)
                 rows.append({"n": n, "arm": arm, "seconds": statistics.median(found["times_s"]),
-                             "peak_mib": found["peak_rss_bytes"] / 2**20, "rates": found["rates"]})
+                             "times_s": found["times_s"], "peak_mib": found["peak_rss_bytes"] / 2**20,
+                             "rates": found["rates"]})
                 print(f"  n={n} {arm}: {rows[-1]['seconds']:.2f} s, {rows[-1]['peak_mib']:.0f} MiB", flush=True)
     return rows
 
@@ -249,25 +253,35 @@ def markdown(machine: dict, spec, kept: list[dict], timed: list[dict]) -> str:
               "One fresh process per row: the median of the timed calls after a warm-up; peak RSS is the process's "
               "VmHWM. The floor is the arm's own work (projections of n tokens, then each query's logits on each key "
               "it sees: every key for full attention and sampled queries, its chunk's for chunks) at the sgemm and "
-              "exp rates (bench/floor.py) measured in the same process right after the timed calls (the machine is "
-              "shared: its load moves during a run). lite projects each distinct id once (a few thousand in real "
+              "exp rates (bench/floor.py) measured in the same process right after each timed call (the machine is "
+              "shared: its load moves during a run); the ratios are the medians of each call's time over the floor "
+              "measured right after it. lite projects each distinct id once (a few thousand in real "
               "text), so it can beat the floor's projections of all n tokens: the last ratio leaves them out, "
               "against the floor of the logits alone. The whole prune has no floor: it adds tokenizing, units, "
               "clauses and the selection.", "",
               "| n | arm | seconds | sgemm GFLOP/s, exp Gexp/s | floor s | / floor | / floor of the logits | "
               "peak RSS MiB |", "|---|---|---|---|---|---|---|---|"]
     for r in timed:
-        rates = rates_of(r["rates"])
-        measured = f"{rates.sgemm_flops / 1e9:.1f}, {rates.best_exp / 1e9:.2f}"
+        pairs = [(seconds, rates_of(found)) for seconds, found in zip(r["times_s"], r["rates"])]
+        measured = (f"{statistics.median(rates.sgemm_flops for _, rates in pairs) / 1e9:.1f}, "
+                    f"{statistics.median(rates.best_exp for _, rates in pairs) / 1e9:.2f}")
         if r["arm"] == "prune":
             floors = "– | – | –"
         else:
-            floor, logits = (floor_of(r["arm"], r["n"], spec, rates, with_projections)
-                             for with_projections in (True, False))
-            floors = f"{floor:.2f} | {r['seconds'] / floor:.2f}x | {r['seconds'] / logits:.2f}x"
+            floor, over_floor, over_logits = paired_ratios(r["arm"], r["n"], spec, pairs)
+            floors = f"{floor:.2f} | {over_floor:.2f}x | {over_logits:.2f}x"
         lines.append(f"| {r['n']:,} | {arm_label(r['arm'])} | {r['seconds']:.2f} | {measured} | {floors} | "
                      f"{r['peak_mib']:,.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def paired_ratios(arm: str, n: int, spec, pairs: list) -> tuple[float, float, float]:
+    """The median floor, and the medians over the timed calls of each call's time over the floor at the rates
+    measured right after it (with and without the projections of n tokens)."""
+    floors = [floor_of(arm, n, spec, rates, True) for _, rates in pairs]
+    logits = [floor_of(arm, n, spec, rates, False) for _, rates in pairs]
+    return (statistics.median(floors), statistics.median(s / f for (s, _), f in zip(pairs, floors)),
+            statistics.median(s / f for (s, _), f in zip(pairs, logits)))
 
 
 def rates_of(found: dict):

@@ -121,3 +121,15 @@ def test_rope_tables_in_blocks_equal_the_whole_table():
         block_cos, block_sin = rope.at(np.arange(start, min(start + 4096, n)))
         assert np.array_equal(block_cos, cos[start : start + 4096])
         assert np.array_equal(block_sin, sin[start : start + 4096])
+
+
+def test_smollm2_past_the_threshold_matches_transformers(smollm2, smollm2_slice, mgsm):
+    """Real weights, the default settings: 4,608 tokens take the tiled path, against transformers."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(smollm2 / "tokenizer.json"))
+    text = "\n\n".join(mgsm.prompt(lang, i) for lang in ("de", "ru", "sw", "zh", "th") for i in range(3))
+    ids = tokenizer.encode(text).ids[:4608]
+    assert len(ids) == 4608 >= forward.TILED_FROM
+    assert_matches_reference(Scorer(smollm2_slice, threads=2).importance(ids, method="attention"),
+                             reference_importance(smollm2, ids))

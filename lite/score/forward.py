@@ -11,7 +11,8 @@ Everything up to RoPE depends only on the token id, so it is computed once per d
 in fixed blocks of ids dealt to the worker threads too (a block's result never depends on their count).
 The scores are taken in blocks of query rows per kv group (the query heads of a group
 stacked into one matrix product), dealt to worker threads (lite/score/workers.py), so memory
-grows as O(n), never as [heads, n, n]. What a scoring method makes of the products is in
+grows as O(n), never as [heads, n, n]; from TILED_FROM keys on, a block is multiplied and
+exponentiated a tile of keys at a time (tiled_colsums), in cache. What a scoring method makes of the products is in
 lite/score/methods.py. This module does no I/O: the scorer hands it arrays.
 """
 
@@ -35,8 +36,9 @@ LANES = 8  # accumulators of the column sums: fixed, so the sums' order does not
 BLOCK_ROWS = 256  # query rows per block of logits: [256, n] per worker (sgemm runs poorly on thin blocks)
 KEY_ROWS = 4096  # positions whose keys are gathered, rotated and transposed at a time, by one worker
 MAX_BLOCK_ELEMENTS = 1 << 23  # at most 32 MiB of logits per worker: fewer rows per block past n = 32,768
-KEY_TILE = 1024  # keys per tile past TILED_FROM: a block's [rows, KEY_TILE] logits stay in the core's cache
-TILED_FROM = 32768  # keys from which the column sums are taken a tile of keys at a time (tiled_colsums)
+KEY_TILE = 1024  # keys per tile from TILED_FROM on: a tile's [KEY_TILE, rows] logits stay in the core's cache
+TILED_FROM = 4096  # keys from which the column sums are taken a tile of keys at a time (tiled_colsums; measured
+# faster from 2,048 keys on, docs/benchmarks.md; the dev split's outputs are unchanged)
 MAX_TILED_ELEMENTS = 1 << 24  # the tiled path keeps a block's exponentials: at most 64 MiB per worker
 
 
