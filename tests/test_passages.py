@@ -141,8 +141,21 @@ def test_several_passages_rank_the_passage_about_the_question_first():
     museum = ["The museum opened in 1901. ", "Its gardens were designed by Bruno Lindqvist."]
     river = ["The river floods in spring. ", "The museum is near the river."]
     priority = sentence_priority([river, museum], "Who designed the museum gardens?")
-    assert np.argmax(priority) == 3  # the gardens sentence of the museum passage
+    assert np.argmax(priority) == 2  # the museum passage's opening (relevance.OPENING_WEIGHT), then its gardens
     assert priority[2:].min() > priority[:2].max()  # both museum sentences before the river's
+
+
+def test_with_several_passages_an_opening_sentence_gets_the_opening_weight():
+    museum = ["The museum opened in 1901. ", "The museum is near the river. ", "Its gardens were designed by Bruno."]
+    river = ["The river floods in spring. ", "The river is long."]
+    question = "When did the museum open?"
+    priority = sentence_priority([museum, river], question)
+    flat = museum + river
+    plain = relevance.zscore(with_neighbours(flat, question, np.array([0, 0, 0, 1, 1])))
+    passages = relevance.zscore(relevance.passage_scores([museum, river], question))[[0, 0, 0, 1, 1]]
+    opening = np.array([1, 0, 0, 1, 0]) * relevance.OPENING_WEIGHT
+    assert priority.tolist() == (plain + relevance.PASSAGE_WEIGHT * passages + opening).tolist()
+    assert sentence_priority([museum], question).tolist() == with_neighbours(museum, question).tolist()  # one: none
 
 
 # ---- pruning for a question ----

@@ -5,7 +5,8 @@
 
 The budget (round(rate * n) tokens over all the passages, or target_tokens) is spent on whole
 sentences in order of relevance to the question (relevance.py: rare words shared with the
-question, passages about the question first); the first sentence that does not fit whole is
+question, passages about the question first, and with several passages a bonus for each one's
+opening sentence); the first sentence that does not fit whole is
 cut to fill the budget with its most relevant clauses (in their order). Forced keeps are kept first, as in any prune.
 Kept sentences stay in their original order and passages in theirs; the output is cut from
 the original strings along the same whole-character units as any prune, so the budget is met
@@ -31,7 +32,8 @@ Prioritize = Callable[[np.ndarray, Sequence[str], Sequence[Sequence[tuple[int, i
 def default_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                      question: str) -> np.ndarray:
     """sentence_priority from the sentences' own BM25 (float64 [n_sentences]): with the previous sentence's share,
-    and, for several passages, their passages' scores in z-score units: float64 [n_sentences]."""
+    and, for several passages, their passages' scores in z-score units and a bonus for each passage's first
+    sentence (relevance.with_passages): float64 [n_sentences]."""
     passage_of = np.repeat(np.arange(len(texts)), [len(passage) for passage in spans])  # [n_sentences]
     score = neighboured(sentence_own, passage_of)  # [n_sentences] as sentence_priority has it
     if len(texts) > 1:

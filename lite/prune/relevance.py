@@ -12,10 +12,12 @@ sentences, so words every sentence shares count little and the question's rare w
 Each sentence then gets NEIGHBOUR_WEIGHT of the score of the sentence before it in its passage
 (an answer often follows the sentence that names the question's subject). With several
 passages, each passage's BM25 over whole-word terms (passages as the documents) is added in
-z-score units, so sentences of the passage about the question rank first. Inside the sentence
+z-score units, so sentences of the passage about the question rank first, and each passage's
+first sentence gets OPENING_WEIGHT more z-score units (an opening names what its passage is
+about, and a small budget spent on the best passages' openings keeps their subject). Inside the sentence
 that the budget cuts, clauses (sentences.clause_spans) are ranked the same way among themselves.
 
-How the choices (n-gram sizes, the neighbour weight, the passage weight, Thai piece length in
+How the choices (n-gram sizes, the neighbour weight, the passage and opening weights, Thai piece length in
 sentences.py) were made, and what they measured: docs/pruning.md ("Passages and a question").
 
 `term_ids` and `bm25_ids` do this for many texts at once with arrays (terms as packed integer ids,
@@ -44,6 +46,7 @@ HAN_NGRAM = 2  # Chinese, Japanese
 THAI_NGRAM = 3  # Thai, Lao, Khmer, Myanmar
 NEIGHBOUR_WEIGHT = 0.2  # share of the previous sentence's score a sentence adds to its own
 PASSAGE_WEIGHT = 1.0  # weight of the passage's z-score against the sentence's
+OPENING_WEIGHT = 2.0  # what a passage's first sentence adds, in z-score units, with several passages
 HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # chars.HAN_RANGES
 SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")  # chars.SOUTHEAST_ASIAN_RANGES
 FIELD = 21  # bits of one character in a term id: code point + 1 (0: no character) < 2**21; three fit in an int64
@@ -260,8 +263,10 @@ def passage_scores(sentences: Sequence[Sequence[str]], question: str) -> np.ndar
 
 
 def with_passages(score: np.ndarray, passage_of: np.ndarray, passages: np.ndarray) -> np.ndarray:
-    """Sentence scores (with neighbours) and their passages' scores, added in z-score units: float64 [n_sentences]."""
-    return zscore(score) + PASSAGE_WEIGHT * zscore(passages)[passage_of]
+    """Sentence scores (with neighbours) and their passages' scores, added in z-score units, and OPENING_WEIGHT
+    for each passage's first sentence (passage_of: int64 [n_sentences], passage by passage): float64 [n_sentences]."""
+    opening = np.diff(passage_of, prepend=-1) != 0  # [n_sentences] the first sentence of its passage
+    return zscore(score) + PASSAGE_WEIGHT * zscore(passages)[passage_of] + OPENING_WEIGHT * opening
 
 
 def sentence_priority(sentences: Sequence[Sequence[str]], question: str) -> np.ndarray:
