@@ -15,6 +15,14 @@ the separators between them are not counted, by any arm).
                       the budget; the first one that does not fit is cut at the budget (its first
                       tokens) and nothing after it is taken; kept in their original order
     minilm@r          the same, ranked by all-MiniLM-L6-v2's cosine with the question (minilm.py)
+    longllmlingua@r   LongLLMLingua (LLMLingua 0.2.2, SmolLM2 scorer, its own venv): the quality bench's peer
+                      call (bench/quality/peer.py `llmlingua_arm`, its regime rag5: the passages as its list of
+                      contexts, its context-level filter on, dynamic_context_compression_ratio=0.3), the asked
+                      rate driven towards round(r * n) (bench/quality/run.py `drive`: at most 3 calls, within
+                      3% of n); its output split at its context separator ("\n\n") and each piece given to the
+                      passage it came from (`assign`). Not a default arm (slow: the LM over every passage; the
+                      subset it runs on is in docs/benchmarks.md and the report); its records add "asked"
+                      (the rate of the call used), "calls" and "hit" (the budget reached within 3% of n)
 
 Order variants (`<arm>:first`, `<arm>:last`) keep what the arm keeps and change only the order of
 the kept passages in the target's prompt: the most relevant first, or last (next to the question).
@@ -45,6 +53,8 @@ class Kept:
     texts: tuple[str, ...]  # each passage's kept text ("" when dropped)
     tokens: int  # tokens kept, in the pruner's tokens
     scores: np.ndarray | None = None  # the arm's relevance of each passage, float64 [p] (None: bm25 words)
+    extra_cpu: float = 0.0  # CPU seconds spent in another process (a worker's), added to the arm's CPU time
+    info: dict | None = None  # fields the arm adds to its records
 
 
 @dataclass
@@ -76,8 +86,9 @@ class Arm:
     name: str
     fn: ArmFn
     rate: float | None  # None: the arm picks its own budget (auto)
-    family: str  # lite | auto | truncation | bm25 | minilm
+    family: str  # lite | auto | truncation | bm25 | minilm | longllmlingua
     order: str = "original"
+    default: bool = True  # among the default retention arms (False: slow, runs when named with --arms)
 
     @property
     def retention(self) -> bool:
@@ -144,6 +155,66 @@ def minilm_arm(env: Env, ctx: Context, rate: float) -> Kept:
     return whole_passages(env, ctx, rate, env.minilm().scores(ctx.question, list(ctx.passages)))
 
 
+PEER_TOLERANCE = 0.03  # the quality bench's: the budget is reached within this share of n (or 1 token)
+PEER_CALLS = 3  # calls to drive the asked rate (the quality bench allows 4; each call costs seconds here)
+
+
+def assign(pieces: list[str], passages: tuple[str, ...]) -> list[int]:
+    """The passage each piece of a compressed output came from: pieces and passages both in order, so a
+    monotone alignment (dynamic programming) maximising the pieces' characters 4-grams found in their passage."""
+    def grams(text: str) -> set[str]:
+        text = " ".join(text.split())
+        return {text[i:i + 4] for i in range(max(1, len(text) - 3))}
+
+    source = [grams(p) for p in passages]
+    score = [[len(g & s) / max(1, len(g)) for s in source] for g in (grams(p) for p in pieces)]
+    # best[i][j]: the best total for pieces[:i + 1] with piece i in passage j (non-decreasing passages)
+    best, back = [list(score[0])] if pieces else [], []
+    for i in range(1, len(pieces)):
+        row, prev, run_max, run_arg = [], [], -1.0, 0
+        for j in range(len(passages)):
+            if best[-1][j] > run_max:
+                run_max, run_arg = best[-1][j], j
+            row.append(run_max + score[i][j])
+            prev.append(run_arg)
+        best.append(row)
+        back.append(prev)
+    if not pieces:
+        return []
+    j = int(np.argmax(best[-1]))
+    out = [j]
+    for prev in reversed(back):
+        j = prev[j]
+        out.append(j)
+    return out[::-1]
+
+
+def longllmlingua_arm(env: Env, ctx: Context, rate: float) -> Kept:
+    """LongLLMLingua through the quality bench's peer (its call, its venv, its worker), the asked rate driven
+    towards the budget; the output's pieces given back to their passages."""
+    from bench.quality.arms import Context as PeerContext
+    from bench.quality.data import SEPARATOR
+    from bench.quality.peer import llmlingua_arm
+    from bench.quality.run import drive
+
+    n = sum(env.count(p) for p in ctx.passages)
+    want = budget(env, ctx, rate)
+
+    def call(asked: float) -> tuple[tuple[str, ...], int, float]:
+        peer = PeerContext(env.pruner, SEPARATOR.join(ctx.passages), ctx.question, want, asked, ctx.lang,
+                           services=env.services)
+        text = llmlingua_arm(peer)
+        pieces = [piece.strip() for piece in text.split(SEPARATOR) if piece.strip()]
+        texts = [""] * len(ctx.passages)
+        for piece, i in zip(pieces, assign(pieces, ctx.passages), strict=True):
+            texts[i] = f"{texts[i]} {piece}" if texts[i] else piece
+        return tuple(texts), sum(env.count(t) for t in texts if t), peer.extra_cpu
+
+    found = drive(call, rate, want, max(1, int(PEER_TOLERANCE * n)), PEER_CALLS)
+    return Kept(found["text"], found["kept"], extra_cpu=found["cpu_s"],
+                info={"asked": round(found["asked"], 4), "calls": len(found["calls"]), "hit": found["hit"]})
+
+
 def ordered(kept: Kept, ctx: Context, order: str) -> list[str]:
     """The kept passages (empty ones left out) in the order the target gets them."""
     if order not in ORDERS:
@@ -181,6 +252,9 @@ def register_builtins() -> None:
     for order in ORDERS:
         suffix = "" if order == "original" else f":{order}"
         register(Arm(f"auto{suffix}", partial(lite_arm, rate="auto"), None, "auto", order))
+    for rate in RATES:  # retention only: no order variants (its KL is not measured)
+        register(Arm(f"longllmlingua@{rate}", partial(longllmlingua_arm, rate=rate), rate, "longllmlingua",
+                     default=False))
 
 
 register_builtins()
