@@ -98,10 +98,13 @@ def test_the_bench_end_to_end_writes_a_consistent_report(tmp_path):
 def test_longllmlingua_pieces_go_back_to_their_passages_and_it_is_not_a_default_arm():
     ctx = synthetic(gold_at=3)
     pieces = ["Tomatoes grow warm soil", "Meridian bridge designed Hanna Varga 1931.", "marathon long race"]
-    assert rag_arms.assign(pieces, ctx.passages) == [0, 3, 4]
+    assert [[j for _, _, j in spans] for spans in rag_arms.assign(pieces, ctx.passages)] == [[0], [3], [4]]
     assert rag_arms.assign([], ctx.passages) == []
-    # pieces stay in order: a piece that matches an earlier passage no worse goes no earlier than the last one
-    assert rag_arms.assign(["violin four strings", "A"], ctx.passages)[1] >= 1
+    # the separator between two passages compressed away: the piece is cut where the passage changes
+    merged = "Meridian bridge designed engineer Hanna Varga 1931. marathon long-distance foot race distance kilometres"
+    spans = rag_arms.assign(["violin four strings bow", merged], ctx.passages)
+    assert [j for _, _, j in spans[0]] == [1] and [j for _, _, j in spans[1]] == [3, 4]
+    assert merged[spans[1][0][0]:spans[1][0][1]] == "Meridian bridge designed engineer Hanna Varga 1931."
     peer = [a for a in ARMS.values() if a.family == "longllmlingua"]
     assert {a.rate for a in peer} == set(rag_arms.RATES) and not any(a.default for a in peer)
 

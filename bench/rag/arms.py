@@ -19,10 +19,11 @@ the separators between them are not counted, by any arm).
                       call (bench/quality/peer.py `llmlingua_arm`, its regime rag5: the passages as its list of
                       contexts, its context-level filter on, dynamic_context_compression_ratio=0.3), the asked
                       rate driven towards round(r * n) (bench/quality/run.py `drive`: at most 3 calls, within
-                      3% of n); its output split at its context separator ("\n\n") and each piece given to the
-                      passage it came from (`assign`). Not a default arm (slow: the LM over every passage; the
-                      subset it runs on is in docs/benchmarks.md and the report); its records add "asked"
-                      (the rate of the call used), "calls" and "hit" (the budget reached within 3% of n)
+                      3% of n); its output split at its context separator ("\n\n"), the pieces' words aligned back
+                      to their passages (`assign`: a piece is cut where LLMLingua dropped the separator between
+                      two passages). Not a default arm (slow: the LM over every passage; the subset it runs on
+                      is in docs/quality.md and the report); its records add "asked" (the rate of the call
+                      used), "calls", "hit" (the budget reached within 3% of n), "pieces" and "pieces_cut"
 
 Order variants (`<arm>:first`, `<arm>:last`) keep what the arm keeps and change only the order of
 the kept passages in the target's prompt: the most relevant first, or last (next to the question).
@@ -33,6 +34,7 @@ order, so order variants run only where the target's KL is measured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -159,34 +161,53 @@ PEER_TOLERANCE = 0.03  # the quality bench's: the budget is reached within this 
 PEER_CALLS = 3  # calls to drive the asked rate (the quality bench allows 4; each call costs seconds here)
 
 
-def assign(pieces: list[str], passages: tuple[str, ...]) -> list[int]:
-    """The passage each piece of a compressed output came from: pieces and passages both in order, so a
-    monotone alignment (dynamic programming) maximising the pieces' characters 4-grams found in their passage."""
-    def grams(text: str) -> set[str]:
-        text = " ".join(text.split())
-        return {text[i:i + 4] for i in range(max(1, len(text) - 3))}
+SWITCH = 3.0  # the alignment's cost of a passage change inside a piece (none where a piece starts)
 
-    source = [grams(p) for p in passages]
-    score = [[len(g & s) / max(1, len(g)) for s in source] for g in (grams(p) for p in pieces)]
-    # best[i][j]: the best total for pieces[:i + 1] with piece i in passage j (non-decreasing passages)
-    best, back = [list(score[0])] if pieces else [], []
-    for i in range(1, len(pieces)):
-        row, prev, run_max, run_arg = [], [], -1.0, 0
+
+def assign(pieces: list[str], passages: tuple[str, ...]) -> list[list[tuple[int, int, int]]]:
+    """Where each piece of a compressed output came from: per piece, its spans (start, end, passage).
+
+    LLMLingua joins its contexts with a blank line but may drop that separator like any token, so a piece
+    can hold the ends of two passages. Pieces and passages are both in order: a monotone alignment (dynamic
+    programming) of the pieces' words (runs of non-space; a piece without spaces is one word) to passages,
+    each word scoring its share of character 4-grams found in the passage (1 if it is a substring of it),
+    a change of passage inside a piece costing SWITCH, at a piece's start nothing."""
+    def grams(word: str) -> list[str]:
+        return [word[i:i + 4] for i in range(len(word) - 3)] or [word]
+
+    units = [(k, m.start(), m.end()) for k, piece in enumerate(pieces) for m in re.finditer(r"\S+", piece)]
+    if not units:
+        return [[] for _ in pieces]
+    score = []
+    for k, a, b in units:
+        word = pieces[k][a:b]
+        score.append([1.0 if word in p else sum(g in p for g in grams(word)) / len(grams(word)) for p in passages])
+    best, back = [list(score[0])], []
+    for i in range(1, len(units)):
+        cost = 0.0 if units[i][0] != units[i - 1][0] else SWITCH
+        row, prev, run_max, run_arg = [], [], -np.inf, 0
         for j in range(len(passages)):
+            stay = best[-1][j]
+            take, arg = (stay, j) if stay >= run_max - cost else (run_max - cost, run_arg)
+            row.append(take + score[i][j])
+            prev.append(arg)
             if best[-1][j] > run_max:
                 run_max, run_arg = best[-1][j], j
-            row.append(run_max + score[i][j])
-            prev.append(run_arg)
         best.append(row)
         back.append(prev)
-    if not pieces:
-        return []
     j = int(np.argmax(best[-1]))
-    out = [j]
+    path = [j]
     for prev in reversed(back):
         j = prev[j]
-        out.append(j)
-    return out[::-1]
+        path.append(j)
+    path.reverse()
+    spans: list[list[tuple[int, int, int]]] = [[] for _ in pieces]
+    for (k, a, b), j in zip(units, path, strict=True):
+        if spans[k] and spans[k][-1][2] == j:
+            spans[k][-1] = (spans[k][-1][0], b, j)
+        else:
+            spans[k].append((a, b, j))
+    return spans
 
 
 def longllmlingua_arm(env: Env, ctx: Context, rate: float) -> Kept:
@@ -200,19 +221,25 @@ def longllmlingua_arm(env: Env, ctx: Context, rate: float) -> Kept:
     n = sum(env.count(p) for p in ctx.passages)
     want = budget(env, ctx, rate)
 
+    shapes = {}  # asked rate -> (pieces, pieces cut between passages)
+
     def call(asked: float) -> tuple[tuple[str, ...], int, float]:
         peer = PeerContext(env.pruner, SEPARATOR.join(ctx.passages), ctx.question, want, asked, ctx.lang,
                            services=env.services)
         text = llmlingua_arm(peer)
         pieces = [piece.strip() for piece in text.split(SEPARATOR) if piece.strip()]
-        texts = [""] * len(ctx.passages)
-        for piece, i in zip(pieces, assign(pieces, ctx.passages), strict=True):
-            texts[i] = f"{texts[i]} {piece}" if texts[i] else piece
+        texts, spans = [""] * len(ctx.passages), assign(pieces, ctx.passages)
+        for piece, found in zip(pieces, spans, strict=True):
+            for a, b, i in found:
+                texts[i] = f"{texts[i]} {piece[a:b]}" if texts[i] else piece[a:b]
+        cut = sum(len(found) > 1 for found in spans)
+        shapes[asked] = (len(pieces), cut)
         return tuple(texts), sum(env.count(t) for t in texts if t), peer.extra_cpu
 
     found = drive(call, rate, want, max(1, int(PEER_TOLERANCE * n)), PEER_CALLS)
     return Kept(found["text"], found["kept"], extra_cpu=found["cpu_s"],
-                info={"asked": round(found["asked"], 4), "calls": len(found["calls"]), "hit": found["hit"]})
+                info={"asked": round(found["asked"], 4), "calls": len(found["calls"]), "hit": found["hit"],
+                      "pieces": shapes[found["asked"]][0], "pieces_cut": shapes[found["asked"]][1]})
 
 
 def ordered(kept: Kept, ctx: Context, order: str) -> list[str]:
