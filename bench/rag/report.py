@@ -86,6 +86,8 @@ def by_kind(rows: list[dict], size: int) -> list[str]:
             ci = cluster_bootstrap([float(r["retained"]) for r in part], [r["lang"] for r in part]) if part else None
             cells.append(f"{ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}]" if ci else "-")
         body.append([name, f"{mean(found, 'share'):.3f}", *cells])
+    if select(rows, family=PEER, size=size):
+        out[2] += f" {PEER}@r: on its subset of the contexts only (see its own section)."
     return out + table(["arm", "kept", "hard", "easy"], body) + [""]
 
 
@@ -179,23 +181,24 @@ def peer_section(rows: list[dict]) -> list[str]:
            + "). Every arm below is read on those contexts only. Cells: retention (share of tokens kept); "
            "\"reached\": the contexts where its output kept the budget within 3% of the tokens (its asked rate is "
            "driven, at most 3 calls); CPU: seconds per context, the worker's included.", ""]
-    body = []
+    body, per_rate = [], []
     for rate in sorted({r["rate"] for r in peer}):
         found = select(peer, arm=f"{PEER}@{rate}")
-        line = [f"{rate}", *(cell(select(part, arm=f"{f}@{rate}")) for f in (PEER, "lite", "bm25", "minilm"))]
-        d, clusters = paired(part, f"lite@{rate}", f"{PEER}@{rate}")
+        keys = {key(r) for r in found}  # the contexts it ran on at this rate: every arm is read on those
+        at = [r for r in part if key(r) in keys]
+        line = [f"{rate}", *(cell(select(at, arm=f"{f}@{rate}")) for f in (PEER, "lite", "bm25", "minilm"))]
+        d, clusters = paired(at, f"lite@{rate}", f"{PEER}@{rate}")
         line.append(cluster_bootstrap(d, clusters).fmt(3) if d.size else "-")
         line += [f"{sum(bool(r.get('hit')) for r in found)} of {len(found)}", f"{mean(found, 'cpu_ms') / 1000:.1f}"]
         body.append(line)
+        rows_l = [[lang, str(len(select(found, lang=lang))),
+                   *(f"{mean(select(at, arm=f'{f}@{rate}', lang=lang), 'retained'):.3f}"
+                     for f in (PEER, "lite", "bm25", "minilm"))] for lang in langs(found)]
+        per_rate += [f"Rate {rate}, per language:", "",
+                     *table(["lang", "questions", PEER, "lite", "bm25", "minilm"], rows_l), ""]
     out += table(["rate", PEER, "lite", "bm25", "minilm", f"lite − {PEER} (CI by language)", "reached", "CPU s"],
                  body) + [""]
-    for rate in sorted({r["rate"] for r in peer}):
-        body = [[lang, str(len(select(peer, arm=f"{PEER}@{rate}", lang=lang))),
-                 *(f"{mean(select(part, arm=f'{f}@{rate}', lang=lang), 'retained'):.3f}"
-                   for f in (PEER, "lite", "bm25", "minilm"))] for lang in langs(peer)]
-        out += [f"Rate {rate}, per language:", "",
-                *table(["lang", "questions", PEER, "lite", "bm25", "minilm"], body), ""]
-    return out
+    return out + per_rate
 
 
 def auto_section(rows: list[dict], sizes: list[int]) -> list[str]:
