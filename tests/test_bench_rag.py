@@ -93,3 +93,33 @@ def test_the_bench_end_to_end_writes_a_consistent_report(tmp_path):
     assert "| lite@0.2 |" in report and "rate 0.2: lite's retention ≥ bm25's" in report
     assert main(argv) == 0  # resumes: nothing left to run, nothing appended
     assert len((tmp_path / "rag-dev.jsonl").read_text().splitlines()) == len(lines)
+
+
+def test_longllmlingua_pieces_go_back_to_their_passages_and_it_is_not_a_default_arm():
+    ctx = synthetic(gold_at=3)
+    pieces = ["Tomatoes grow warm soil", "Meridian bridge designed Hanna Varga 1931.", "marathon long race"]
+    assert [[j for _, _, j in spans] for spans in rag_arms.assign(pieces, ctx.passages)] == [[0], [3], [4]]
+    assert rag_arms.assign([], ctx.passages) == []
+    # the separator between two passages compressed away: the piece is cut where the passage changes
+    merged = "Meridian bridge designed engineer Hanna Varga 1931. marathon long-distance foot race distance kilometres"
+    spans = rag_arms.assign(["violin four strings bow", merged], ctx.passages)
+    assert [j for _, _, j in spans[0]] == [1] and [j for _, _, j in spans[1]] == [3, 4]
+    assert merged[spans[1][0][0]:spans[1][0][1]] == "Meridian bridge designed engineer Hanna Varga 1931."
+    peer = [a for a in ARMS.values() if a.family == "longllmlingua"]
+    assert {a.rate for a in peer} == set(rag_arms.RATES) and not any(a.default for a in peer)
+
+
+def test_the_report_compares_longllmlingua_on_its_subset_only(tmp_path):
+    from bench.rag.report import peer_section
+
+    def rec(arm, family, lang, qid, retained, **extra):
+        return {"split": "test", "source": "xquad", "lang": lang, "size": 20, "kind": "hard", "id": qid, "gold": 0,
+                "arm": arm, "family": family, "rate": 0.1, "n": 1000, "kept": 100, "share": 0.1,
+                "retained": retained, "passages_kept": 1, "cpu_ms": 2000.0, **extra}
+
+    rows = [rec("lite@0.1", "lite", lang, q, True) for lang in ("en", "de") for q in ("a", "b")]
+    rows += [rec("longllmlingua@0.1", "longllmlingua", lang, "a", lang == "en", hit=True) for lang in ("en", "de")]
+    text = "\n".join(peer_section(rows))
+    assert "2 questions (20 passages, hard distractors; en 1, de 1)" in text
+    assert "| 0.1 | 0.500 (0.100) | 1.000 (0.100) |" in text and "| 2 of 2 | 2.0 |" in text
+    assert peer_section([r for r in rows if r["family"] == "lite"]) == []

@@ -13,7 +13,7 @@ model load); each call reports the worker's CPU seconds, added to the arm's CPU 
   paper's setting; passages keep their order): it ranks the passages by the question, then drops tokens.
 - `iterative_size` (its compression window, default 200 tokens) is half the segment, at least 32: with
   the default, LLMLingua keeps a segment shorter than its window whole at any rate.
-The bench drives the asked rate (run.py `peer_output`) until the output keeps what the budget says;
+The bench drives the asked rate (run.py `peer_output`, with `drive`) until the output keeps the budget;
 where it cannot (within 3% of the segment), the peer is left out of that question and the other arms
 keep the nominal budget.
 """

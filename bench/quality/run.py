@@ -43,6 +43,24 @@ from .data import RAG_REGIMES
 from .target import Prefix, Target, final_number, kl_and_flips
 
 
+def drive(call: Callable[[float], tuple[str, int, float]], rate: float, want: int, tolerance: int,
+          max_calls: int) -> dict:
+    """Drive the peer's asked rate towards `want` kept tokens: `call(asked) -> (text, kept, cpu_s)`, at most
+    `max_calls` calls, each next rate scaled by want / kept (clipped to [0.02, 1]); stops within `tolerance`.
+    The best call's {"text", "kept", "asked", "cpu_s"}, with "calls" (every call) and "hit" (within tolerance).
+    Its CPU time is that of the call whose output is used: a user makes one call."""
+    asked, best, calls = rate, None, []
+    for _ in range(max_calls):
+        text, kept, cpu = call(asked)
+        calls.append({"asked": asked, "kept": kept, "cpu_s": cpu})
+        if best is None or abs(kept - want) < abs(best["kept"] - want):
+            best = {"text": text, "kept": max(kept, 1), "asked": asked, "cpu_s": cpu}
+        if abs(kept - want) <= tolerance:
+            break
+        asked = float(np.clip(asked * want / max(kept, 1), 0.02, 1.0))
+    return {**best, "calls": calls, "hit": abs(best["kept"] - want) <= tolerance}
+
+
 @dataclass(frozen=True)
 class Settings:
     split: str = "test"
@@ -238,19 +256,13 @@ class Bench:
         arm = self.peer_arm()
         want = max(1, round(rate * segment.n))
         tolerance = max(1, int(self.s.peer_tolerance * segment.n))
-        asked, best, calls = rate, None, []
-        for _ in range(self.s.peer_calls):
+
+        def call(asked: float) -> tuple[str, int, float]:
             ctx = self.context(task, segment.text, question, want, asked, None)
             text = arm.fn(ctx)
-            kept = self.pruner.count_tokens(text)
-            calls.append({"asked": asked, "kept": kept, "cpu_s": ctx.extra_cpu})
-            if best is None or abs(kept - want) < abs(best["kept"] - want):
-                best = {"text": text, "kept": max(kept, 1), "asked": asked, "cpu_s": ctx.extra_cpu}
-            if abs(kept - want) <= tolerance:
-                break
-            asked = float(np.clip(asked * want / max(kept, 1), 0.02, 1.0))
-        # the arm's CPU time is that of the call whose output is used: a user makes one call
-        out = {**best, "calls": calls, "n": segment.n, "want": want, "hit": abs(best["kept"] - want) <= tolerance}
+            return text, self.pruner.count_tokens(text), ctx.extra_cpu
+
+        out = {**drive(call, rate, want, tolerance, self.s.peer_calls), "n": segment.n, "want": want}
         self.cache.put(key, out)
         return out
 

@@ -33,7 +33,8 @@ def parse_args(argv):
     p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="passages per context")
     p.add_argument("--kinds", nargs="+", default=list(DISTRACTORS), choices=DISTRACTORS, help="distractors")
     p.add_argument("--questions", type=int, help="the first N contexts of each set (default: all 60)")
-    p.add_argument("--arms", nargs="+", help="retention arms (default: every arm but the order variants)")
+    p.add_argument("--arms", nargs="+",
+                   help="retention arms (default: every arm but the order variants and longllmlingua@r)")
     p.add_argument("--kl", action="store_true", help="also the target's KL on a subset (SmolLM2, Gemma-3)")
     p.add_argument("--kl-only", action="store_true", help="the KL subset alone")
     p.add_argument("--targets", nargs="+", choices=("smollm2", "gemma3"), default=["smollm2", "gemma3"])
@@ -66,7 +67,7 @@ def retention(args, env: Env) -> None:
     if args.shard:
         k, count = (int(x) for x in args.shard.split("/"))
         languages = languages[k::count]
-    arms = arms_named(args.arms) if args.arms else [a for a in ARMS.values() if a.retention]
+    arms = arms_named(args.arms) if args.arms else [a for a in ARMS.values() if a.retention and a.default]
     if args.source == "nq_open":
         sets = nq_sets(args.split, args.sizes, args.questions) if not args.shard or args.shard.startswith("0/") else []
     else:

@@ -15,6 +15,15 @@ the separators between them are not counted, by any arm).
                       the budget; the first one that does not fit is cut at the budget (its first
                       tokens) and nothing after it is taken; kept in their original order
     minilm@r          the same, ranked by all-MiniLM-L6-v2's cosine with the question (minilm.py)
+    longllmlingua@r   LongLLMLingua (LLMLingua 0.2.2, SmolLM2 scorer, its own venv): the quality bench's peer
+                      call (bench/quality/peer.py `llmlingua_arm`, its regime rag5: the passages as its list of
+                      contexts, its context-level filter on, dynamic_context_compression_ratio=0.3), the asked
+                      rate driven towards round(r * n) (bench/quality/run.py `drive`: at most 3 calls, within
+                      3% of n); its output split at its context separator ("\n\n"), the pieces' words aligned back
+                      to their passages (`assign`: a piece is cut where LLMLingua dropped the separator between
+                      two passages). Not a default arm (slow: the LM over every passage; the subset it runs on
+                      is in docs/quality.md and the report); its records add "asked" (the rate of the call
+                      used), "calls", "hit" (the budget reached within 3% of n), "pieces" and "pieces_cut"
 
 Order variants (`<arm>:first`, `<arm>:last`) keep what the arm keeps and change only the order of
 the kept passages in the target's prompt: the most relevant first, or last (next to the question).
@@ -25,6 +34,7 @@ order, so order variants run only where the target's KL is measured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -45,6 +55,8 @@ class Kept:
     texts: tuple[str, ...]  # each passage's kept text ("" when dropped)
     tokens: int  # tokens kept, in the pruner's tokens
     scores: np.ndarray | None = None  # the arm's relevance of each passage, float64 [p] (None: bm25 words)
+    extra_cpu: float = 0.0  # CPU seconds spent in another process (a worker's), added to the arm's CPU time
+    info: dict | None = None  # fields the arm adds to its records
 
 
 @dataclass
@@ -76,8 +88,9 @@ class Arm:
     name: str
     fn: ArmFn
     rate: float | None  # None: the arm picks its own budget (auto)
-    family: str  # lite | auto | truncation | bm25 | minilm
+    family: str  # lite | auto | truncation | bm25 | minilm | longllmlingua
     order: str = "original"
+    default: bool = True  # among the default retention arms (False: slow, runs when named with --arms)
 
     @property
     def retention(self) -> bool:
@@ -144,6 +157,91 @@ def minilm_arm(env: Env, ctx: Context, rate: float) -> Kept:
     return whole_passages(env, ctx, rate, env.minilm().scores(ctx.question, list(ctx.passages)))
 
 
+PEER_TOLERANCE = 0.03  # the quality bench's: the budget is reached within this share of n (or 1 token)
+PEER_CALLS = 3  # calls to drive the asked rate (the quality bench allows 4; each call costs seconds here)
+
+
+SWITCH = 3.0  # the alignment's cost of a passage change inside a piece (none where a piece starts)
+
+
+def assign(pieces: list[str], passages: tuple[str, ...]) -> list[list[tuple[int, int, int]]]:
+    """Where each piece of a compressed output came from: per piece, its spans (start, end, passage).
+
+    LLMLingua joins its contexts with a blank line but may drop that separator like any token, so a piece
+    can hold the ends of two passages. Pieces and passages are both in order: a monotone alignment (dynamic
+    programming) of the pieces' words (runs of non-space; a piece without spaces is one word) to passages,
+    each word scoring its share of character 4-grams found in the passage (1 if it is a substring of it),
+    a change of passage inside a piece costing SWITCH, at a piece's start nothing."""
+    def grams(word: str) -> list[str]:
+        return [word[i:i + 4] for i in range(len(word) - 3)] or [word]
+
+    units = [(k, m.start(), m.end()) for k, piece in enumerate(pieces) for m in re.finditer(r"\S+", piece)]
+    if not units:
+        return [[] for _ in pieces]
+    score = []
+    for k, a, b in units:
+        word = pieces[k][a:b]
+        score.append([1.0 if word in p else sum(g in p for g in grams(word)) / len(grams(word)) for p in passages])
+    best, back = [list(score[0])], []
+    for i in range(1, len(units)):
+        cost = 0.0 if units[i][0] != units[i - 1][0] else SWITCH
+        row, prev, run_max, run_arg = [], [], -np.inf, 0
+        for j in range(len(passages)):
+            stay = best[-1][j]
+            take, arg = (stay, j) if stay >= run_max - cost else (run_max - cost, run_arg)
+            row.append(take + score[i][j])
+            prev.append(arg)
+            if best[-1][j] > run_max:
+                run_max, run_arg = best[-1][j], j
+        best.append(row)
+        back.append(prev)
+    j = int(np.argmax(best[-1]))
+    path = [j]
+    for prev in reversed(back):
+        j = prev[j]
+        path.append(j)
+    path.reverse()
+    spans: list[list[tuple[int, int, int]]] = [[] for _ in pieces]
+    for (k, a, b), j in zip(units, path, strict=True):
+        if spans[k] and spans[k][-1][2] == j:
+            spans[k][-1] = (spans[k][-1][0], b, j)
+        else:
+            spans[k].append((a, b, j))
+    return spans
+
+
+def longllmlingua_arm(env: Env, ctx: Context, rate: float) -> Kept:
+    """LongLLMLingua through the quality bench's peer (its call, its venv, its worker), the asked rate driven
+    towards the budget; the output's pieces given back to their passages."""
+    from bench.quality.arms import Context as PeerContext
+    from bench.quality.data import SEPARATOR
+    from bench.quality.peer import llmlingua_arm
+    from bench.quality.run import drive
+
+    n = sum(env.count(p) for p in ctx.passages)
+    want = budget(env, ctx, rate)
+
+    shapes = {}  # asked rate -> (pieces, pieces cut between passages)
+
+    def call(asked: float) -> tuple[tuple[str, ...], int, float]:
+        peer = PeerContext(env.pruner, SEPARATOR.join(ctx.passages), ctx.question, want, asked, ctx.lang,
+                           services=env.services)
+        text = llmlingua_arm(peer)
+        pieces = [piece.strip() for piece in text.split(SEPARATOR) if piece.strip()]
+        texts, spans = [""] * len(ctx.passages), assign(pieces, ctx.passages)
+        for piece, found in zip(pieces, spans, strict=True):
+            for a, b, i in found:
+                texts[i] = f"{texts[i]} {piece[a:b]}" if texts[i] else piece[a:b]
+        cut = sum(len(found) > 1 for found in spans)
+        shapes[asked] = (len(pieces), cut)
+        return tuple(texts), sum(env.count(t) for t in texts if t), peer.extra_cpu
+
+    found = drive(call, rate, want, max(1, int(PEER_TOLERANCE * n)), PEER_CALLS)
+    return Kept(found["text"], found["kept"], extra_cpu=found["cpu_s"],
+                info={"asked": round(found["asked"], 4), "calls": len(found["calls"]), "hit": found["hit"],
+                      "pieces": shapes[found["asked"]][0], "pieces_cut": shapes[found["asked"]][1]})
+
+
 def ordered(kept: Kept, ctx: Context, order: str) -> list[str]:
     """The kept passages (empty ones left out) in the order the target gets them."""
     if order not in ORDERS:
@@ -181,6 +279,9 @@ def register_builtins() -> None:
     for order in ORDERS:
         suffix = "" if order == "original" else f":{order}"
         register(Arm(f"auto{suffix}", partial(lite_arm, rate="auto"), None, "auto", order))
+    for rate in RATES:  # retention only: no order variants (its KL is not measured)
+        register(Arm(f"longllmlingua@{rate}", partial(longllmlingua_arm, rate=rate), rate, "longllmlingua",
+                     default=False))
 
 
 register_builtins()

@@ -21,7 +21,8 @@ from .arms import RATES
 from .contexts import LANGUAGES
 from .run import read_jsonl, records
 
-FAMILIES = ("lite", "bm25", "minilm", "truncation")
+FAMILIES = ("lite", "bm25", "minilm", "truncation", "longllmlingua")
+PEER = "longllmlingua"  # the peer runs on a subset of the contexts: its own section compares on that subset
 COMPARED = (0.05, 0.1, 0.2)  # the issue's rates for lite against whole passages
 HEADLINE_SIZE = 20
 
@@ -65,6 +66,9 @@ def overview(rows: list[dict], sizes: list[int]) -> list[str]:
     body = [[name, *(cell(select(rows, arm=name, size=s)) for s in sizes)] for name in arm_names(rows)]
     body.append(["*languages*", *(" ".join(langs(select(rows, size=s))) for s in sizes)])
     body.append(["*questions per arm*", *(str(len(select(rows, size=s, arm="lite@0.1"))) for s in sizes)])
+    if select(rows, family=PEER):
+        out[2] += (f" {PEER}@r runs on a subset of the contexts (its own section below compares the arms on it), "
+                   "so its cells are not comparable with the others'.")
     return out + table(["arm", *(f"{s} passages" for s in sizes)], body) + [""]
 
 
@@ -82,6 +86,8 @@ def by_kind(rows: list[dict], size: int) -> list[str]:
             ci = cluster_bootstrap([float(r["retained"]) for r in part], [r["lang"] for r in part]) if part else None
             cells.append(f"{ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}]" if ci else "-")
         body.append([name, f"{mean(found, 'share'):.3f}", *cells])
+    if select(rows, family=PEER, size=size):
+        out[2] += f" {PEER}@r: on its subset of the contexts only (see its own section)."
     return out + table(["arm", "kept", "hard", "easy"], body) + [""]
 
 
@@ -155,6 +161,44 @@ def comparison(rows: list[dict]) -> list[str]:
     out += ["### Every number of passages, hard and easy", "", *lines]
     out += wins_lines(wins_all, "all sizes") + [""]
     return out
+
+
+def peer_section(rows: list[dict]) -> list[str]:
+    """LongLLMLingua against lite, BM25 and MiniLM on the contexts it ran on: per rate, per language and pooled."""
+    peer = select(rows, family=PEER)
+    if not peer:
+        return []
+    key = lambda r: (r["lang"], r["size"], r["kind"], r["id"])  # noqa: E731
+    subset = {key(r) for r in peer}
+    part = [r for r in rows if key(r) in subset]
+    sizes = " ".join(map(str, sorted({r["size"] for r in peer})))
+    kinds = " ".join(sorted({r["kind"] for r in peer}))
+    out = ["## LongLLMLingua (its context filter) on its subset", "",
+           f"{PEER}@r: LLMLingua 0.2.2's LongLLMLingua with SmolLM2 as its scorer, the passages as its list of "
+           "contexts with its context-level filter (bench/rag/arms.py). It runs the LM over every passage, so it runs "
+           f"on a subset: {len(subset)} questions ({sizes} passages, {kinds} distractors; "
+           + ", ".join(f"{lang} {len({k for k in subset if k[0] == lang})}" for lang in langs(peer))
+           + "). Every arm below is read on those contexts only. Cells: retention (share of tokens kept); "
+           "\"reached\": the contexts where its output kept the budget within 3% of the tokens (its asked rate is "
+           "driven, at most 3 calls); CPU: seconds per context, the worker's included.", ""]
+    body, per_rate = [], []
+    for rate in sorted({r["rate"] for r in peer}):
+        found = select(peer, arm=f"{PEER}@{rate}")
+        keys = {key(r) for r in found}  # the contexts it ran on at this rate: every arm is read on those
+        at = [r for r in part if key(r) in keys]
+        line = [f"{rate}", *(cell(select(at, arm=f"{f}@{rate}")) for f in (PEER, "lite", "bm25", "minilm"))]
+        d, clusters = paired(at, f"lite@{rate}", f"{PEER}@{rate}")
+        line.append(cluster_bootstrap(d, clusters).fmt(3) if d.size else "-")
+        line += [f"{sum(bool(r.get('hit')) for r in found)} of {len(found)}", f"{mean(found, 'cpu_ms') / 1000:.1f}"]
+        body.append(line)
+        rows_l = [[lang, str(len(select(found, lang=lang))),
+                   *(f"{mean(select(at, arm=f'{f}@{rate}', lang=lang), 'retained'):.3f}"
+                     for f in (PEER, "lite", "bm25", "minilm"))] for lang in langs(found)]
+        per_rate += [f"Rate {rate}, per language:", "",
+                     *table(["lang", "questions", PEER, "lite", "bm25", "minilm"], rows_l), ""]
+    out += table(["rate", PEER, "lite", "bm25", "minilm", f"lite − {PEER} (CI by language)", "reached", "CPU s"],
+                 body) + [""]
+    return out + per_rate
 
 
 def auto_section(rows: list[dict], sizes: list[int]) -> list[str]:
@@ -281,7 +325,7 @@ def write_report(results: Path, split: str = "test") -> Path:
              f"![retention against tokens kept]({png})", ""]
     if rows:
         lines += by_kind(rows, HEADLINE_SIZE if HEADLINE_SIZE in sizes else sizes[-1])
-        lines += overview(rows, sizes) + comparison(rows) + auto_section(rows, sizes)
+        lines += overview(rows, sizes) + comparison(rows) + peer_section(rows) + auto_section(rows, sizes)
         plot(rows, sizes, results / png)
     lines += other_sources([r for r in everything if r["source"] != "xquad"]) + kl_section(kl_rows)
     path = results / ("RAG.md" if split == "test" else f"RAG-{split}.md")

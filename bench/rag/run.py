@@ -62,13 +62,13 @@ def measure(env: Env, arm: Arm, ctx: Context, split: str, kind: str) -> dict:
     """One arm on one context: tokens kept, retention (from the gold passage's kept text), CPU time."""
     started = time.process_time()
     kept = arm.fn(env, ctx)
-    cpu = time.process_time() - started
+    cpu = time.process_time() - started + kept.extra_cpu
     n = sum(env.count(p) for p in ctx.passages)
     return {"split": split, "source": ctx.source, "lang": ctx.lang, "size": len(ctx.passages), "kind": kind,
             "id": ctx.id, "gold": ctx.gold, "arm": arm.name, "family": arm.family, "rate": arm.rate, "n": n,
             "kept": kept.tokens, "share": kept.tokens / n if n else 1.0,
             "retained": answer_kept(kept.texts[ctx.gold], ctx),
-            "passages_kept": sum(1 for t in kept.texts if t), "cpu_ms": round(cpu * 1000, 2)}
+            "passages_kept": sum(1 for t in kept.texts if t), "cpu_ms": round(cpu * 1000, 2), **(kept.info or {})}
 
 
 def done_jobs(path: Path) -> set[str]:
