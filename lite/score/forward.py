@@ -172,12 +172,14 @@ def attention_colsums(
     lanes = [(lane, tasks[lane::LANES]) for lane in range(min(LANES, len(tasks)))]
     acc = np.zeros((len(lanes), n_groups, n), dtype=np.float64)  # [lanes, KV, n]
 
+    masking = Masking(softcap, n_rep, exclude_self_and_first)
+
     def work(worker: int, my_lanes: Sequence[tuple[int, list[Task]]]) -> None:
         buffer = np.empty(block_rows * n, dtype=F32)  # [block_rows * n], reused for every task
         for lane, lane_tasks in my_lanes:
             for group, start in lane_tasks:
                 block_colsums(queries[group, start : start + block_rows], keys_t[group], start, buffer,
-                              acc[lane, group], Masking(softcap, n_rep, exclude_self_and_first), kernels)
+                              acc[lane, group], masking, kernels)
 
     deal(lanes, work, workers)
     return acc.sum(axis=0)  # [KV, n], lanes added in order
@@ -217,8 +219,7 @@ def tiled_colsums(block: np.ndarray, keys_t: np.ndarray, start: int, buffer: np.
     sums = np.empty((len(spans), b), dtype=np.float64)  # [tiles, b], each tile's sums of exp(logit - peak)
     tiles = [buffer[b * a : b * z].reshape(z - a, b) for a, z in spans]  # [w, b] each
     for t, (a, z) in enumerate(spans):
-        np.matmul(keys_t[:, a:z].T, block.T, out=tiles[t])  # [w, b]
-        soft_cap(tiles[t], masking.softcap)
+        block_logits(keys_t[:, a:z].T, block.T, masking.softcap, tiles[t])  # [w, b] = keys [w, D] @ block.T
         if masking.exclude_self_and_first:
             mask_self_and_first(tiles[t].T, start, masking.n_rep, first_key=a, n=n)
         kernels.tile_exp(tiles[t], peaks[t], sums[t])
