@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from lite import LiteError, Segment
+from lite.prune import passages as passages_module
 from lite.prune import relevance
-from lite.prune.passages import ranks
+from lite.prune.passages import WHOLE_SHARE, ranks, whole_passages_first
 from lite.prune.relevance import (
     bm25,
     bm25_ids,
@@ -156,6 +157,40 @@ def test_with_several_passages_an_opening_sentence_gets_the_opening_weight():
     opening = np.array([1, 0, 0, 1, 0]) * relevance.OPENING_WEIGHT
     assert priority.tolist() == (plain + relevance.PASSAGE_WEIGHT * passages + opening).tolist()
     assert sentence_priority([museum], question).tolist() == with_neighbours(museum, question).tolist()  # one: none
+
+
+
+def test_whole_passages_first_takes_the_best_passages_that_fit_the_share_of_the_budget():
+    order = np.arange(10)[::-1].copy()  # [10 units] of three passages: 3, 3 and 4 units
+    units, tokens, scores = np.array([3, 3, 4]), np.array([5, 5, 8]), np.array([1.0, 2.0, 0.5])
+    # the best passage (1) fits 0.75 * 10; with the next (0) they would take 10 > 7.5: only passage 1 first
+    assert whole_passages_first(order, units, tokens, scores, 10, 0.75).tolist() == [5, 4, 3, 9, 8, 7, 6, 2, 1, 0]
+    # 0.75 * 20 = 15 holds passages 1 and 0 (10 tokens), not the third (18): best first, each in the order's order
+    assert whole_passages_first(order, units, tokens, scores, 20, 0.75).tolist() == [5, 4, 3, 2, 1, 0, 9, 8, 7, 6]
+    assert whole_passages_first(order, units, tokens, scores, 6, 0.75).tolist() == order.tolist()  # none fits
+    assert whole_passages_first(order, units, tokens, scores, 100, 0.0).tolist() == order.tolist()  # share 0: as is
+    tied = whole_passages_first(order, units, tokens, np.ones(3), 10, 0.75)  # ties: the earlier passage
+    assert tied.tolist() == [2, 1, 0, 9, 8, 7, 6, 5, 4, 3]
+
+
+@pytest.mark.parametrize("share", [WHOLE_SHARE, 0.0])
+def test_a_budget_of_several_passages_keeps_the_best_passage_whole(pruner, share, monkeypatch):
+    monkeypatch.setattr(passages_module, "WHOLE_SHARE", share)
+    whole = []
+    for lang in xquad.LANGUAGES:
+        for k in (7, 13):
+            passages = xquad.article(lang, k)
+            question = xquad.paragraphs(lang)[k]["qas"][0]["question"]
+            best = int(np.argmax(relevance.passage_scores([[text] for text in passages], question)))
+            n = sum(pruner.count_tokens(text) for text in passages)
+            rate = pruner.count_tokens(passages[best]) / WHOLE_SHARE / n + 0.01  # it fits WHOLE_SHARE of the budget
+            result = pruner.prune(passages, rate=rate, question=question)
+            assert result.compressed_tokens <= round(rate * n)
+            whole.append(result.segments[best].text == passages[best])
+    if share:
+        assert all(whole)
+    else:  # without the rule the best passage's least relevant sentences give way to other passages' best
+        assert sum(whole) < len(whole) / 2
 
 
 # ---- pruning for a question ----

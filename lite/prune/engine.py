@@ -214,7 +214,8 @@ class Engine:
         keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
         if budget < total:
             if order is None:
-                order = passage_order(texts, starts, options.question)  # [all units]
+                order = passage_order(texts, starts, options.question,
+                                      np.array([encoded[i].n_tokens for i in ranked]), budget)  # [all units]
             forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens, options.force,
                                    options.force_digits, segments[i].keep_last) for i in ranked]
             keep = select_in_order(order, np.concatenate(sizes), budget, np.concatenate(forced))

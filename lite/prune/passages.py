@@ -19,6 +19,7 @@ inside the kept sentences did on the dev split): docs/pruning.md ("Passages and 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -26,19 +27,23 @@ from .relevance import neighboured, passage_scores, ranks_in_groups, sentences_a
 from .select import order_by, ranks_of
 from .sentences import sentence_clauses, split_spans, unit_anchors
 
+WHOLE_SHARE = 0.75  # several passages: the best ones whole come first, as many as fit in this share of the budget
+
 Prioritize = Callable[[np.ndarray, Sequence[str], Sequence[Sequence[tuple[int, int]]], str], np.ndarray]
 
 
 def default_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                     question: str) -> np.ndarray:
+                     question: str, passages: np.ndarray | None = None) -> np.ndarray:
     """sentence_priority from the sentences' own BM25 (float64 [n_sentences]): with the previous sentence's share,
-    and, for several passages, their passages' scores in z-score units and a bonus for each passage's first
-    sentence (relevance.with_passages): float64 [n_sentences]."""
+    and, for several passages, their passages' scores (relevance.passage_scores, float64 [n_passages]; computed
+    when None) in z-score units and a bonus for each passage's first sentence (relevance.with_passages):
+    float64 [n_sentences]."""
     passage_of = np.repeat(np.arange(len(texts)), [len(passage) for passage in spans])  # [n_sentences]
     score = neighboured(sentence_own, passage_of)  # [n_sentences] as sentence_priority has it
     if len(texts) > 1:
-        score = with_passages(score, passage_of, passage_scores([[t[a:b] for a, b in s] for t, s in zip(texts, spans)],
-                                                                question))
+        if passages is None:
+            passages = passage_scores([[text] for text in texts], question)  # a passage's sentences tile it
+        score = with_passages(score, passage_of, passages)
     return score
 
 
@@ -58,15 +63,40 @@ def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], ques
     return ranks_of(order_by(score)), starts, clause_rank, score
 
 
-def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str) -> np.ndarray:
+def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str,
+                  passage_tokens: np.ndarray | None = None, budget: int = 0) -> np.ndarray:
     """The units of all the passages (numbered one passage after the other) in the order a budget takes
     them: whole sentences by relevance: int64 [all units].
 
     Units rank by their sentence's relevance (sentence_priority; ties: the earlier sentence), then by their
     clause's relevance within the sentence, then by position: a budget filled in this order takes the best
-    sentences whole and, of the next one, its most relevant clauses.
+    sentences whole and, of the next one, its most relevant clauses. With several passages, their tokens
+    (int64 [n_passages]) and the budget, the best passages whole come first, as many as fit in WHOLE_SHARE
+    of the budget (whole_passages_first).
     """
-    return order_of(*unit_ranks(texts, unit_starts, question)[:2])
+    if len(texts) < 2 or passage_tokens is None:
+        return order_of(*unit_ranks(texts, unit_starts, question)[:2])
+    passages = passage_scores([[text] for text in texts], question)  # [n_passages]
+    by_sentence, by_clause, _ = unit_ranks(texts, unit_starts, question, partial(default_priority, passages=passages))
+    counts = np.array([len(starts) for starts in unit_starts], dtype=np.int64)  # [n_passages] units
+    return whole_passages_first(order_of(by_sentence, by_clause), counts, np.asarray(passage_tokens), passages, budget)
+
+
+def whole_passages_first(order: np.ndarray, units: np.ndarray, tokens: np.ndarray, scores: np.ndarray,
+                         budget: int, share: float | None = None) -> np.ndarray:
+    """The order (int64 [all units]) with the best passages' units first: passages by score (ties: the earlier),
+    as long as they fit, whole, together in share * budget tokens (units, tokens, scores: per passage, [n_passages]);
+    the first that does not fit ends them. Those go best passage first, each in the order's order; then the rest
+    as the order has them (share None: WHOLE_SHARE): int64 [all units]."""
+    best = order_by(scores)  # [n_passages]
+    share = WHOLE_SHARE if share is None else share
+    taken = int(np.searchsorted(np.cumsum(tokens[best]), share * budget, side="right"))
+    if not taken:
+        return order
+    place = np.full(len(scores), len(scores), dtype=np.int64)  # [n_passages] each passage's rank among those taken
+    place[best[:taken]] = np.arange(taken)
+    unit_place = np.repeat(place, units)[order]  # [all units] in the order's order
+    return order[np.argsort(unit_place, kind="stable")]  # taken passages first (best first), then the rest
 
 
 def order_of(by_sentence: np.ndarray, by_clause: np.ndarray) -> np.ndarray:
