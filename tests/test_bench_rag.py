@@ -123,3 +123,19 @@ def test_the_report_compares_longllmlingua_on_its_subset_only(tmp_path):
     assert "2 questions (20 passages, hard distractors; en 1, de 1)" in text
     assert "| 0.1 | 0.500 (0.100) | 1.000 (0.100) |" in text and "| 2 of 2 | 2.0 |" in text
     assert peer_section([r for r in rows if r["family"] == "lite"]) == []
+
+
+def test_the_whole_passage_study_is_what_prune_keeps(env):
+    from bench.rag import whole
+
+    for size in (5, 20):
+        for ctx in xquad_contexts("en", "dev", size, "hard")[:2]:
+            rows = whole.outcomes(env.pruner, env, ctx, check=True)  # stops if a share's outcome is not prune's
+            assert [r["rate"] for r in rows] == list(whole.RATES)
+            for r in rows:
+                kept = answer_kept(rag_arms.bm25_arm(env, ctx, r["rate"]).texts[ctx.gold], ctx)
+                assert r["bm25"] == kept and all(isinstance(r[s], bool) for s in whole.SHARES)
+    rows = [{"rate": 0.1, "bm25": True, "lang": "en", "size": 5, **{s: s > 0 for s in whole.SHARES}},
+            {"rate": 0.1, "bm25": False, "lang": "de", "size": 5, **dict.fromkeys(whole.SHARES, True)}]
+    line = next(line for line in whole.table(rows) if line.startswith("| 5 | 0.1 |"))
+    assert line == "| 5 | 0.1 | 0.500 | 0.500 (1) −1 +1 | 1.000 (2) −0 +1 | 1.000 (2) −0 +1 | 1.000 (2) −0 +1 |"

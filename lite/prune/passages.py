@@ -7,7 +7,9 @@ The budget (round(rate * n) tokens over all the passages, or target_tokens) is s
 sentences in order of relevance to the question (relevance.py: rare words shared with the
 question, passages about the question first, and with several passages a bonus for each one's
 opening sentence); the first sentence that does not fit whole is
-cut to fill the budget with its most relevant clauses (in their order). Forced keeps are kept first, as in any prune.
+cut to fill the budget with its most relevant clauses (in their order). With several passages, a
+budget that holds whole passages first takes the best of them whole, as many as fit together in
+WHOLE_SHARE of it (whole_passages_first), and spends the rest as above. Forced keeps are kept first, as in any prune.
 Kept sentences stay in their original order and passages in theirs; the output is cut from
 the original strings along the same whole-character units as any prune, so the budget is met
 exactly as prune meets it (exact when units are single tokens, else short by less than a unit).
