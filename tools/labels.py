@@ -165,24 +165,28 @@ def parse_args(argv):
     p.add_argument("--shard", default="0/1", help="i/n: this process labels prompts i, i + n, ... (run n at once)")
     p.add_argument("--reverse", action="store_true", help="take the shard's prompts last first (a helper for a shard "
                                                           "that is behind: each skips what the other wrote)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT / f"labels-v{LABELS_VERSION}-smollm2.jsonl")
-    return p.parse_args(argv)
+    p.add_argument("--target", choices=("smollm2", "gemma3"), default="smollm2",
+                   help="the model whose KL labels the clauses (the pruner, which cuts the clauses and draws the "
+                        "shots, is SmolLM2's slice either way, so both targets label the same prompts)")
+    p.add_argument("--out", type=Path, help="default: ~/.cache/lite-labels/labels-v1-<target>.jsonl")
+    args = p.parse_args(argv)
+    args.out = args.out or DEFAULT_OUT / f"labels-v{LABELS_VERSION}-{args.target}.jsonl"
+    return args
 
 
 def main(argv=None) -> int:
     import torch
 
     import lite
-    from bench.quality.__main__ import pruner_slice
+    from bench.quality.__main__ import pruner_slice, target_folder
     from bench.quality.run import append
     from bench.quality.target import Target
     from tools import fixtures
 
     args = parse_args(argv)
     torch.set_num_threads(1)
-    folder = fixtures.smollm2_folder()
-    target = Target(folder, threads=1)
-    pruner = lite.load(pruner_slice(folder), threads=1)
+    target = Target(target_folder(args.target), threads=1)
+    pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
     prompts = interleave(mgsm_prompts(pruner, args.mgsm_languages, args.mgsm_questions, args.prompt_cap),
                          xquad_prompts(target, args.xquad_languages, args.xquad_passages))
     index, count = (int(x) for x in args.shard.split("/"))
