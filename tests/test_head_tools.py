@@ -51,3 +51,22 @@ def test_a_token_with_a_leading_space_belongs_to_the_clause_it_opens():
     clauses = [{"start": a, "end": b} for a, b in labels.clause_spans_of(text)]
     offsets = [(0, 3), (3, 7), (7, 8), (8, 14), (14, 19)]  # "one", " two", ",", " three", " four"
     assert head.token_clauses(text, offsets, clauses).tolist() == [0, 0, 0, 1, 1]
+
+
+def test_the_label_target_names_its_default_file():
+    assert labels.parse_args([]).out.name == "labels-v1-smollm2.jsonl"
+    assert labels.parse_args(["--target", "gemma3"]).out.name == "labels-v1-gemma3.jsonl"
+
+
+def test_label_files_pair_on_the_same_prompts_and_clauses():
+    from tools import head_transfer
+
+    def record(key, segments=("ab cd",), ends=(3, 5)):
+        clauses = [{"segment": 0, "start": a, "end": b, "kl": 0.1} for a, b in zip((0, *ends[:-1]), ends)]
+        return {"kind": "xquad", "lang": "en", "key": key, "segments": list(segments), "clauses": clauses}
+
+    first, second = [record("a"), record("b"), record("c")], [record("c"), record("a")]
+    kept, other = head_transfer.paired(first, second)
+    assert [r["key"] for r in kept] == ["a", "c"] and [r["key"] for r in other] == ["a", "c"]
+    with pytest.raises(SystemExit, match="1 prompts differ"):
+        head_transfer.paired(first, [record("a", ends=(2, 5))])
