@@ -7,7 +7,8 @@ the same prompts, clauses and shots, only the target differs), and per prompt (b
 clauses) gives the Spearman correlation with the second target's LOO-KL of: the first target's LOO-KL
 (the labels' agreement across families), the head fitted on the first target's labels (held-out
 languages, tools/head.py), in-text rarity alone, the default (rank_mix), the paper's attention, and
-random clauses; mean over prompts [95% CI, bootstrap over languages then prompts]. Dev split only.
+random clauses; mean over prompts [95% CI, bootstrap over languages then prompts]. --per-token: every label
+per token of its clause (the head then fitted on that, tools/head.py's head_density). Dev split only.
 """
 
 from __future__ import annotations
@@ -50,19 +51,24 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.head_transfer", description=__doc__.splitlines()[0])
     p.add_argument("--labels", type=Path, default=DEFAULT_OUT / "labels-v1-smollm2.jsonl", help="the head's target")
     p.add_argument("--other", type=Path, default=DEFAULT_OUT / "labels-v1-gemma3.jsonl", help="the other target")
+    p.add_argument("--per-token", action="store_true", help="labels per token of the clause (LOO-KL / tokens: what a "
+                                                          "budget buys), for both targets and the head")
     args = p.parse_args(argv)
     first, second = paired(read_labels(args.labels), read_labels(args.other))
     pruner = lite.load(pruner_slice(fixtures.smollm2_folder()), threads=1)
     table = clause_table(pruner, first)  # features and the first target's labels
-    head, _ = held_out_scores(table, list(range(len(FEATURE_NAMES))))  # [N] fitted on the first target's labels
+    per = np.maximum(table["tokens"], 1) if args.per_token else np.ones(len(table["kl"]))  # [N]
+    label = "density" if args.per_token else "kl"
+    head, _ = held_out_scores(table, list(range(len(FEATURE_NAMES))), label=label)  # [N] the first target's labels
     scores = ranker_scores(table, head)
-    scores["first target's LOO-KL"] = table["kl"]
-    against = dict(table, kl=np.asarray([c["kl"] for r in second for c in r["clauses"]]))  # the second target's
+    scores["first target's LOO-KL"] = table["kl"] / per
+    against = dict(table, kl=np.asarray([c["kl"] for r in second for c in r["clauses"]]) / per)  # the second's
     rho = per_prompt_spearman(against, scores)
     prompts = np.unique(table["prompt"])
     langs = [table["lang"][k] for k in prompts]
     kinds = np.asarray([table["kind"][k] for k in prompts])
-    print(f"{len(first)} prompts, {len(table['kl'])} clauses; Spearman with {args.other.name}'s LOO-KL, per prompt:")
+    what = "LOO-KL per token" if args.per_token else "LOO-KL"
+    print(f"{len(first)} prompts, {len(table['kl'])} clauses; Spearman with {args.other.name}'s {what}, per prompt:")
     for kind in ("mgsm", "xquad", None):
         mine = np.ones(len(kinds), bool) if kind is None else kinds == kind
         sub = [lang for lang, m in zip(langs, mine) if m]
