@@ -159,7 +159,6 @@ def test_with_several_passages_an_opening_sentence_gets_the_opening_weight():
     assert sentence_priority([museum], question).tolist() == with_neighbours(museum, question).tolist()  # one: none
 
 
-
 def test_whole_passages_first_takes_the_best_passages_that_fit_the_share_of_the_budget():
     order = np.arange(10)[::-1].copy()  # [10 units] of three passages: 3, 3 and 4 units
     units, tokens, scores = np.array([3, 3, 4]), np.array([5, 5, 8]), np.array([1.0, 2.0, 0.5])
@@ -171,6 +170,17 @@ def test_whole_passages_first_takes_the_best_passages_that_fit_the_share_of_the_
     assert whole_passages_first(order, units, tokens, scores, 100, 0.0).tolist() == order.tolist()  # share 0: as is
     tied = whole_passages_first(order, units, tokens, np.ones(3), 10, 0.75)  # ties: the earlier passage
     assert tied.tolist() == [2, 1, 0, 9, 8, 7, 6, 5, 4, 3]
+    # the first that does not fit ends them: passage 1 (8 tokens) does not fit after 0, so 2 (2 tokens) is not taken
+    ended = whole_passages_first(order, units, np.array([5, 8, 2]), np.array([3.0, 2.0, 1.0]), 10, 0.75)
+    assert ended.tolist() == [2, 1, 0, 9, 8, 7, 6, 5, 4, 3]
+
+
+def best_passage_case(pruner, lang: str, k: int) -> tuple[list[str], str, int, int]:
+    """An article of five passages, its k-th paragraph's question, the passage that ranks first, all tokens."""
+    passages = xquad.article(lang, k)
+    question = xquad.paragraphs(lang)[k]["qas"][0]["question"]
+    best = int(np.argmax(passages_module.passage_scores_of(passages, question)))
+    return passages, question, best, sum(pruner.count_tokens(text) for text in passages)
 
 
 @pytest.mark.parametrize("share", [WHOLE_SHARE, 0.0])
@@ -179,18 +189,51 @@ def test_a_budget_of_several_passages_keeps_the_best_passage_whole(pruner, share
     whole = []
     for lang in xquad.LANGUAGES:
         for k in (7, 13):
-            passages = xquad.article(lang, k)
-            question = xquad.paragraphs(lang)[k]["qas"][0]["question"]
-            best = int(np.argmax(relevance.passage_scores([[text] for text in passages], question)))
-            n = sum(pruner.count_tokens(text) for text in passages)
+            passages, question, best, n = best_passage_case(pruner, lang, k)
             rate = pruner.count_tokens(passages[best]) / WHOLE_SHARE / n + 0.01  # it fits WHOLE_SHARE of the budget
             result = pruner.prune(passages, rate=rate, question=question)
-            assert result.compressed_tokens <= round(rate * n)
             whole.append(result.segments[best].text == passages[best])
+            # kept segments and empty texts are not passages: the same choice around them
+            around = pruner.prune([Segment("Answer briefly.", keep=True), "", *passages], rate=rate, question=question)
+            assert [s.text for s in around.segments[2:]] == [s.text for s in result.segments]
     if share:
         assert all(whole)
     else:  # without the rule the best passage's least relevant sentences give way to other passages' best
         assert sum(whole) < len(whole) / 2
+
+
+def test_a_best_passage_longer_than_the_share_changes_nothing(pruner, monkeypatch):
+    for lang in ("en", "de", "zh", "th"):
+        passages, question, best, n = best_passage_case(pruner, lang, 7)
+        rate = pruner.count_tokens(passages[best]) / 0.9 / n  # it fits the budget, not WHOLE_SHARE of it
+        with_rule = pruner.prune(passages, rate=rate, question=question).text
+        monkeypatch.setattr(passages_module, "WHOLE_SHARE", 0.0)
+        assert pruner.prune(passages, rate=rate, question=question).text == with_rule
+        monkeypatch.undo()
+
+
+def test_forced_keeps_are_paid_first_and_the_best_passage_stays_whole(pruner, monkeypatch):
+    from lite.prune.select import forced_units
+
+    for lang in ("en", "de", "ar"):
+        passages, question, best, n = best_passage_case(pruner, lang, 7)
+        encoded = pruner._engine.encode_texts(passages, "clause")
+        forced = [int(e.sizes[forced_units(text, e.units, e.n_tokens, (), True, 0)].sum())
+                  for text, e in zip(passages, encoded)]  # digit tokens of each passage
+        size = pruner.count_tokens(passages[best])
+        # room for the digits and then the best passage in WHOLE_SHARE of what is left: it is whole, digits and all
+        budget = sum(forced) + int(np.ceil((size - forced[best]) / WHOLE_SHARE))
+        result = pruner.prune(passages, target_tokens=budget, question=question, force_digits=True)
+        assert result.segments[best].text == passages[best]
+        kept_digits = [c for s in result.segments for c in s.text if c.isdigit()]
+        assert kept_digits == [c for text in passages for c in text if c.isdigit()]  # every digit, in order
+        # a budget that holds the passage in WHOLE_SHARE of itself, not of what the digits leave: none is taken whole
+        budget = int(np.ceil(size / WHOLE_SHARE))
+        assert size - forced[best] > WHOLE_SHARE * (budget - sum(forced))
+        with_rule = pruner.prune(passages, target_tokens=budget, question=question, force_digits=True).text
+        monkeypatch.setattr(passages_module, "WHOLE_SHARE", 0.0)
+        assert pruner.prune(passages, target_tokens=budget, question=question, force_digits=True).text == with_rule
+        monkeypatch.undo()
 
 
 # ---- pruning for a question ----

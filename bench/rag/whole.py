@@ -1,7 +1,7 @@
 """`python -m bench.rag.whole`: how lite.prune.passages.WHOLE_SHARE was chosen (dev split only).
 
-With several passages and a fixed rate, lite's order (sentences by relevance, passages.py) comes first
-after the best passages taken whole, as many as fit in a share of the budget (whole_passages_first).
+With several passages and a fixed rate, lite's order (sentences by relevance, passages.py) follows the
+best passages taken whole, as many as fit in a share of the budget (whole_passages_first).
 This tries shares on the dev split: every question (up to QUESTIONS) of each dev paragraph, in 12
 languages, contexts of 5, 10, 20 and 50 passages with hard and easy distractors (contexts.py), rates
 0.05 to 0.3. Each context is tokenized and ranked once; each share only reorders the units
@@ -26,8 +26,7 @@ import numpy as np
 import lite
 from lite.prune import passages as passages_module
 from lite.prune.budget import token_budget
-from lite.prune.passages import order_of, unit_ranks, whole_passages_first
-from lite.prune.relevance import passage_scores
+from lite.prune.passages import order_of, passage_scores_of, unit_ranks, whole_passages_first
 from lite.prune.select import select_in_order
 
 from .arms import Env, bm25_arm
@@ -44,33 +43,33 @@ CHECKED = 3  # contexts of each set whose outcome is checked against prune itsel
 
 def outcomes(pruner: lite.Pruner, env: Env, context, shares=SHARES, rates=RATES, check: bool = False) -> list[dict]:
     """Per rate: whether BM25's whole passages and lite at each share keep a gold answer."""
-    engine = pruner._engine
+    engine = pruner._engine  # the pruner's own tokenization and units, as prune has them (a bench may look inside)
     texts = list(context.passages)
     encoded = engine.encode_texts(texts, "clause")
     starts = [e.units.span_start for e in encoded]
     sizes = np.concatenate([e.sizes for e in encoded])  # [all units]
-    scores = passage_scores([[text] for text in texts], context.question)  # [n_passages]
-    by_sentence, by_clause, _ = unit_ranks(texts, starts, context.question)
+    passage_score = passage_scores_of(texts, context.question)  # [n_passages]
+    by_sentence, by_clause, _ = unit_ranks(texts, starts, context.question)  # [all units] x2
     base = order_of(by_sentence, by_clause)  # [all units]
-    units = np.array([e.units.count for e in encoded])  # [n_passages]
-    tokens = np.array([e.n_tokens for e in encoded])  # [n_passages]
-    bounds = np.concatenate([[0], np.cumsum(units)])
+    unit_counts = np.array([e.units.count for e in encoded])  # [n_passages]
+    token_counts = np.array([e.n_tokens for e in encoded])  # [n_passages]
+    bounds = np.concatenate([[0], np.cumsum(unit_counts)])  # [n_passages + 1] each passage's first unit
     gold = context.gold
-    found = []
+    rows = []
     for rate in rates:
-        budget = token_budget(int(tokens.sum()), rate)
+        budget = token_budget(int(token_counts.sum()), rate)
         row = dict(rate=rate, bm25=answer_kept(bm25_arm(env, context, rate).texts[gold], context))
         for share in shares:
-            order = whole_passages_first(base, units, tokens, scores, budget, share)
-            keep = select_in_order(order, sizes, budget, np.zeros(len(sizes), dtype=bool))
+            order = whole_passages_first(base, unit_counts, token_counts, passage_score, budget, share)  # [all units]
+            keep = select_in_order(order, sizes, budget, np.zeros(len(sizes), dtype=bool))  # [all units]
             text = encoded[gold].result(keep[bounds[gold]:bounds[gold + 1]]).text
             row[share] = answer_kept(text, context)
             if check and share == passages_module.WHOLE_SHARE:
                 pruned = pruner.prune(texts, rate=rate, question=context.question).segments[gold].text
                 if pruned != text:
                     raise SystemExit(f"the study differs from prune on {context.lang} {context.id} at {rate}")
-        found.append(row)
-    return found
+        rows.append(row)
+    return rows
 
 
 def table(rows: list[dict], shares=SHARES) -> list[str]:
@@ -104,13 +103,13 @@ def main(argv=None) -> None:
     for lang, size, kind in itertools.product(args.languages, SIZES, KINDS):
         contexts = xquad_contexts(lang, "dev", size, kind, questions_per_paragraph=args.questions)
         for k, context in enumerate(contexts):
-            found = outcomes(pruner, env, context, check=k < CHECKED)
-            rows += [dict(r, lang=lang, size=size, kind=kind) for r in found]
+            per_rate = outcomes(pruner, env, context, check=k < CHECKED)
+            rows += [dict(r, lang=lang, size=size, kind=kind) for r in per_rate]
         print(f"{lang} {size} {kind}: {len(contexts)} contexts, {time.process_time() - start:.0f} s", flush=True)
-    questions = len(rows) // len(RATES)
+    n_contexts = len(rows) // len(RATES)
     lines = ["# Whole passages first: the share of the budget (dev split)", "",
              "Written by `python -m bench.rag.whole` (its docstring says what is measured); "
-             f"{len(args.languages)} languages, {questions} contexts (hard and easy pooled), "
+             f"{len(args.languages)} languages, {n_contexts} contexts (hard and easy pooled), "
              f"{time.process_time() - start:.0f} s of CPU. lite ships WHOLE_SHARE = {passages_module.WHOLE_SHARE} "
              "(share 0: the order before the rule).", "",
              f"Cells: lite's retention, (the languages of {len(args.languages)} where it is at least BM25's), "

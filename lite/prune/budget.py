@@ -86,8 +86,9 @@ def fit_target(engine: Engine, run: Callable[[Engine, int], R], texts_of: Callab
 def largest_fitting(run: Callable[[int], R], measure: Callable[[R], int], limit: int, high: int) -> R:
     """run(budget) for the largest budget in [1, high] with measure(run(budget)) <= limit; run(1) if none.
 
-    Assumes the output grows with the budget (it does, up to the rounding of units and shares); each
-    answer is measured, none is taken on trust.
+    Assumes the output grows with the budget (it does, up to the rounding of units and shares, and, with
+    several passages and a question, up to a passage taken whole once the budget holds it); each answer is
+    measured, none is taken on trust, so the limit holds either way.
     """
     best = run(high) if high >= 1 else run(1)
     if high <= 1 or measure(best) <= limit:

@@ -204,7 +204,8 @@ class Engine:
         ranked = [i for i, s in enumerate(segments) if not s.keep and encoded[i].n_tokens]
         texts, starts = [segments[i].text for i in ranked], [encoded[i].units.span_start for i in ranked]
         sizes = [encoded[i].sizes for i in ranked]
-        total = sum(encoded[i].n_tokens for i in ranked)
+        passage_tokens = np.array([encoded[i].n_tokens for i in ranked], dtype=np.int64)  # [n_ranked]
+        total = int(passage_tokens.sum())
         order, budget = None, total  # nothing to rank: all of it (none)
         if options.rate != AUTO:
             budget = token_budget(total, options.rate, options.target_tokens)
@@ -213,11 +214,13 @@ class Engine:
             budget = token_budget(total, target_tokens=min(wanted, options.target_tokens or wanted))
         keeps = [np.ones(e.units.count, dtype=bool) for e in encoded]  # [n_units] per segment
         if budget < total:
-            if order is None:
-                order = passage_order(texts, starts, options.question,
-                                      np.array([encoded[i].n_tokens for i in ranked]), budget)  # [all units]
             forced = [forced_units(segments[i].text, encoded[i].units, encoded[i].n_tokens, options.force,
                                    options.force_digits, segments[i].keep_last) for i in ranked]
+            if order is None:  # forced units are kept first: a whole passage costs its other tokens, from what is left
+                forced_tokens = np.array([int(size[f].sum()) for size, f in zip(sizes, forced)],
+                                         dtype=np.int64)  # [n_ranked]
+                whole = (passage_tokens - forced_tokens, budget - int(forced_tokens.sum()))
+                order = passage_order(texts, starts, options.question, whole)  # [all units]
             keep = select_in_order(order, np.concatenate(sizes), budget, np.concatenate(forced))
             bounds = np.cumsum([0] + [len(s) for s in sizes])
             for i, start, end in zip(ranked, bounds, bounds[1:]):

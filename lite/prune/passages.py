@@ -35,18 +35,23 @@ Prioritize = Callable[[np.ndarray, Sequence[str], Sequence[Sequence[tuple[int, i
 
 
 def default_priority(sentence_own: np.ndarray, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                     question: str, passages: np.ndarray | None = None) -> np.ndarray:
+                     question: str, passage_score: np.ndarray | None = None) -> np.ndarray:
     """sentence_priority from the sentences' own BM25 (float64 [n_sentences]): with the previous sentence's share,
-    and, for several passages, their passages' scores (relevance.passage_scores, float64 [n_passages]; computed
-    when None) in z-score units and a bonus for each passage's first sentence (relevance.with_passages):
+    and, for several passages, their passages' scores (passage_scores_of, float64 [n_passages]; computed when
+    None) in z-score units and a bonus for each passage's first sentence (relevance.with_passages):
     float64 [n_sentences]."""
     passage_of = np.repeat(np.arange(len(texts)), [len(passage) for passage in spans])  # [n_sentences]
     score = neighboured(sentence_own, passage_of)  # [n_sentences] as sentence_priority has it
     if len(texts) > 1:
-        if passages is None:
-            passages = passage_scores([[text] for text in texts], question)  # a passage's sentences tile it
-        score = with_passages(score, passage_of, passages)
+        passage_score = passage_scores_of(texts, question) if passage_score is None else passage_score
+        score = with_passages(score, passage_of, passage_score)
     return score
+
+
+def passage_scores_of(texts: Sequence[str], question: str) -> np.ndarray:
+    """relevance.passage_scores of whole texts (a text's sentences tile it, so joined they are the text):
+    float64 [n_passages]."""
+    return passage_scores([[text] for text in texts], question)
 
 
 def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], question: str,
@@ -66,38 +71,41 @@ def ranks(texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], ques
 
 
 def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str,
-                  passage_tokens: np.ndarray | None = None, budget: int = 0) -> np.ndarray:
+                  whole: tuple[np.ndarray, int] | None = None) -> np.ndarray:
     """The units of all the passages (numbered one passage after the other) in the order a budget takes
     them: whole sentences by relevance: int64 [all units].
 
     Units rank by their sentence's relevance (sentence_priority; ties: the earlier sentence), then by their
     clause's relevance within the sentence, then by position: a budget filled in this order takes the best
-    sentences whole and, of the next one, its most relevant clauses. With several passages, their tokens
-    (int64 [n_passages]) and the budget, the best passages whole come first, as many as fit in WHOLE_SHARE
-    of the budget (whole_passages_first).
+    sentences whole and, of the next one, its most relevant clauses. With several passages and `whole` =
+    (what taking each passage whole costs, int64 [n_passages]; the budget those costs are paid from), the best
+    passages whole come first, as many as fit in WHOLE_SHARE of that budget (whole_passages_first).
     """
-    if len(texts) < 2 or passage_tokens is None:
+    if len(texts) < 2 or whole is None:
         return order_of(*unit_ranks(texts, unit_starts, question)[:2])
-    passages = passage_scores([[text] for text in texts], question)  # [n_passages]
-    by_sentence, by_clause, _ = unit_ranks(texts, unit_starts, question, partial(default_priority, passages=passages))
-    counts = np.array([len(starts) for starts in unit_starts], dtype=np.int64)  # [n_passages] units
-    return whole_passages_first(order_of(by_sentence, by_clause), counts, np.asarray(passage_tokens), passages, budget)
+    passage_score = passage_scores_of(texts, question)  # [n_passages]
+    by_sentence, by_clause, _ = unit_ranks(texts, unit_starts, question,
+                                           partial(default_priority, passage_score=passage_score))  # [all units] x2
+    unit_counts = np.array([len(starts) for starts in unit_starts], dtype=np.int64)  # [n_passages]
+    token_counts, budget = whole
+    return whole_passages_first(order_of(by_sentence, by_clause), unit_counts, np.asarray(token_counts),
+                                passage_score, budget)  # [all units]
 
 
-def whole_passages_first(order: np.ndarray, units: np.ndarray, tokens: np.ndarray, scores: np.ndarray,
-                         budget: int, share: float | None = None) -> np.ndarray:
+def whole_passages_first(order: np.ndarray, unit_counts: np.ndarray, token_counts: np.ndarray,
+                         passage_score: np.ndarray, budget: int, share: float | None = None) -> np.ndarray:
     """The order (int64 [all units]) with the best passages' units first: passages by score (ties: the earlier),
-    as long as they fit, whole, together in share * budget tokens (units, tokens, scores: per passage, [n_passages]);
-    the first that does not fit ends them. Those go best passage first, each in the order's order; then the rest
-    as the order has them (share None: WHOLE_SHARE): int64 [all units]."""
-    best = order_by(scores)  # [n_passages]
+    as long as they fit, whole, together in share * budget tokens (unit_counts, token_counts, passage_score: per
+    passage, [n_passages]); the first that does not fit ends them. Those go best passage first, each in the
+    order's order; then the rest as the order has them (share None: WHOLE_SHARE): int64 [all units]."""
+    best = order_by(passage_score)  # [n_passages]
     share = WHOLE_SHARE if share is None else share
-    taken = int(np.searchsorted(np.cumsum(tokens[best]), share * budget, side="right"))
+    taken = int(np.searchsorted(np.cumsum(token_counts[best]), share * budget, side="right"))
     if not taken:
         return order
-    place = np.full(len(scores), len(scores), dtype=np.int64)  # [n_passages] each passage's rank among those taken
+    place = np.full(len(passage_score), len(passage_score), dtype=np.int64)  # [n_passages] rank among those taken
     place[best[:taken]] = np.arange(taken)
-    unit_place = np.repeat(place, units)[order]  # [all units] in the order's order
+    unit_place = np.repeat(place, unit_counts)[order]  # [all units] in the order's order
     return order[np.argsort(unit_place, kind="stable")]  # taken passages first (best first), then the rest
 
 
