@@ -26,7 +26,7 @@ import numpy as np
 import lite
 from lite.prune import passages as passages_module
 from lite.prune.budget import token_budget
-from lite.prune.passages import order_of, passage_scores_of, unit_ranks, whole_passages_first
+from lite.prune.passages import sentence_order, whole_passages_first
 from lite.prune.select import select_in_order
 
 from .arms import Env, bm25_arm
@@ -48,9 +48,7 @@ def outcomes(pruner: lite.Pruner, env: Env, context, shares=SHARES, rates=RATES,
     encoded = engine.encode_texts(texts, "clause")
     starts = [e.units.span_start for e in encoded]
     sizes = np.concatenate([e.sizes for e in encoded])  # [all units]
-    passage_score = passage_scores_of(texts, context.question)  # [n_passages]
-    by_sentence, by_clause, _ = unit_ranks(texts, starts, context.question)  # [all units] x2
-    base = order_of(by_sentence, by_clause)  # [all units]
+    base, passage_score = sentence_order(texts, starts, context.question)  # [all units], [n_passages]
     unit_counts = np.array([e.units.count for e in encoded])  # [n_passages]
     token_counts = np.array([e.n_tokens for e in encoded])  # [n_passages]
     bounds = np.concatenate([[0], np.cumsum(unit_counts)])  # [n_passages + 1] each passage's first unit

@@ -83,13 +83,20 @@ def passage_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], quest
     """
     if len(texts) < 2 or whole is None:
         return order_of(*unit_ranks(texts, unit_starts, question)[:2])
+    order, passage_score = sentence_order(texts, unit_starts, question)  # [all units], [n_passages]
+    unit_counts = np.array([len(starts) for starts in unit_starts], dtype=np.int64)  # [n_passages]
+    token_counts, budget = whole
+    return whole_passages_first(order, unit_counts, np.asarray(token_counts), passage_score, budget)  # [all units]
+
+
+def sentence_order(texts: Sequence[str], unit_starts: Sequence[np.ndarray], question: str
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Several passages' units in the order of their sentences' priority (before whole passages are put first),
+    int64 [all units], and the passages' scores it used, float64 [n_passages] (each computed once)."""
     passage_score = passage_scores_of(texts, question)  # [n_passages]
     by_sentence, by_clause, _ = unit_ranks(texts, unit_starts, question,
                                            partial(default_priority, passage_score=passage_score))  # [all units] x2
-    unit_counts = np.array([len(starts) for starts in unit_starts], dtype=np.int64)  # [n_passages]
-    token_counts, budget = whole
-    return whole_passages_first(order_of(by_sentence, by_clause), unit_counts, np.asarray(token_counts),
-                                passage_score, budget)  # [all units]
+    return order_of(by_sentence, by_clause), passage_score
 
 
 def whole_passages_first(order: np.ndarray, unit_counts: np.ndarray, token_counts: np.ndarray,
